@@ -1,0 +1,37 @@
+#pragma once
+// Read-only memory map of a whole file. Model weights are used straight from the map
+// (never copied), so a 600 MB model costs page cache, not heap.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+namespace paw {
+
+class MappedFile {
+ public:
+  MappedFile() = default;
+  // Throws paw::Error naming the path when the file cannot be opened or mapped.
+  static MappedFile open(const std::string& path);
+
+  MappedFile(MappedFile&& other) noexcept;
+  MappedFile& operator=(MappedFile&& other) noexcept;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile();
+
+  const uint8_t* data() const noexcept { return data_; }
+  size_t size() const noexcept { return size_; }
+  std::span<const uint8_t> bytes() const noexcept { return {data_, size_}; }
+  const std::string& path() const noexcept { return path_; }
+
+ private:
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+  std::string path_;
+};
+
+// Reads a whole (small) file into a string; throws paw::Error naming the path.
+std::string read_file_to_string(const std::string& path);
+
+}  // namespace paw
