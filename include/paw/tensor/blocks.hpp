@@ -76,4 +76,19 @@ struct block_q8_K {
 };
 static_assert(sizeof(block_q8_K) == 292);
 
+// The 6-bit scale and min of sub-block j (0..7) of a Q4_K / Q5_K super-block, unpacked from
+// the 12 scale bytes (ggml's get_scale_min_k4). Layout:
+//   bytes 0-3:  scale[0..3] in bits 0-5; bits 6-7 hold bits 4-5 of scale[4..7]
+//   bytes 4-7:  min[0..3]   in bits 0-5; bits 6-7 hold bits 4-5 of min[4..7]
+//   bytes 8-11: bits 0-3 of scale[4..7] in the low nibble, bits 0-3 of min[4..7] in the high
+inline void get_scale_min_k4(int j, const uint8_t* q, uint8_t* scale, uint8_t* min) {
+  if (j < 4) {
+    *scale = q[j] & 63;
+    *min = q[j + 4] & 63;
+  } else {
+    *scale = static_cast<uint8_t>((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
+    *min = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+  }
+}
+
 }  // namespace paw
