@@ -12,6 +12,16 @@ endif()
 # Layers depend downward only (docs/ARCHITECTURE.md); DEPS lists the layers below.
 function(paw_layer name)
   file(GLOB _srcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/*.cpp)
+  # SIMD kernels live in files named *_avx2.cpp / *_avx512.cpp and are compiled for that ISA
+  # only; the dispatcher picks them at run time from CPUID, so the binary runs anywhere.
+  foreach(_src ${_srcs})
+    if(_src MATCHES "_avx2\\.cpp$")
+      set_source_files_properties(${_src} PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma;-mf16c")
+    elseif(_src MATCHES "_avx512\\.cpp$")
+      set_source_files_properties(${_src} PROPERTIES COMPILE_OPTIONS
+        "-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx512vnni;-mavx512bf16;-mavx2;-mfma;-mf16c")
+    endif()
+  endforeach()
   if(_srcs)
     add_library(paw_${name} STATIC ${_srcs})
     target_link_libraries(paw_${name} PUBLIC paw_options ${ARGN})
