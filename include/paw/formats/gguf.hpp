@@ -150,6 +150,9 @@ class GGUFWriter {
     std::vector<int64_t> ne;
     std::vector<uint8_t> data;
   };
+  // Streams the whole file to `sink` (to_bytes collects it, write() sends it to disk).
+  void emit(void (*sink)(void* ctx, const void* data, size_t n), void* ctx) const;
+
   uint32_t alignment_ = 32;
   std::vector<std::pair<std::string, GGUFValue>> kv_;
   std::vector<PendingTensor> tensors_;
