@@ -72,6 +72,9 @@ class Tokenizer {
   // Writes tokenizer.ggml.* keys (model, pre, tokens, token_type, merges, special ids) so a
   // GGUF built from this vocabulary tokenizes identically.
   void write_gguf_metadata(GGUFWriter& w) const;
+  // The same, padding the token list to `n_rows` entries (the model's embedding rows) with
+  // "[PAD<id>]" tokens of type UNUSED, as llama.cpp's convert script does (Qwen3: 151,936).
+  void write_gguf_metadata(GGUFWriter& w, int32_t n_rows) const;
 
  private:
   struct Impl;
