@@ -9,7 +9,10 @@ if [[ ! -f $build/CMakeCache.txt ]]; then
   CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DPAW_FUZZ=ON -DPAW_BUILD_TESTS=OFF -DPAW_BUILD_BENCH=OFF
 fi
-cmake --build "$build" -j "$(nproc)"
+# Build only the fuzz targets (the CLI and tools are not needed here).
+targets=()
+for src in "$root"/fuzz/fuzz_*.cpp; do targets+=(--target "$(basename "${src%.cpp}")"); done
+cmake --build "$build" -j "$(nproc)" "${targets[@]}"
 shopt -s nullglob
 for bin in "$build"/fuzz/fuzz_*; do
   [[ -x $bin && -f $bin ]] || continue
