@@ -1,0 +1,40 @@
+#pragma once
+// Private: the state of one forward call and the building blocks the per-architecture
+// layer functions share.
+#include "paw/model/forward.hpp"
+
+namespace paw {
+
+struct ForwardRun {
+  const Model& m;
+  const HParams& hp;
+  const AdapterBinding& ad;
+  KVCache& kv;
+  ForwardScratch& s;
+  const KernelTable& kt;
+  OpContext ctx;
+  int64_t n_tokens;
+  int64_t pos0;
+
+  ForwardRun(const Model& model, const AdapterBinding& adapters, KVCache& cache, ForwardScratch& scratch,
+             int64_t n, int64_t p0);
+
+  // THE linear: y[T, n_out] = x[T, n_in]·Wᵀ + Σ scale·B(A·x) (+ bias, added after the deltas).
+  void linear(const WeightRef& w, const float* x, float* y, int64_t n_tok, const WeightRef* bias = nullptr);
+  // x rows = token embeddings (+ embedding LoRA terms).
+  void embed(std::span<const int32_t> tokens, float* x);
+  // Writes this batch's K/V rows ([T, k_dim], [T, v_dim]) into the cache at pos0.
+  void store_kv(int64_t layer, const float* k, const float* v);
+  // Causal attention of q [T, q_dim] over cache rows [0, pos0 + T) of `layer` into out [T, o_dim].
+  void attend(int64_t layer, const float* q, float* out);
+
+  float* x() { return s.x_.data(); }
+  float* cur() { return s.cur_.data(); }
+  ForwardScratch& scratch() { return s; }
+};
+
+// One transformer block, in place on the residual stream s.x_ [T, n_embd].
+void qwen3_layer(ForwardRun& r, int64_t layer);
+void gpt2_layer(ForwardRun& r, int64_t layer);
+
+}  // namespace paw

@@ -1,0 +1,42 @@
+// One Qwen3 block: RMSNorm → Q/K/V → per-head RMSNorm on Q and K (over head_dim) → NeoX RoPE
+// → causal GQA attention → attn_output → residual → RMSNorm → SwiGLU MLP → residual.
+#include "model/forward_impl.hpp"
+
+namespace paw {
+
+void qwen3_layer(ForwardRun& r, int64_t l) {
+  const HParams& hp = r.hp;
+  const LayerWeights& w = r.m.weights().layers[static_cast<size_t>(l)];
+  ForwardScratch& s = r.scratch();
+  const int64_t T = r.n_tokens, E = hp.n_embd;
+  const auto eps = static_cast<float>(hp.norm_eps);
+  float* x = r.x();
+  float* cur = r.cur();
+  float* q = s.q_.data();
+  float* k = s.k_.data();
+  float* v = s.v_.data();
+
+  r.kt.rmsnorm(x, w.attn_norm.f32, cur, T, E, eps);
+  r.linear(w.attn_q, cur, q, T);  // [T, n_head * head_dim]
+  r.linear(w.attn_k, cur, k, T);  // [T, n_head_kv * head_dim]
+  r.linear(w.attn_v, cur, v, T);  // [T, n_head_kv * head_dim_v]
+  r.kt.rmsnorm(q, w.attn_q_norm.f32, q, T * hp.n_head, hp.head_dim_k, eps);
+  r.kt.rmsnorm(k, w.attn_k_norm.f32, k, T * hp.n_head_kv, hp.head_dim_k, eps);
+  r.kt.rope_neox(q, T, hp.n_head, hp.head_dim_k, s.rope_cos_.data(), s.rope_sin_.data());
+  r.kt.rope_neox(k, T, hp.n_head_kv, hp.head_dim_k, s.rope_cos_.data(), s.rope_sin_.data());
+  r.store_kv(l, k, v);
+  r.attend(l, q, s.attn_.data());                 // [T, n_head * head_dim_v]
+  r.linear(w.attn_output, s.attn_.data(), cur, T);  // [T, n_embd]
+  r.kt.add(x, cur, x, T * E);
+
+  r.kt.rmsnorm(x, w.ffn_norm.f32, cur, T, E, eps);
+  float* g = s.ff_a_.data();
+  float* u = s.ff_b_.data();
+  r.linear(w.ffn_gate, cur, g, T);  // [T, n_ff]
+  r.linear(w.ffn_up, cur, u, T);    // [T, n_ff]
+  r.kt.swiglu(g, u, g, T * hp.n_ff);
+  r.linear(w.ffn_down, g, cur, T);  // [T, n_embd]
+  r.kt.add(x, cur, x, T * E);
+}
+
+}  // namespace paw

@@ -1,0 +1,73 @@
+// ForwardScratch: every buffer a forward call needs, sized once.
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+
+#include "paw/model/forward.hpp"
+#include "paw/util/error.hpp"
+
+namespace paw {
+
+void ForwardScratch::FreeBytes::operator()(uint8_t* p) const { std::free(p); }
+
+ForwardScratch::ForwardScratch(const Model& m, int64_t n_batch, int64_t n_ctx, int n_threads, const KernelTable* kt)
+    : kt_(kt ? kt : &paw::kernels()),
+      n_batch_(n_batch),
+      n_ctx_(n_ctx),
+      n_threads_(n_threads > 0 ? n_threads : default_thread_count()) {
+  if (n_batch <= 0 || n_ctx <= 0) throw Error("batch and context sizes must be positive", "ForwardScratch");
+  const HParams& hp = m.hparams();
+  const auto B = static_cast<size_t>(n_batch);
+  x_.resize(B * hp.n_embd);
+  cur_.resize(B * hp.n_embd);
+  attn_.resize(B * hp.o_dim());
+  ff_a_.resize(B * hp.n_ff);
+  ff_b_.resize(B * hp.n_ff);
+  if (hp.arch == Arch::Qwen3) {
+    q_.resize(B * hp.q_dim());
+    k_.resize(B * hp.k_dim());
+    v_.resize(B * hp.v_dim());
+    rope_cos_.resize(B * hp.head_dim_k / 2);
+    rope_sin_.resize(B * hp.head_dim_k / 2);
+  } else {
+    qkv_.resize(B * (hp.q_dim() + hp.k_dim() + hp.v_dim()));
+    q_.resize(B * hp.q_dim());
+    k_.resize(B * hp.k_dim());
+    v_.resize(B * hp.v_dim());
+  }
+  pos_.resize(B);
+  // Kernel workspace: the largest need of any matmul (every linear and the head, at the
+  // full batch) and of attention over the whole context.
+  size_t need = kt_->attention_scratch_bytes(n_ctx, hp.head_dim_v, n_threads_);
+  for (const LinearInfo& li : m.linears())
+    need = std::max(need, kt_->matmul_scratch_bytes(li.view.type, li.n_in(), n_batch, n_threads_));
+  need = std::max(need, kt_->matmul_scratch_bytes(m.head().type, hp.n_embd, n_batch, n_threads_));
+  grow_workspace(need);
+}
+
+void ForwardScratch::grow_workspace(size_t bytes) {
+  if (bytes <= ws_bytes_ && ws_) return;
+  const size_t rounded = std::max<size_t>(64, (bytes + 63) / 64 * 64);
+  auto* p = static_cast<uint8_t*>(std::aligned_alloc(64, rounded));
+  if (!p) throw Error("cannot allocate " + std::to_string(rounded) + " bytes of kernel workspace", "ForwardScratch");
+  ws_.reset(p);
+  ws_bytes_ = rounded;
+}
+
+void ForwardScratch::reserve(const AdapterBinding& b) {
+  const int64_t r = b.max_rank();
+  if (r > lora_rank_) {
+    lora_rank_ = r;
+    lora_tmp_.resize(static_cast<size_t>(n_batch_ * r));
+  }
+  size_t need = ws_bytes_;
+  for (const auto& terms : b.per_linear)
+    for (const LoraTerm& t : terms) {
+      need = std::max(need, kt_->matmul_scratch_bytes(t.a.type, t.a.cols, n_batch_, n_threads_));
+      need = std::max(need, kt_->matmul_scratch_bytes(t.b.type, t.b.cols, n_batch_, n_threads_));
+    }
+  for (const auto& e : b.embedding) need = std::max(need, kt_->matmul_scratch_bytes(e.b.type, e.b.cols, n_batch_, n_threads_));
+  grow_workspace(need);
+}
+
+}  // namespace paw

@@ -1,0 +1,135 @@
+// The kernels' thread pool (see parallel.hpp for why it is not OpenMP).
+//
+// One job at a time. Publishing a job: write its arguments, reset the claim word to
+// (generation << 32 | 0), then bump `generation` and wake sleepers. A worker claims item i of
+// generation g by a compare-exchange of the claim word from (g << 32 | i) to (g << 32 | i + 1),
+// so a worker that saw an older generation can never claim (or run with stale arguments) an
+// item of a newer job; a job's arguments stay valid until every claimed item has reported
+// done, which the publisher waits for.
+#include "ops/parallel.hpp"
+
+#include <immintrin.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace paw::ops_detail {
+namespace {
+
+using Fn = void (*)(void*, int64_t, int);
+
+class Pool {
+ public:
+  ~Pool() {
+    stop_.store(true, std::memory_order_seq_cst);
+    generation_.fetch_add(1, std::memory_order_seq_cst);
+    generation_.notify_all();
+    for (auto& t : workers_) t.join();
+  }
+
+  void run(int n_threads, int64_t n_items, Fn fn, void* ctx) {
+    std::unique_lock<std::mutex> busy(busy_, std::try_to_lock);
+    if (!busy.owns_lock()) {  // another caller owns the pool: do this job alone
+      for (int64_t i = 0; i < n_items; ++i) fn(ctx, i, 0);
+      return;
+    }
+    grow(n_threads - 1);
+    fn_.store(fn, std::memory_order_relaxed);
+    ctx_.store(ctx, std::memory_order_relaxed);
+    n_items_.store(static_cast<uint64_t>(n_items), std::memory_order_relaxed);
+    helpers_.store(n_threads - 1, std::memory_order_relaxed);
+    done_.store(0, std::memory_order_relaxed);
+    const uint32_t gen = generation_.load(std::memory_order_relaxed) + 1;
+    claim_.store(static_cast<uint64_t>(gen) << 32, std::memory_order_release);
+    // seq_cst on both sides of the sleeper check (here and in work()): either the worker sees
+    // the new generation before it sleeps, or this thread sees it asleep and wakes it.
+    generation_.store(gen, std::memory_order_seq_cst);
+    if (sleepers_.load(std::memory_order_seq_cst) > 0) generation_.notify_all();
+
+    uint64_t mine = 0;
+    for (int64_t i; (i = claim(gen)) >= 0; ++mine) fn(ctx, i, 0);
+    done_.fetch_add(mine, std::memory_order_acq_rel);
+    while (done_.load(std::memory_order_acquire) < static_cast<uint64_t>(n_items)) _mm_pause();
+  }
+
+ private:
+  // Next item of job `gen`, or -1 when it has none left (or a newer job replaced it).
+  int64_t claim(uint32_t gen) {
+    uint64_t c = claim_.load(std::memory_order_acquire);
+    for (;;) {
+      if ((c >> 32) != gen || (c & 0xFFFFFFFFu) >= n_items_.load(std::memory_order_relaxed)) return -1;
+      if (claim_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel, std::memory_order_acquire))
+        return static_cast<int64_t>(c & 0xFFFFFFFFu);
+    }
+  }
+
+  void grow(int n) {
+    while (static_cast<int>(workers_.size()) < n) {
+      const int index = static_cast<int>(workers_.size());
+      workers_.emplace_back([this, index] { work(index + 1); });
+    }
+  }
+
+  void work(int worker) {
+    uint32_t seen = generation_.load(std::memory_order_acquire);
+    for (;;) {
+      // Spin for a while (consecutive kernels of a forward pass follow within microseconds),
+      // then sleep until the next job.
+      uint32_t g = generation_.load(std::memory_order_acquire);
+      auto t0 = std::chrono::steady_clock::now();
+      for (int spins = 0; g == seen; ++spins) {
+        _mm_pause();
+        if ((spins & 255) == 255 && std::chrono::steady_clock::now() - t0 > std::chrono::microseconds(kSpinMicros)) {
+          sleepers_.fetch_add(1, std::memory_order_seq_cst);
+          generation_.wait(seen, std::memory_order_seq_cst);
+          sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+          t0 = std::chrono::steady_clock::now();
+        }
+        g = generation_.load(std::memory_order_acquire);
+      }
+      seen = g;
+      if (stop_.load(std::memory_order_seq_cst)) return;
+      if (worker > helpers_.load(std::memory_order_acquire)) continue;  // this job asked for fewer threads
+      uint64_t mine = 0;
+      // Arguments of job g: published before its claim word, read after claiming from it.
+      for (int64_t i; (i = claim(g)) >= 0; ++mine)
+        fn_.load(std::memory_order_relaxed)(ctx_.load(std::memory_order_relaxed), i, worker);
+      if (mine) done_.fetch_add(mine, std::memory_order_acq_rel);
+    }
+  }
+
+  static constexpr int kSpinMicros = 300;
+
+  std::mutex busy_;
+  std::vector<std::thread> workers_;
+  std::atomic<uint32_t> generation_{0};
+  std::atomic<uint64_t> claim_{0};
+  std::atomic<uint64_t> done_{0};
+  std::atomic<int> sleepers_{0};
+  std::atomic<bool> stop_{false};
+  std::atomic<Fn> fn_{nullptr};
+  std::atomic<void*> ctx_{nullptr};
+  std::atomic<uint64_t> n_items_{0};
+  std::atomic<int> helpers_{0};
+};
+
+Pool& pool() {
+  static Pool p;
+  return p;
+}
+
+}  // namespace
+
+void parallel_for(int n_threads, int64_t n_items, void (*fn)(void* ctx, int64_t item, int worker), void* ctx) {
+  if (n_items <= 0) return;
+  if (n_threads <= 1 || n_items == 1) {
+    for (int64_t i = 0; i < n_items; ++i) fn(ctx, i, 0);
+    return;
+  }
+  pool().run(n_threads, n_items, fn, ctx);
+}
+
+}  // namespace paw::ops_detail

@@ -1,0 +1,32 @@
+// The "avx2" kernel table: AVX2 + FMA + F16C (Haswell and later, Zen 1 and later). Built only
+// after cpu::has_avx2() said yes (dispatch.cpp).
+#include "ops/avx2_kernels.hpp"
+#include "ops/simd.hpp"
+
+namespace paw::avx2 {
+
+const KernelTable* table() {
+  static const KernelTable t = [] {
+    KernelTable k;
+    k.name = "avx2";
+    k.matmul = matmul;
+    k.matmul_scratch_bytes = matmul_scratch_bytes;
+    k.rmsnorm = rmsnorm;
+    k.layernorm = layernorm;
+    k.rope_neox = rope_neox;
+    k.softmax = softmax;
+    k.silu = silu;
+    k.gelu = gelu;
+    k.swiglu = swiglu;
+    k.add = add;
+    k.add_rows = add_rows;
+    k.scale = scale;
+    k.attention = attention;
+    k.attention_scratch_bytes = attention_scratch_bytes;
+    k.store_row = store_row;
+    return k;
+  }();
+  return &t;
+}
+
+}  // namespace paw::avx2

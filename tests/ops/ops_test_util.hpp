@@ -1,0 +1,53 @@
+#pragma once
+// Helpers for the ops tests: deterministic random data, quantized weight matrices, and an
+// aligned scratch buffer sized the way callers size it.
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "paw/ops/kernels.hpp"
+#include "paw/tensor/dtype.hpp"
+#include "paw/tensor/quantize.hpp"
+
+namespace paw::test {
+
+inline std::vector<float> random_floats(size_t n, uint64_t seed, float std = 1.0f) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> d(0.0f, std);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+// A weight matrix [rows, cols] quantized to `type`, plus its dequantized values (what any
+// correct kernel must multiply by).
+struct TestMatrix {
+  std::vector<uint8_t> bytes;
+  std::vector<float> values;  // dequantized, [rows, cols]
+  MatrixView view;
+};
+
+inline TestMatrix make_matrix(DType type, int64_t rows, int64_t cols, uint64_t seed, size_t misalign = 0) {
+  TestMatrix m;
+  const auto src = random_floats(static_cast<size_t>(rows * cols), seed, 0.5f);
+  const size_t rb = *row_bytes(type, cols);
+  m.bytes.resize(rb * rows + misalign);
+  for (int64_t r = 0; r < rows; ++r) quantize_row(type, src.data() + r * cols, m.bytes.data() + misalign + r * rb, cols);
+  m.values.resize(rows * cols);
+  for (int64_t r = 0; r < rows; ++r)
+    dequantize_row(type, m.bytes.data() + misalign + r * rb, m.values.data() + r * cols, cols);
+  m.view = MatrixView{type, rows, cols, m.bytes.data() + misalign};
+  return m;
+}
+
+struct Scratch {
+  explicit Scratch(size_t bytes) : n(bytes), p(static_cast<uint8_t*>(std::aligned_alloc(64, (bytes + 64) / 64 * 64))) {}
+  ~Scratch() { std::free(p); }
+  OpContext ctx(int threads) const { return OpContext{threads, p, n}; }
+  size_t n;
+  uint8_t* p;
+};
+
+}  // namespace paw::test
