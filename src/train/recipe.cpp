@@ -1,0 +1,263 @@
+// Recipe JSON parsing with strict keys (see paw/train/recipe.hpp). No libtorch.
+#include "paw/train/recipe.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "paw/util/error.hpp"
+
+namespace paw::train {
+
+double lr_at(const OptimSettings& o, int64_t step, int64_t total) {
+  if (o.warmup_steps > 0 && step < o.warmup_steps)
+    return o.lr * static_cast<double>(step + 1) / static_cast<double>(o.warmup_steps);
+  const int64_t decay = total - o.warmup_steps;
+  if (decay <= 0) return o.lr;
+  const double p = std::min(1.0, static_cast<double>(step - o.warmup_steps) / static_cast<double>(decay));
+  return o.min_lr + (o.lr - o.min_lr) * 0.5 * (1.0 + std::cos(M_PI * p));
+}
+
+namespace {
+
+// Reads the fields of one JSON object, remembering which keys were consumed so that the
+// leftovers (typos, unsupported options) are reported.
+class Obj {
+ public:
+  Obj(const nlohmann::json& j, std::string where) : j_(j), where_(std::move(where)) {
+    if (!j_.is_object()) throw Error("expected a JSON object", where_);
+  }
+  bool has(const std::string& k) {
+    seen_.insert(k);
+    return j_.contains(k);
+  }
+  const nlohmann::json& at(const std::string& k) { return (seen_.insert(k), j_.at(k)); }
+  std::string field(const std::string& k) const { return where_ + ": " + k; }
+  const std::string& where() const { return where_; }
+
+  void get(const std::string& k, std::string& v) {
+    if (!has(k)) return;
+    if (!at(k).is_string()) throw Error("expected a string", field(k));
+    v = at(k).get<std::string>();
+  }
+  void get(const std::string& k, bool& v) {
+    if (!has(k)) return;
+    if (!at(k).is_boolean()) throw Error("expected true or false", field(k));
+    v = at(k).get<bool>();
+  }
+  void get(const std::string& k, double& v) {
+    if (!has(k)) return;
+    if (!at(k).is_number()) throw Error("expected a number", field(k));
+    v = at(k).get<double>();
+    if (!std::isfinite(v)) throw Error("expected a finite number", field(k));
+  }
+  template <class I>
+  void get_int(const std::string& k, I& v, int64_t lo, int64_t hi) {
+    if (!has(k)) return;
+    const auto& x = at(k);
+    if (!x.is_number_integer()) throw Error("expected an integer", field(k));
+    const int64_t n = x.get<int64_t>();
+    if (n < lo || n > hi)
+      throw Error("value " + std::to_string(n) + " is out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]",
+                  field(k));
+    v = static_cast<I>(n);
+  }
+  void get(const std::string& k, std::vector<std::string>& v) {
+    if (!has(k)) return;
+    if (!at(k).is_array()) throw Error("expected an array of strings", field(k));
+    v.clear();
+    for (const auto& e : at(k)) {
+      if (!e.is_string()) throw Error("expected an array of strings", field(k));
+      v.push_back(e.get<std::string>());
+    }
+  }
+  void get(const std::string& k, std::vector<int64_t>& v) {
+    if (!has(k)) return;
+    if (!at(k).is_array()) throw Error("expected an array of integers", field(k));
+    v.clear();
+    for (const auto& e : at(k)) {
+      if (!e.is_number_integer()) throw Error("expected an array of integers", field(k));
+      v.push_back(e.get<int64_t>());
+    }
+  }
+  // Throws for keys nobody asked for.
+  void done() const {
+    for (const auto& [k, v] : j_.items())
+      if (!seen_.count(k)) throw Error("unknown key '" + k + "'", where_, "see docs/TRAINING.md for the recipe keys");
+  }
+
+ private:
+  const nlohmann::json& j_;
+  std::string where_;
+  std::set<std::string> seen_;
+};
+
+constexpr int64_t kBig = int64_t{1} << 40;
+
+void parse_data(Obj o, Recipe::Data& d) {
+  o.get("source", d.source);
+  if (d.source == "jsonl") {
+    o.get("path", d.path);
+    if (d.path.empty()) throw Error("a jsonl data source needs \"path\"", o.field("path"));
+  } else if (d.source == "generator") {
+    data::GenOptions& g = d.gen;
+    o.get_int("seed", g.seed, 0, INT64_MAX);
+    o.get_int("n_train", g.n_train, 1, kBig);
+    o.get_int("n_heldout_params", g.n_heldout_params, 0, kBig);
+    o.get_int("n_heldout_family", g.n_heldout_family, 0, kBig);
+    o.get("families", g.families);
+    o.get("heldout_families", g.heldout_families);
+    o.get("heldout_param_fraction", g.heldout_param_fraction);
+    o.get("noise_rate", g.noise_rate);
+    o.get_int("min_examples", g.min_examples, 1, 12);
+    o.get_int("max_examples", g.max_examples, 1, 12);
+    o.get_int("max_spec_chars", g.max_spec_chars, 1, kBig);
+    o.get_int("max_input_chars", g.max_input_chars, 1, kBig);
+    o.get_int("max_output_chars", g.max_output_chars, 1, kBig);
+    o.get("words_path", g.words_path);
+  } else {
+    throw Error("unknown data source '" + d.source + "'", o.field("source"), "use \"generator\" or \"jsonl\"");
+  }
+  o.done();
+}
+
+}  // namespace
+
+Recipe parse_recipe(const nlohmann::json& j, const std::string& where) {
+  Recipe r;
+  r.source = j;
+  Obj o(j, where);
+  o.get("name", r.name);
+  o.get_int("seed", r.seed, 0, INT64_MAX);
+  o.get_int("threads", r.threads, 0, 1024);
+  o.get("mode", r.mode);
+  if (r.mode != "full" && r.mode != "lora") throw Error("mode must be \"full\" or \"lora\"", o.field("mode"));
+  o.get_int("steps", r.steps, 1, kBig);
+  o.get_int("log_every", r.log_every, 1, kBig);
+  o.get_int("checkpoint_every", r.checkpoint_every, 1, kBig);
+  o.get("checkpoint_dir", r.checkpoint_dir);
+  if (r.checkpoint_dir.empty()) throw Error("checkpoint_dir must not be empty", o.field("checkpoint_dir"));
+  o.get("log", r.log_path);
+  if (r.log_path.empty()) r.log_path = r.checkpoint_dir + "/log.jsonl";
+
+  if (!o.has("data")) throw Error("missing \"data\"", where, "name a generator or a JSONL file");
+  parse_data(Obj(o.at("data"), where + ": data"), r.data);
+
+  if (o.has("eval")) {
+    Obj e(o.at("eval"), where + ": eval");
+    e.get_int("every", r.eval.every, 0, kBig);
+    e.get_int("n", r.eval.n, 1, kBig);
+    e.get("split", r.eval.split);
+    e.get("path", r.eval.path);
+    if (r.eval.path.empty() && r.eval.split != "heldout_params" && r.eval.split != "heldout_family" &&
+        r.eval.split != "train")
+      throw Error("eval split must be train, heldout_params or heldout_family", e.field("split"));
+    if (r.eval.path.empty() && r.data.source != "generator")
+      throw Error("evaluation on a generator split needs a generator data source", e.field("split"),
+                  "give eval.path (a JSONL file) instead");
+    e.done();
+  }
+
+  if (!o.has("tokenizer")) throw Error("missing \"tokenizer\"", where, "name a tokenizer GGUF");
+  {
+    Obj t(o.at("tokenizer"), where + ": tokenizer");
+    t.get("path", r.tokenizer.path);
+    if (r.tokenizer.path.empty()) throw Error("tokenizer.path is required", t.field("path"));
+    if (t.has("train_if_missing")) {
+      Obj tr(t.at("train_if_missing"), t.field("train_if_missing"));
+      r.tokenizer.train_if_missing = true;
+      tr.get_int("vocab_size", r.tokenizer.vocab_size, 257, 1 << 20);
+      tr.get_int("n_records", r.tokenizer.n_records, 1, kBig);
+      tr.done();
+      if (r.data.source != "generator")
+        throw Error("training a tokenizer needs a generator data source", t.field("train_if_missing"));
+    }
+    t.done();
+  }
+
+  if (o.has("model")) {
+    Obj m(o.at("model"), where + ": model");
+    Recipe::Model& d = r.model;
+    m.get("init", d.init);
+    m.get("arch", d.arch);
+    if (d.arch != "qwen3" && d.arch != "gpt2") throw Error("arch must be qwen3 or gpt2", m.field("arch"));
+    m.get_int("n_vocab", d.n_vocab, 0, 1 << 24);
+    m.get_int("n_embd", d.n_embd, 1, 1 << 16);
+    m.get_int("n_layer", d.n_layer, 1, 1024);
+    m.get_int("n_head", d.n_head, 1, 1024);
+    m.get_int("n_head_kv", d.n_head_kv, 1, 1024);
+    m.get_int("head_dim", d.head_dim, 1, 4096);
+    m.get_int("n_ff", d.n_ff, 1, 1 << 20);
+    m.get_int("n_ctx", d.n_ctx, 1, 1 << 24);
+    m.get("rope_theta", d.rope_theta);
+    m.get("norm_eps", d.norm_eps);
+    m.get("tied", d.tied);
+    m.get("init_std", d.init_std);
+    m.done();
+  }
+  if (r.mode == "lora" && r.model.init.empty())
+    throw Error("LoRA training needs a base model", where + ": model.init", "set model.init to the base GGUF");
+
+  if (o.has("lora")) {
+    Obj l(o.at("lora"), where + ": lora");
+    l.get_int("rank", r.lora.rank, 1, 4096);
+    l.get("alpha", r.lora.alpha);
+    l.get("targets", r.lora.targets);
+    l.get("layers", r.lora.layers);
+    l.done();
+  }
+
+  if (o.has("optim")) {
+    Obj p(o.at("optim"), where + ": optim");
+    OptimSettings& s = r.optim;
+    p.get("lr", s.lr);
+    p.get("min_lr", s.min_lr);
+    p.get_int("warmup_steps", s.warmup_steps, 0, kBig);
+    p.get("weight_decay", s.weight_decay);
+    p.get("beta1", s.beta1);
+    p.get("beta2", s.beta2);
+    p.get("eps", s.eps);
+    p.get("grad_clip", s.grad_clip);
+    p.done();
+    if (!(s.lr > 0) || s.min_lr < 0 || s.min_lr > s.lr) throw Error("need lr > 0 and 0 <= min_lr <= lr", p.where());
+    if (!(s.beta1 >= 0 && s.beta1 < 1 && s.beta2 >= 0 && s.beta2 < 1 && s.eps > 0 && s.weight_decay >= 0 &&
+          s.grad_clip >= 0))
+      throw Error("betas must be in [0, 1), eps > 0, weight_decay >= 0, grad_clip >= 0", p.where());
+  }
+
+  if (o.has("batch")) {
+    Obj b(o.at("batch"), where + ": batch");
+    b.get_int("batch_size", r.batch.batch_size, 1, 1 << 16);
+    b.get_int("seq_len", r.batch.seq_len, 2, 1 << 20);
+    b.get_int("grad_accum", r.batch.grad_accum, 1, 1 << 16);
+    b.get("pack", r.batch.pack);
+    b.done();
+  }
+
+  if (o.has("export")) {
+    Obj e(o.at("export"), where + ": export");
+    e.get("path", r.exp.path);
+    e.get("type", r.exp.type);
+    e.done();
+  }
+  o.done();
+  return r;
+}
+
+Recipe load_recipe(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot open the recipe", "file '" + path + "'", "check the --recipe path");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(ss.str());
+  } catch (const nlohmann::json::parse_error& e) {
+    throw Error(std::string("invalid JSON: ") + e.what(), "file '" + path + "'");
+  }
+  return parse_recipe(j, path);
+}
+
+}  // namespace paw::train

@@ -1,0 +1,479 @@
+// The recipe runner (see paw/train/recipe.hpp): AdamW with warm-up + cosine, gradient
+// accumulation and clipping, loss on output tokens only, atomic checkpoints that resume
+// bit-for-bit, JSONL log, progress with tokens/s and ETA, GGUF export.
+#include <torch/cuda.h>
+#include <torch/types.h>
+#include <torch/utils.h>
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/optim/adamw.h>
+#include <torch/serialize/archive.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "paw/data/rng.hpp"
+#include "paw/tokenizer/bpe_trainer.hpp"
+#include "paw/tokenizer/tokenizer.hpp"
+#include "paw/train/dataset.hpp"
+#include "paw/train/gguf_io.hpp"
+#include "paw/train/lora.hpp"
+#include "paw/train/recipe.hpp"
+#include "paw/util/atomic_file.hpp"
+#include "paw/util/error.hpp"
+
+namespace paw::train {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+constexpr const char* kCheckpointFormat = "paw-train-checkpoint/1";
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+std::string fmt_duration(double s) {
+  if (!std::isfinite(s) || s < 0) return "?";
+  const auto t = static_cast<int64_t>(s + 0.5);
+  char buf[32];
+  if (t >= 3600)
+    std::snprintf(buf, sizeof buf, "%lldh%02lldm", static_cast<long long>(t / 3600), static_cast<long long>(t / 60 % 60));
+  else if (t >= 60)
+    std::snprintf(buf, sizeof buf, "%lldm%02llds", static_cast<long long>(t / 60), static_cast<long long>(t % 60));
+  else
+    std::snprintf(buf, sizeof buf, "%llds", static_cast<long long>(t));
+  return buf;
+}
+
+torch::Device pick_device(const std::string& d) {
+  if (d == "cpu") return torch::Device(torch::kCPU);
+  if (d == "cuda") {
+    if (!torch::cuda::is_available())
+      throw Error("CUDA was requested but is not available", "--device cuda",
+                  "this libtorch has no CUDA support or no GPU is visible; use --device cpu");
+    return torch::Device(torch::kCUDA, 0);
+  }
+  throw Error("unknown device '" + d + "'", "--device", "use cpu or cuda");
+}
+
+void make_parent(const std::string& path) {
+  const fs::path p = fs::path(path).parent_path();
+  if (!p.empty()) fs::create_directories(p);
+}
+
+Tokenizer prepare_tokenizer(const Recipe& r, bool progress) {
+  const std::string& path = r.tokenizer.path;
+  if (!fs::exists(path)) {
+    if (!r.tokenizer.train_if_missing)
+      throw Error("tokenizer file not found", "file '" + path + "'",
+                  "create it with `paw tokenizer train`, or set tokenizer.train_if_missing in the recipe");
+    // A byte-level BPE (Qwen2 pre-tokenizer, Qwen chat special tokens) on the train split.
+    BpeTrainOptions bo;
+    bo.vocab_size = r.tokenizer.vocab_size;
+    BpeTrainer t(bo);
+    const data::Generator gen(r.data.gen);
+    const size_t n = std::min<size_t>(static_cast<size_t>(r.tokenizer.n_records), gen.count(data::Split::Train));
+    for (size_t i = 0; i < n; ++i) {
+      const data::Record rec = gen.record(data::Split::Train, i);
+      t.add_text(rec.spec);
+      t.add_text(rec.input);
+      t.add_text(rec.output);
+    }
+    const BpeVocab v = t.train();
+    make_parent(path);
+    v.write_gguf(path);
+    if (progress)
+      std::fprintf(stderr, "[train] trained a %zu-token BPE tokenizer on %zu records -> %s\n", v.tokens.size(), n,
+                   path.c_str());
+  }
+  return Tokenizer::load(path);
+}
+
+ModelConfig config_from_recipe(const Recipe& r, const Tokenizer& tok) {
+  const Recipe::Model& m = r.model;
+  ModelConfig c;
+  HParams& hp = c.hp;
+  hp.arch = m.arch == "gpt2" ? Arch::Gpt2 : Arch::Qwen3;
+  hp.n_vocab = m.n_vocab > 0 ? m.n_vocab : tok.n_vocab();
+  hp.n_embd = m.n_embd;
+  hp.n_layer = m.n_layer;
+  hp.n_head = m.n_head;
+  hp.n_ff = m.n_ff;
+  hp.n_ctx_train = m.n_ctx;
+  hp.norm_eps = m.norm_eps;
+  if (hp.arch == Arch::Qwen3) {
+    hp.n_head_kv = m.n_head_kv;
+    hp.head_dim_k = hp.head_dim_v = m.head_dim;
+    hp.rope_theta = m.rope_theta;
+  } else {  // GPT-2: plain multi-head attention, head_dim = n_embd / n_head
+    hp.n_head_kv = m.n_head;
+    hp.head_dim_k = hp.head_dim_v = m.n_head > 0 ? m.n_embd / m.n_head : 0;
+    hp.rope_theta = 0.0;
+  }
+  c.tied = m.tied;
+  validate_config(c, "recipe model");
+  return c;
+}
+
+nlohmann::json config_json(const ModelConfig& c) {
+  const HParams& hp = c.hp;
+  return {{"arch", std::string(arch_name(hp.arch))}, {"n_vocab", hp.n_vocab},   {"n_embd", hp.n_embd},
+          {"n_layer", hp.n_layer},                   {"n_head", hp.n_head},     {"n_head_kv", hp.n_head_kv},
+          {"head_dim", hp.head_dim_k},               {"n_ff", hp.n_ff},         {"n_ctx", hp.n_ctx_train},
+          {"rope_theta", hp.rope_theta},             {"norm_eps", hp.norm_eps}, {"tied", c.tied}};
+}
+
+// Everything of one run.
+struct Run {
+  const Recipe& r;
+  const RunOptions& opt;
+  torch::Device dev;
+  Tokenizer tok;
+  std::unique_ptr<ExampleSource> train_src, eval_src;
+  TorchModel model{nullptr};
+  LoraModule lora{nullptr};
+  std::shared_ptr<torch::nn::Module> trainable;
+  std::unique_ptr<torch::optim::AdamW> optim;
+  std::unique_ptr<Batcher> batcher;
+  std::string identity;  // what a checkpoint must match to be resumed
+  std::string ckpt_path;
+  int64_t step = 0, tokens_seen = 0;
+
+  Run(const Recipe& recipe, const RunOptions& o) : r(recipe), opt(o), dev(pick_device(o.device)) {}
+
+  void build() {
+    torch::manual_seed(r.seed);
+    if (r.threads > 0) torch::set_num_threads(r.threads);
+    tok = prepare_tokenizer(r, opt.progress);
+    if (!tok.token_id("<|im_end|>") || !tok.token_id("<|im_start|>"))
+      throw Error("the tokenizer lacks <|im_start|> / <|im_end|>", "tokenizer '" + r.tokenizer.path + "'",
+                  "the prompted format needs the Qwen chat tokens (paw tokenizer train adds them)");
+
+    if (r.data.source == "jsonl")
+      train_src = jsonl_source(r.data.path);
+    else
+      train_src = generator_source(r.data.gen, data::Split::Train);
+    if (r.eval.every > 0) {
+      if (!r.eval.path.empty())
+        eval_src = jsonl_source(r.eval.path);
+      else
+        eval_src = generator_source(r.data.gen, r.eval.split == "train"            ? data::Split::Train
+                                                : r.eval.split == "heldout_family" ? data::Split::HeldoutFamily
+                                                                                   : data::Split::HeldoutParams);
+    }
+
+    if (!r.model.init.empty()) {
+      model = load_gguf_model(r.model.init);
+    } else {
+      model = TorchModel(config_from_recipe(r, tok));
+      model->init_weights(r.model.init_std, r.seed);
+    }
+    const HParams& hp = model->hparams();
+    if (tok.n_vocab() > hp.n_vocab)
+      throw Error("the tokenizer has " + std::to_string(tok.n_vocab()) + " tokens but the model only " +
+                      std::to_string(hp.n_vocab) + " embedding rows",
+                  "recipe model", "leave model.n_vocab at 0 (the tokenizer's size) or raise it");
+    if (r.batch.seq_len > hp.n_ctx_train)
+      throw Error("batch.seq_len " + std::to_string(r.batch.seq_len) + " exceeds the model context " +
+                      std::to_string(hp.n_ctx_train),
+                  "recipe batch", "raise model.n_ctx or lower seq_len");
+    model->to(dev);
+    nlohmann::json id = {{"mode", r.mode}, {"model", config_json(model->config())}};
+    if (r.mode == "lora") {
+      model->set_frozen(true);
+      LoraConfig lc;
+      lc.rank = r.lora.rank;
+      lc.alpha = r.lora.alpha;
+      lc.targets = r.lora.targets;
+      lc.layers = r.lora.layers;
+      lora = LoraModule(*model, lc, data::mix_seed(r.seed, 0x6C6F7261));  // "lora"
+      lora->to(dev);
+      trainable = lora.ptr();
+      id["lora"] = {{"rank", lc.rank}, {"alpha", lc.alpha}, {"targets", lc.targets}, {"layers", lc.layers}};
+    } else {
+      trainable = model.ptr();
+    }
+    identity = id.dump();
+
+    // AdamW: decay on matrices only.
+    std::vector<torch::Tensor> decay, no_decay;
+    for (const auto& p : trainable->parameters())
+      if (p.requires_grad()) (p.dim() >= 2 ? decay : no_decay).push_back(p);
+    torch::optim::AdamWOptions ao(r.optim.lr);
+    ao.betas({r.optim.beta1, r.optim.beta2}).eps(r.optim.eps).weight_decay(r.optim.weight_decay);
+    std::vector<torch::optim::OptimizerParamGroup> groups;
+    if (!decay.empty()) groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(ao));
+    if (!no_decay.empty()) {
+      auto nd = std::make_unique<torch::optim::AdamWOptions>(ao);
+      nd->weight_decay(0.0);
+      groups.emplace_back(no_decay, std::move(nd));
+    }
+    optim = std::make_unique<torch::optim::AdamW>(std::move(groups), ao);
+
+    BatchOptions bo;
+    bo.batch_size = r.batch.batch_size;
+    bo.seq_len = r.batch.seq_len;
+    bo.pack = r.batch.pack;
+    bo.seed = r.seed;
+    batcher = std::make_unique<Batcher>(*train_src, tok, bo);
+    ckpt_path = r.checkpoint_dir + "/checkpoint.pt";
+  }
+
+  int64_t n_trainable() const {
+    int64_t n = 0;
+    for (const auto& p : trainable->parameters())
+      if (p.requires_grad()) n += p.numel();
+    return n;
+  }
+
+  void save_checkpoint() {
+    torch::serialize::OutputArchive ar, mod, opt_ar;
+    trainable->save(mod);
+    optim->save(opt_ar);
+    ar.write("format", c10::IValue(std::string(kCheckpointFormat)));
+    ar.write("identity", c10::IValue(identity));
+    ar.write("step", c10::IValue(step));
+    ar.write("cursor", c10::IValue(static_cast<int64_t>(batcher->cursor())));
+    ar.write("skipped", c10::IValue(static_cast<int64_t>(batcher->skipped())));
+    ar.write("tokens_seen", c10::IValue(tokens_seen));
+    ar.write("trainable", mod);
+    ar.write("optimizer", opt_ar);
+    std::ostringstream os;
+    ar.save_to(os);
+    fs::create_directories(r.checkpoint_dir);
+    atomic_write_file(ckpt_path, os.str());  // a crash leaves the previous checkpoint intact
+  }
+
+  void load_checkpoint() {
+    const std::string where = "checkpoint '" + ckpt_path + "'";
+    torch::serialize::InputArchive ar;
+    try {
+      ar.load_from(ckpt_path, dev);
+    } catch (const c10::Error& e) {
+      throw Error("cannot read the checkpoint", where, "the file is damaged; delete it to start over");
+    }
+    c10::IValue v;
+    auto read_int = [&](const char* key) {
+      if (!ar.try_read(key, v) || !v.isInt()) throw Error(std::string("missing field '") + key + "'", where);
+      return v.toInt();
+    };
+    if (!ar.try_read("format", v) || !v.isString() || v.toStringRef() != kCheckpointFormat)
+      throw Error("not a paw training checkpoint", where);
+    if (!ar.try_read("identity", v) || !v.isString() || v.toStringRef() != identity)
+      throw Error("the checkpoint was made with a different model or mode", where,
+                  "checkpoint: " + (v.isString() ? v.toStringRef() : std::string("?")) + "; recipe: " + identity +
+                      " — use another checkpoint_dir or the original recipe");
+    step = read_int("step");
+    batcher->seek(static_cast<uint64_t>(read_int("cursor")));
+    batcher->set_skipped(static_cast<uint64_t>(read_int("skipped")));
+    tokens_seen = read_int("tokens_seen");
+    try {
+      torch::serialize::InputArchive mod, opt_ar;
+      ar.read("trainable", mod);
+      ar.read("optimizer", opt_ar);
+      trainable->load(mod);
+      optim->load(opt_ar);
+    } catch (const c10::Error& e) {
+      throw Error(std::string("cannot restore the training state: ") + e.what_without_backtrace(), where);
+    }
+  }
+
+  torch::Tensor to_dev(const std::vector<int64_t>& v, int64_t rows, int64_t cols) const {
+    return torch::from_blob(const_cast<int64_t*>(v.data()), {rows, cols}, torch::kLong).to(dev, /*non_blocking=*/false,
+                                                                                          /*copy=*/true);
+  }
+
+  // Summed token NLL of one micro-batch (graph attached).
+  torch::Tensor batch_loss_sum(const HostBatch& b) {
+    const torch::Tensor tokens = to_dev(b.tokens, b.rows, b.cols);
+    const torch::Tensor targets = to_dev(b.targets, b.rows, b.cols);
+    const torch::Tensor segments = b.segments.empty() ? torch::Tensor() : to_dev(b.segments, b.rows, b.cols);
+    LoraSet set;
+    if (lora) set = lora->lora_set();
+    const torch::Tensor logits = model->forward(tokens, lora ? &set : nullptr, segments);  // [B, T, V]
+    return at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), targets.reshape({-1}), {}, at::Reduction::Sum,
+                                  /*ignore_index=*/-1);
+  }
+
+  double evaluate() {
+    torch::NoGradGuard no_grad;
+    struct Prefix : ExampleSource {
+      const ExampleSource& s;
+      size_t n;
+      Prefix(const ExampleSource& src, size_t k) : s(src), n(std::min(k, src.size())) {}
+      size_t size() const override { return n; }
+      Triple at(size_t i) const override { return s.at(i); }
+    } src(*eval_src, static_cast<size_t>(r.eval.n));
+    BatchOptions bo;
+    bo.batch_size = r.batch.batch_size;
+    bo.seq_len = r.batch.seq_len;
+    bo.pack = false;
+    bo.shuffle = false;
+    bo.wrap = false;
+    Batcher eb(src, tok, bo);
+    double sum = 0;
+    int64_t n = 0;
+    for (HostBatch b = eb.next(); b.rows > 0; b = eb.next()) {
+      sum += batch_loss_sum(b).item<double>();
+      n += b.n_targets;
+    }
+    return n > 0 ? sum / static_cast<double>(n) : std::nan("");
+  }
+};
+
+// Single-precision matmul speed of this libtorch on the CPU: Debian's libtorch calls the
+// system BLAS, and the reference libblas is ~10x slower than OpenBLAS — worth a warning.
+double cpu_matmul_gflops() {
+  torch::NoGradGuard ng;
+  const torch::Tensor a = torch::ones({256, 256}), b = torch::ones({256, 256});
+  double best = 1e30;
+  for (int i = 0; i < 3; ++i) {
+    const auto t = Clock::now();
+    const torch::Tensor c = torch::mm(a, b);
+    best = std::min(best, seconds_since(t));
+  }
+  return 2.0 * 256 * 256 * 256 / std::max(best, 1e-9) / 1e9;
+}
+
+}  // namespace
+
+RunResult run_recipe(const Recipe& r, const RunOptions& opt) {
+  Run run(r, opt);
+  run.build();
+  RunResult res;
+  res.n_params = run.n_trainable();
+  res.n_model_params = 0;
+  for (const auto& p : run.model->parameters()) res.n_model_params += p.numel();
+
+  if (opt.resume && fs::exists(run.ckpt_path)) {
+    run.load_checkpoint();
+  } else if (opt.resume) {
+    if (opt.progress) std::fprintf(stderr, "[train] no checkpoint in %s: starting from step 0\n", r.checkpoint_dir.c_str());
+  } else if (fs::exists(run.ckpt_path)) {
+    throw Error("a checkpoint already exists", "'" + run.ckpt_path + "'",
+                "pass --resume to continue it, or delete the checkpoint directory to start over");
+  }
+  res.first_step = run.step;
+  const int64_t end = opt.max_steps >= 0 ? std::min(r.steps, opt.max_steps) : r.steps;
+
+  make_parent(r.log_path);
+  std::ofstream log(r.log_path, run.step > 0 ? std::ios::app : std::ios::trunc);
+  if (!log) throw Error("cannot open the log file", "'" + r.log_path + "'");
+  if (opt.progress)
+    std::fprintf(stderr, "[train %s] %s %s: %lld trainable / %lld model parameters, device %s, steps %lld..%lld of %lld\n",
+                 r.name.c_str(), r.mode.c_str(), std::string(arch_name(run.model->hparams().arch)).c_str(),
+                 static_cast<long long>(res.n_params), static_cast<long long>(res.n_model_params), opt.device.c_str(),
+                 static_cast<long long>(run.step), static_cast<long long>(end), static_cast<long long>(r.steps));
+
+  if (opt.progress && run.dev.is_cpu()) {
+    const double gf = cpu_matmul_gflops();
+    if (gf < 20)
+      std::fprintf(stderr,
+                   "[train] warning: CPU matrix multiply runs at %.1f GFLOP/s: libtorch is using a slow BLAS "
+                   "(Debian's reference libblas?). OpenBLAS is ~10x faster: see docs/TRAINING.md, \"Speed\"\n",
+                   gf);
+  }
+
+  const auto t_start = Clock::now();
+  double train_s = 0, window_s = 0;
+  int64_t run_tokens = 0, window_tokens = 0;
+  const double clip = r.optim.grad_clip > 0 ? r.optim.grad_clip : std::numeric_limits<double>::infinity();
+  run.trainable->train();
+  while (run.step < end) {
+    const auto t_step = Clock::now();
+    const double lr = lr_at(r.optim, run.step, r.steps);
+    for (auto& g : run.optim->param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+    run.optim->zero_grad();
+
+    // The loss is the mean NLL over every target token of the step, however the tokens fall
+    // into micro-batches: each micro-batch's sum is divided by the step's total.
+    std::vector<HostBatch> micro;
+    int64_t n_targets = 0, n_tokens = 0;
+    for (int64_t k = 0; k < r.batch.grad_accum; ++k) {
+      micro.push_back(run.batcher->next());
+      n_targets += micro.back().n_targets;
+      n_tokens += micro.back().n_tokens;
+    }
+    const double data_s = seconds_since(t_step);
+    double loss_value = 0;
+    for (const HostBatch& b : micro) {
+      const torch::Tensor loss = run.batch_loss_sum(b) / static_cast<double>(std::max<int64_t>(n_targets, 1));
+      loss.backward();
+      loss_value += loss.item<double>();
+    }
+    const double grad_norm = torch::nn::utils::clip_grad_norm_(run.trainable->parameters(), clip);
+    run.optim->step();
+    ++run.step;
+    run.tokens_seen += n_tokens;
+
+    const double dt = seconds_since(t_step);
+    train_s += dt;
+    window_s += dt;
+    run_tokens += n_tokens;
+    window_tokens += n_tokens;
+    res.losses.push_back(loss_value);
+    nlohmann::json line = {{"step", run.step},
+                           {"loss", loss_value},
+                           {"lr", lr},
+                           {"grad_norm", grad_norm},
+                           {"tokens", run.tokens_seen},
+                           {"examples", run.batcher->cursor()},
+                           {"targets", n_targets},
+                           {"step_s", dt},
+                           {"data_s", data_s},
+                           {"tok_per_s", dt > 0 ? static_cast<double>(n_tokens) / dt : 0.0}};
+    log << line.dump() << "\n" << std::flush;
+
+    if (opt.progress && (run.step % r.log_every == 0 || run.step == end)) {
+      const double done = static_cast<double>(run.step - res.first_step);
+      const double eta = seconds_since(t_start) / done * static_cast<double>(end - run.step);
+      std::fprintf(stderr, "[train %s] step %lld/%lld loss %.4f lr %.2e |g| %.3f %.0f tok/s ETA %s\n", r.name.c_str(),
+                   static_cast<long long>(run.step), static_cast<long long>(end), loss_value, lr, grad_norm,
+                   window_s > 0 ? static_cast<double>(window_tokens) / window_s : 0.0, fmt_duration(eta).c_str());
+      window_s = 0;
+      window_tokens = 0;
+    }
+    if (r.eval.every > 0 && (run.step % r.eval.every == 0 || run.step == end)) {
+      run.trainable->eval();
+      const double el = run.evaluate();
+      run.trainable->train();
+      res.eval_losses.push_back(el);
+      log << nlohmann::json{{"step", run.step}, {"eval_loss", el}}.dump() << "\n" << std::flush;
+      if (opt.progress)
+        std::fprintf(stderr, "[train %s] step %lld eval loss %.4f\n", r.name.c_str(), static_cast<long long>(run.step), el);
+    }
+    if (run.step % r.checkpoint_every == 0 || run.step == end) {
+      run.save_checkpoint();
+      res.checkpoint = run.ckpt_path;
+    }
+  }
+  res.last_step = run.step;
+  res.tokens_per_s = train_s > 0 ? static_cast<double>(run_tokens) / train_s : 0.0;
+
+  if (!r.exp.path.empty()) {
+    const auto type = dtype_from_name(r.exp.type);
+    if (!type) throw Error("unknown export type '" + r.exp.type + "'", "recipe export.type", "use f32, f16, q8_0, ...");
+    make_parent(r.exp.path);
+    if (r.mode == "lora") {
+      export_lora_gguf(run.lora->lora_set(), std::string(arch_name(run.model->hparams().arch)), r.exp.path, *type);
+    } else {
+      ExportOptions eo;
+      eo.type = *type;
+      eo.tokenizer = &run.tok;
+      eo.name = "paw-train " + r.name;
+      export_gguf(*run.model, r.exp.path, eo);
+    }
+    res.exported = r.exp.path;
+    if (opt.progress) std::fprintf(stderr, "[train %s] exported %s\n", r.name.c_str(), r.exp.path.c_str());
+  }
+  if (opt.progress && run.step > res.first_step)
+    std::fprintf(stderr, "[train %s] done: steps %lld..%lld, %.0f tok/s, %s\n", r.name.c_str(),
+                 static_cast<long long>(res.first_step), static_cast<long long>(run.step), res.tokens_per_s,
+                 fmt_duration(seconds_since(t_start)).c_str());
+  return res;
+}
+
+}  // namespace paw::train
