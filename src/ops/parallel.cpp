@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -23,12 +24,8 @@ using Fn = void (*)(void*, int64_t, int);
 
 class Pool {
  public:
-  ~Pool() {
-    stop_.store(true, std::memory_order_seq_cst);
-    generation_.fetch_add(1, std::memory_order_seq_cst);
-    generation_.notify_all();
-    for (auto& t : workers_) t.join();
-  }
+  // The pool lives for the whole process and is never destroyed (see pool()): joining
+  // sleeping workers from a static destructor at exit is where hangs hide.
 
   void run(int n_threads, int64_t n_items, Fn fn, void* ctx) {
     std::unique_lock<std::mutex> busy(busy_, std::try_to_lock);
@@ -47,7 +44,12 @@ class Pool {
     // seq_cst on both sides of the sleeper check (here and in work()): either the worker sees
     // the new generation before it sleeps, or this thread sees it asleep and wakes it.
     generation_.store(gen, std::memory_order_seq_cst);
-    if (sleepers_.load(std::memory_order_seq_cst) > 0) generation_.notify_all();
+    if (sleepers_.load(std::memory_order_seq_cst) > 0) {
+      // A sleeper checks the generation under sleep_mu_; taking the mutex here orders this
+      // notify after any such check, so no wake-up is lost.
+      { std::lock_guard<std::mutex> lock(sleep_mu_); }
+      sleep_cv_.notify_all();
+    }
 
     uint64_t mine = 0;
     for (int64_t i; (i = claim(gen)) >= 0; ++mine) fn(ctx, i, 0);
@@ -83,15 +85,17 @@ class Pool {
       for (int spins = 0; g == seen; ++spins) {
         _mm_pause();
         if ((spins & 255) == 255 && std::chrono::steady_clock::now() - t0 > std::chrono::microseconds(kSpinMicros)) {
+          // A mutex + condition variable, not std::atomic::wait: libstdc++ 12's atomic
+          // wait/notify lost wake-ups here (workers slept forever).
+          std::unique_lock<std::mutex> lock(sleep_mu_);
           sleepers_.fetch_add(1, std::memory_order_seq_cst);
-          generation_.wait(seen, std::memory_order_seq_cst);
+          sleep_cv_.wait(lock, [&] { return generation_.load(std::memory_order_seq_cst) != seen; });
           sleepers_.fetch_sub(1, std::memory_order_seq_cst);
           t0 = std::chrono::steady_clock::now();
         }
         g = generation_.load(std::memory_order_acquire);
       }
       seen = g;
-      if (stop_.load(std::memory_order_seq_cst)) return;
       if (worker > helpers_.load(std::memory_order_acquire)) continue;  // this job asked for fewer threads
       uint64_t mine = 0;
       // Arguments of job g: published before its claim word, read after claiming from it.
@@ -109,7 +113,8 @@ class Pool {
   std::atomic<uint64_t> claim_{0};
   std::atomic<uint64_t> done_{0};
   std::atomic<int> sleepers_{0};
-  std::atomic<bool> stop_{false};
+  std::mutex sleep_mu_;
+  std::condition_variable sleep_cv_;
   std::atomic<Fn> fn_{nullptr};
   std::atomic<void*> ctx_{nullptr};
   std::atomic<uint64_t> n_items_{0};
@@ -117,8 +122,8 @@ class Pool {
 };
 
 Pool& pool() {
-  static Pool p;
-  return p;
+  static Pool* p = new Pool;  // intentionally never destroyed: workers may be mid-sleep at exit
+  return *p;
 }
 
 }  // namespace
