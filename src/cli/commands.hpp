@@ -6,5 +6,22 @@ namespace paw::cli {
 
 void add_info_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
+void add_data_command(CLI::App& app);
+void add_tokenizer_train_command(CLI::App& app);
+void add_pack_command(CLI::App& app);
+void add_unpack_command(CLI::App& app);
+void add_import_command(CLI::App& app);
+void add_ls_command(CLI::App& app);
+void add_rm_command(CLI::App& app);
+void add_run_command(CLI::App& app);    // cmd_run.cpp
+void add_test_command(CLI::App& app);   // cmd_test.cpp
+void add_generate_command(CLI::App& app);     // cmd_generate.cpp
+void add_logits_command(CLI::App& app);       // cmd_logits.cpp
+void add_hidden_command(CLI::App& app);       // cmd_hidden.cpp
+void add_export_lora_command(CLI::App& app);  // cmd_export_lora.cpp
+void add_bench_command(CLI::App& app);        // cmd_bench.cpp
+#ifdef PAW_WITH_TORCH
+void add_train_command(CLI::App& app);  // cmd_train.cpp (libtorch builds only)
+#endif
 
 }  // namespace paw::cli

@@ -12,6 +12,23 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "paw 0.1.0");
   paw::cli::add_info_command(app);
   paw::cli::add_tokenize_command(app);
+  paw::cli::add_data_command(app);
+  paw::cli::add_tokenizer_train_command(app);
+  paw::cli::add_pack_command(app);
+  paw::cli::add_unpack_command(app);
+  paw::cli::add_import_command(app);
+  paw::cli::add_ls_command(app);
+  paw::cli::add_rm_command(app);
+  paw::cli::add_run_command(app);
+  paw::cli::add_test_command(app);
+  paw::cli::add_generate_command(app);
+  paw::cli::add_logits_command(app);
+  paw::cli::add_hidden_command(app);
+  paw::cli::add_export_lora_command(app);
+  paw::cli::add_bench_command(app);
+#ifdef PAW_WITH_TORCH
+  paw::cli::add_train_command(app);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,4 +1,4 @@
-// Program: a validated bundle shaped for the runner.
+// ProgramBundle: a validated bundle shaped for the runner.
 #include "paw/program/program.hpp"
 
 #include <sys/stat.h>
@@ -8,8 +8,8 @@
 
 namespace paw {
 
-Program Program::from_bundle(Bundle b, const std::string& folder) {
-  Program p;
+ProgramBundle ProgramBundle::from_bundle(Bundle b, const std::string& folder) {
+  ProgramBundle p;
   p.id = b.id();
   p.source = b.source;
   size_t at = b.prompt_template.find(kInputPlaceholder);
@@ -27,16 +27,16 @@ Program Program::from_bundle(Bundle b, const std::string& folder) {
   return p;
 }
 
-Program open_program(const std::string& ref, ProgramCache& cache, const BundleLimits& limits) {
+ProgramBundle open_program(const std::string& ref, ProgramCache& cache, const BundleLimits& limits) {
   struct stat st;
   if (::stat(ref.c_str(), &st) == 0) {
     BundleReadOptions ro;
     ro.limits = limits;
     Bundle b = read_bundle(ref, ro);
-    return Program::from_bundle(std::move(b), S_ISDIR(st.st_mode) ? ref : std::string());
+    return ProgramBundle::from_bundle(std::move(b), S_ISDIR(st.st_mode) ? ref : std::string());
   }
   const std::string id = cache.resolve_id(ref);
-  Program p = Program::from_bundle(cache.open(id, limits), cache.program_dir(id));
+  ProgramBundle p = ProgramBundle::from_bundle(cache.open(id, limits), cache.program_dir(id));
   p.cache_dir = cache.program_dir(id);
   return p;
 }

@@ -129,7 +129,7 @@ TEST_F(Cache, DifferentContentUnderSameIdNeedsForce) {
 TEST_F(Cache, OpensProgramsFromCacheAndPaths) {
   paw::ProgramCache c(cache_dir);
   c.import(root + "/v4.paw");
-  paw::Program p = paw::open_program(kV4Id.substr(0, 8), c);
+  paw::ProgramBundle p = paw::open_program(kV4Id.substr(0, 8), c);
   EXPECT_EQ(p.id, kV4Id);
   EXPECT_EQ(p.cache_dir, cache_dir + "/programs/" + kV4Id);
   EXPECT_EQ(p.adapter_path, p.cache_dir + "/adapter.gguf");
@@ -140,11 +140,11 @@ TEST_F(Cache, OpensProgramsFromCacheAndPaths) {
   ASSERT_TRUE(p.manifest);
   EXPECT_EQ(p.manifest->base_model_file, "qwen3-0.6b-q6_k.gguf");
 
-  paw::Program z = paw::open_program(root + "/v4.paw", c);
+  paw::ProgramBundle z = paw::open_program(root + "/v4.paw", c);
   EXPECT_EQ(z.id, kV4Id);
   EXPECT_TRUE(z.adapter_path.empty());
   EXPECT_TRUE(z.cache_dir.empty());
-  paw::Program f = paw::open_program(root + "/v3", c);
+  paw::ProgramBundle f = paw::open_program(root + "/v3", c);
   EXPECT_EQ(f.adapter_path, root + "/v3/adapter.gguf");
   EXPECT_EQ(f.template_prefix, "Review: ");
   EXPECT_EQ(f.template_suffix, "\nSentiment:");

@@ -1,7 +1,8 @@
 #pragma once
-// A program ready for the runner: meta, the template split at {INPUT_PLACEHOLDER}, the
+// A program bundle ready for the runner: meta, the template split at {INPUT_PLACEHOLDER}, the
 // adapter GGUF bytes (and file, when it has one) and the runtime manifest of its base model.
-// The run half (Session, prefix KV) plugs in on top of this value.
+// It is a plain value (files only, nothing loaded); the callable program of the public API,
+// paw::Program (paw/run.hpp), is built from it with an Interpreter.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -14,7 +15,7 @@ namespace paw {
 
 class ProgramCache;
 
-struct Program {
+struct ProgramBundle {
   std::string id;                       // meta.program_id or the content id
   std::string source;                   // the .paw, folder or cache folder it came from
   ProgramMeta meta;
@@ -28,10 +29,10 @@ struct Program {
   std::string cache_dir;                // programs/<id> when opened from the cache: runtime files go here
 
   // Takes a validated bundle (see read_bundle). `folder` is the folder it was read from, if any.
-  static Program from_bundle(Bundle bundle, const std::string& folder = {});
+  static ProgramBundle from_bundle(Bundle bundle, const std::string& folder = {});
 };
 
 // Opens `ref`: an existing .paw file or bundle folder, else a cache id / unique id prefix.
-Program open_program(const std::string& ref, ProgramCache& cache, const BundleLimits& limits = {});
+ProgramBundle open_program(const std::string& ref, ProgramCache& cache, const BundleLimits& limits = {});
 
 }  // namespace paw

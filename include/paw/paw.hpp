@@ -1,0 +1,21 @@
+#pragma once
+// paw — the public C++ API in one include.
+//
+//   #include <paw/paw.hpp>
+//
+//   auto interp = paw::Interpreter::open("qwen3-0.6b-q6_k.gguf");   // one shared base model
+//   auto triage = paw::Program::open("triage.paw", interp);         // LoRA + prompt template
+//   std::string out = triage("Newsletter: spring picnic");          // "wait"
+//
+//   // Or let the program find its base model in the cache ($PAW_CACHE_DIR/base_models/):
+//   auto fn = paw::Program::open("triage.paw");
+//
+//   // The adapter-free base interpreter of the reference:
+//   auto base = paw::Program::base(interp);
+//
+// Many programs share one Interpreter (one copy of the weights); a Program may be called
+// from many threads at once. Errors are paw::Error (what failed, where, and a hint).
+#include "paw/interpreter.hpp"
+#include "paw/program/program.hpp"
+#include "paw/run.hpp"
+#include "paw/util/error.hpp"
