@@ -28,7 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (b2.id() != id || b2.adapter != b.adapter || b2.prompt_template != b.prompt_template ||
         b2.meta_json != b.meta_json || b2.extras.size() != b.extras.size())
       __builtin_trap();
-    paw::Program p = paw::Program::from_bundle(std::move(b2));
+    paw::ProgramBundle p = paw::ProgramBundle::from_bundle(std::move(b2));
     if (p.template_prefix.size() + p.template_suffix.size() + 19 != p.prompt_template.size()) __builtin_trap();
     (void)p.meta.effective_manifest();
   } catch (const paw::Error&) {
