@@ -20,24 +20,6 @@ std::string shape_str(const std::vector<int64_t>& v) {
   return s + "]";
 }
 
-// llama.cpp's general.file_type (llama_ftype) for a file whose linears are `t`.
-uint32_t file_type(DType t) {
-  switch (t) {
-    case DType::F32: return 0;
-    case DType::F16: return 1;
-    case DType::Q4_0: return 2;
-    case DType::Q4_1: return 3;
-    case DType::Q8_0: return 7;
-    case DType::Q5_0: return 8;
-    case DType::Q5_1: return 9;
-    case DType::Q4_K: return 15;
-    case DType::Q5_K: return 17;
-    case DType::Q6_K: return 18;
-    case DType::BF16: return 32;
-    default: return 0;
-  }
-}
-
 }  // namespace
 
 ModelConfig config_from_gguf(const GGUFFile& f) {
@@ -96,7 +78,7 @@ void export_gguf(const TorchModelImpl& m, const std::string& path, const ExportO
   GGUFWriter w;
   w.set("general.architecture", GGUFValue::string(arch));
   w.set("general.name", GGUFValue::string(opt.name));
-  w.set("general.file_type", GGUFValue::u32(file_type(opt.type)));
+  w.set("general.file_type", GGUFValue::u32(llama_file_type(opt.type)));
   if (traits(opt.type).block_size > 1) w.set("general.quantization_version", GGUFValue::u32(2));
   w.set(a + "context_length", u32(hp.n_ctx_train));
   w.set(a + "embedding_length", u32(hp.n_embd));

@@ -46,6 +46,10 @@ const DTypeTraits& traits(DType t);  // for known types; throws paw::Error other
 std::string_view dtype_name(DType t);
 std::optional<DType> dtype_from_name(std::string_view name);  // case-insensitive "q8_0", "Q6_K", "f16"
 
+// llama.cpp's general.file_type (llama_ftype) for a model whose linears are `t`
+// (K-quants map to their _M variants); 0 (all F32) for types without one.
+uint32_t llama_file_type(DType t);
+
 // Bytes of a row of n elements; nullopt if n is not a multiple of the block size.
 std::optional<size_t> row_bytes(DType t, int64_t n);
 
