@@ -257,7 +257,9 @@ struct Shape {
 int register_all() {
   const DType types[] = {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0,
                          DType::Q4_K, DType::Q5_K, DType::Q6_K};
-  const Shape shapes[] = {{"1024x3072", 1024, 3072}, {"3072x1024", 3072, 1024}, {"1024x151936", 1024, 151936}};
+  // 64x3072: a rank-64 LoRA B matrix (short rows: per-row overhead, not bandwidth, decides).
+  const Shape shapes[] = {{"1024x3072", 1024, 3072}, {"3072x1024", 3072, 1024}, {"1024x151936", 1024, 151936},
+                          {"64x3072", 64, 3072}};
   const int max_threads = omp_get_max_threads() >= 2 ? 2 : 1;
   for (DType t : types)
     for (const Shape& s : shapes) {
@@ -285,6 +287,7 @@ int register_all() {
       ->Unit(benchmark::kMicrosecond);
   auto* lora = benchmark::RegisterBenchmark("lora_q4_0_r64", bm_lora);
   lora->ArgNames({"n_in", "n_out", "T", "threads"})->UseRealTime()->Unit(benchmark::kMicrosecond);
+  lora->Args({1024, 3072, 1, 1});
   for (int64_t T : {int64_t{1}, int64_t{64}}) {
     lora->Args({1024, 3072, T, max_threads});
     lora->Args({3072, 1024, T, max_threads});

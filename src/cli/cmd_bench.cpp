@@ -34,6 +34,7 @@
 #include <omp.h>
 
 #include "cli/commands.hpp"
+#include "paw/util/process_memory.hpp"
 #include "cli/model_args.hpp"
 #include "paw/paw.hpp"
 #include "paw/tokenizer/tokenizer.hpp"
@@ -61,17 +62,6 @@ struct BenchCmdOptions {
 
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-// Peak resident set size in bytes: VmHWM from /proc (exact), else ru_maxrss (KiB on Linux).
-uint64_t peak_rss_bytes() {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::strtoull(line.c_str() + 6, nullptr, 10) * 1024;
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return static_cast<uint64_t>(ru.ru_maxrss) * 1024;
 }
 
 struct Stats {

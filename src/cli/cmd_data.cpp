@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/text_io.hpp"
 #include "paw/data/generator.hpp"
 #include "paw/util/atomic_file.hpp"
 #include "paw/util/error.hpp"
@@ -20,16 +21,6 @@ struct DataGenOptions {
   std::string heldout_families;  // comma list ("" = keep the default)
   std::string out;               // output path ("" or "-" = stdout)
 };
-
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
 
 void run_gen(DataGenOptions& o) {
   if (!o.families.empty()) o.gen.families = split_commas(o.families);

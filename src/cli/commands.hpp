@@ -20,6 +20,7 @@ void add_logits_command(CLI::App& app);       // cmd_logits.cpp
 void add_hidden_command(CLI::App& app);       // cmd_hidden.cpp
 void add_export_lora_command(CLI::App& app);  // cmd_export_lora.cpp
 void add_bench_command(CLI::App& app);        // cmd_bench.cpp
+void add_eval_command(CLI::App& app);         // cmd_eval.cpp
 #ifdef PAW_WITH_TORCH
 void add_train_command(CLI::App& app);  // cmd_train.cpp (libtorch builds only)
 #endif

@@ -4,22 +4,14 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "paw/data/prompt.hpp"
 #include "paw/data/rng.hpp"
 #include "paw/tokenizer/tokenizer.hpp"
 #include "paw/util/error.hpp"
 
 namespace paw::train {
 
-std::string format_prompt(std::string_view spec, std::string_view input) {
-  std::string p;
-  p.reserve(spec.size() + input.size() + 96);
-  p += "<|im_start|>user\n";
-  p += spec;
-  p += "\n[INPUT]\n";
-  p += input;
-  p += "\n[END_INPUT]\n<|im_end|>\n<|im_start|>assistant\n";
-  return p;
-}
+std::string format_prompt(std::string_view spec, std::string_view input) { return data::format_prompt(spec, input); }
 
 Example encode_example(const Tokenizer& tok, std::string_view spec, std::string_view input, std::string_view output) {
   const auto im_end = tok.token_id("<|im_end|>");
@@ -166,7 +158,7 @@ HostBatch Batcher::next() {
       for (int64_t t = 0; t + 1 < len; ++t, ++col) {
         const size_t at = r * static_cast<size_t>(b.cols) + static_cast<size_t>(col);
         b.tokens[at] = ex.tokens[static_cast<size_t>(t)];
-        if (t + 1 >= ex.n_prompt) {
+        if (opt_.loss_on_prompt || t + 1 >= ex.n_prompt) {
           b.targets[at] = ex.tokens[static_cast<size_t>(t + 1)];
           ++b.n_targets;
         }

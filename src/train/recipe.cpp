@@ -233,6 +233,9 @@ Recipe parse_recipe(const nlohmann::json& j, const std::string& where) {
     b.get_int("seq_len", r.batch.seq_len, 2, 1 << 20);
     b.get_int("grad_accum", r.batch.grad_accum, 1, 1 << 16);
     b.get("pack", r.batch.pack);
+    b.get("loss", r.batch.loss);
+    if (r.batch.loss != "output" && r.batch.loss != "all")
+      throw Error("batch.loss must be \"output\" or \"all\"", b.field("loss"));
     b.done();
   }
 

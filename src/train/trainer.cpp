@@ -217,6 +217,7 @@ struct Run {
     bo.batch_size = r.batch.batch_size;
     bo.seq_len = r.batch.seq_len;
     bo.pack = r.batch.pack;
+    bo.loss_on_prompt = r.batch.loss == "all";
     bo.seed = r.seed;
     batcher = std::make_unique<Batcher>(*train_src, tok, bo);
     ckpt_path = r.checkpoint_dir + "/checkpoint.pt";

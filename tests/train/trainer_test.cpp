@@ -296,6 +296,40 @@ TEST(TrainRun, LoraOnAFrozenBaseExportsANativeAdapter) {
   s.attach(adapter);  // validates names and shapes against the native model
 }
 
+TEST(TrainData, LossOnPromptTargetsEveryNextTokenOfAnExample) {
+  const Tokenizer& tok = test_tokenizer();
+  std::vector<train::Triple> v;
+  for (int i = 0; i < 4; ++i) v.push_back({"spec " + std::to_string(i), "input " + std::to_string(i), std::to_string(i)});
+  const FixedSource src(v);
+  train::BatchOptions bo;
+  bo.batch_size = 1;
+  bo.seq_len = 512;
+  bo.shuffle = false;
+  bo.wrap = false;
+  bo.loss_on_prompt = true;
+  train::Batcher b(src, tok, bo);
+  const train::HostBatch hb = b.next();
+  ASSERT_EQ(hb.rows, 1);
+  // Every input position predicts the next token of its own example; the last token of an
+  // example is never an input, so no target crosses into the next example.
+  int64_t c = 0;
+  for (const train::Triple& t : v) {
+    const train::Example ex = train::encode_example(tok, t.spec, t.input, t.output);
+    for (size_t k = 0; k + 1 < ex.tokens.size(); ++k, ++c) {
+      ASSERT_EQ(hb.tokens[c], ex.tokens[k]);
+      EXPECT_EQ(hb.targets[c], ex.tokens[k + 1]);
+    }
+  }
+  EXPECT_EQ(c, hb.cols);
+  EXPECT_EQ(hb.n_targets, hb.n_tokens);
+
+  json j = tiny_recipe("/tmp/x", 5);
+  j["batch"]["loss"] = "everything";
+  EXPECT_THROW(train::parse_recipe(j), Error);
+  j["batch"]["loss"] = "all";
+  EXPECT_EQ(train::parse_recipe(j).batch.loss, "all");
+}
+
 TEST(TrainRecipe, ErrorsNameTheKey) {
   json j = tiny_recipe("/tmp/x", 5);
   j["batch"]["gradaccum"] = 2;

@@ -23,7 +23,7 @@ class Tokenizer;
 
 namespace paw::train {
 
-// The prompt text of one example (everything before the first output token).
+// The prompt text of one example (everything before the first output token): data::format_prompt.
 std::string format_prompt(std::string_view spec, std::string_view input);
 
 struct Example {
@@ -57,6 +57,7 @@ struct BatchOptions {
   int64_t batch_size = 8;   // rows per micro-batch
   int64_t seq_len = 512;    // max input tokens per row; an example needs len(tokens) - 1 of them
   bool pack = true;         // several examples per row, each its own attention segment
+  bool loss_on_prompt = false;  // targets on every token after an example's first, not only the output
   bool shuffle = true;      // a fresh permutation per epoch (else source order)
   bool wrap = true;         // start another epoch at the end (else stop: evaluation passes)
   uint64_t seed = 1;        // permutation of epoch e: data::Rng(mix_seed(seed, e))
@@ -64,7 +65,8 @@ struct BatchOptions {
 
 // A micro-batch, row-major [rows, cols]. rows < batch_size only when !wrap and the source
 // ran out (rows == 0: nothing left). Row r holds whole examples back to back; column t's
-// target is the token at t+1 of the same example when that token is an output token, else -1.
+// target is the token at t+1 of the same example when that token is an output token (any
+// token with loss_on_prompt), else -1.
 struct HostBatch {
   int64_t rows = 0, cols = 0;
   std::vector<int64_t> tokens;    // inputs; padding = pad id

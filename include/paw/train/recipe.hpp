@@ -12,7 +12,7 @@
 //              "rope_theta", "norm_eps", "tied", "init_std"} | {"init": "base.gguf"},
 //    "lora": {"rank", "alpha", "targets", "layers"},
 //    "optim": {"lr", "min_lr", "warmup_steps", "weight_decay", "beta1", "beta2", "eps", "grad_clip"},
-//    "batch": {"batch_size", "seq_len", "grad_accum", "pack"},
+//    "batch": {"batch_size", "seq_len", "grad_accum", "pack", "loss"},
 //    "export": {"path", "type"}}
 // Unknown keys are errors (a typo must not silently fall back to a default). Relative paths
 // are relative to the working directory.
@@ -86,6 +86,9 @@ struct Recipe {
   struct Batch {
     int64_t batch_size = 8, seq_len = 512, grad_accum = 1;
     bool pack = true;
+    // "output": loss on the output tokens only; "all": also on the prompt (spec + input) tokens,
+    // whose worked Input/Output examples are extra supervision. Evaluation always scores outputs.
+    std::string loss = "output";
   } batch;
   struct Export {
     std::string path;                  // empty = no export

@@ -1,0 +1,80 @@
+#pragma once
+// The evaluation harness: run an interpreter on (spec, input, expected output) cases in the
+// prompted format (paw/data/prompt.hpp) with greedy decoding, score each answer
+// (paw/eval/match.hpp) and aggregate per split and family, with speed and peak memory.
+//
+// Mode "prompted": the spec is part of the prompt, as the models of train/recipes are trained.
+// (Running compiled programs — spec replaced by a LoRA + short prompt — is the next mode.)
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "paw/data/generator.hpp"
+#include "paw/model/model.hpp"
+#include "paw/runtime/session.hpp"
+#include "paw/tokenizer/tokenizer.hpp"
+
+namespace paw::eval {
+
+struct EvalCase {
+  std::string spec, input, expected;
+  std::string family = "-";  // grouping keys of the report
+  std::string split = "-";
+};
+
+// The first n records of each split of the FuzzyBench-synth generator (options as the training
+// recipe used them, so held-out records really are held out). A record depends only on
+// (options, split, index), so n may be anything up to the split's count in `opt`.
+std::vector<EvalCase> generator_cases(const data::GenOptions& opt, std::span<const data::Split> splits);
+// A JSONL file, one object per line with string fields "spec", "input", "output" (and
+// optionally "family", "split"); empty lines are skipped. Throws paw::Error naming the line.
+std::vector<EvalCase> jsonl_cases(const std::string& path);
+
+struct EvalOptions {
+  int64_t max_tokens = 128;  // most answer tokens per case; a longer answer is cut (and fails)
+  SessionOptions session;    // n_ctx 0 = the model's context (at most 2048), F16 KV cache
+  // Called after each case with (cases done, total). May be empty.
+  std::function<void(size_t, size_t)> progress;
+};
+
+struct CaseResult {
+  std::string prediction;
+  bool exact = false, normalised = false;
+  bool skipped = false;  // prompt + max_tokens do not fit the context: scored as wrong
+  int64_t prompt_tokens = 0, answer_tokens = 0;
+};
+
+struct Score {
+  int64_t n = 0, exact = 0, normalised = 0;
+};
+
+struct ModelReport {
+  std::string model;                 // label: the model file's name
+  std::string mode = "prompted";
+  std::vector<CaseResult> cases;     // one per case, in case order
+  std::map<std::pair<std::string, std::string>, Score> by_split_family;  // key (split, family)
+  std::map<std::string, Score> by_split;
+  Score total;
+  int64_t prompt_tokens = 0, answer_tokens = 0;   // evaluated tokens, all cases
+  double prompt_seconds = 0, answer_seconds = 0;  // wall time of prefill / of decoding
+  double load_seconds = 0;
+  uint64_t peak_rss_bytes = 0;       // process peak from (re)load to the end of the run
+  int64_t n_params = 0;
+  int64_t n_skipped = 0;
+};
+
+// Evaluates a loaded model (its tokenizer must know <|im_end|>, which ends every answer).
+// Throws paw::Error when the tokenizer lacks <|im_end|>.
+ModelReport evaluate(const std::shared_ptr<const Model>& model, const Tokenizer& tok, std::span<const EvalCase> cases,
+                     const EvalOptions& opt);
+
+// Loads a GGUF model (+ its tokenizer) and evaluates it; the peak RSS counts from before the
+// load (reset_peak_rss), so several models evaluated in one process get their own peaks.
+ModelReport evaluate_file(const std::string& model_path, std::span<const EvalCase> cases, const EvalOptions& opt);
+
+}  // namespace paw::eval
