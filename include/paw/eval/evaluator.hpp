@@ -11,6 +11,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -34,6 +35,8 @@ std::vector<EvalCase> generator_cases(const data::GenOptions& opt, std::span<con
 // A JSONL file, one object per line with string fields "spec", "input", "output" (and
 // optionally "family", "split"); empty lines are skipped. Throws paw::Error naming the line.
 std::vector<EvalCase> jsonl_cases(const std::string& path);
+// The same from text in memory; `name` is used in messages ("name:line").
+std::vector<EvalCase> jsonl_cases_text(std::string_view text, const std::string& name);
 
 struct EvalOptions {
   int64_t max_tokens = 128;  // most answer tokens per case; a longer answer is cut (and fails)
