@@ -13,12 +13,12 @@
 #include <vector>
 
 #include "cli/commands.hpp"
-#include "cli/text_io.hpp"
 #include "paw/data/generator.hpp"
 #include "paw/eval/evaluator.hpp"
 #include "paw/eval/report.hpp"
 #include "paw/util/atomic_file.hpp"
 #include "paw/util/error.hpp"
+#include "paw/util/split.hpp"
 
 namespace paw::cli {
 namespace {

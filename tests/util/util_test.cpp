@@ -8,6 +8,7 @@
 #include "paw/util/error.hpp"
 #include "paw/util/mapped_file.hpp"
 #include "paw/util/sha256.hpp"
+#include "paw/util/split.hpp"
 #include "test_env.hpp"
 
 namespace fs = std::filesystem;
@@ -70,4 +71,13 @@ TEST(MappedFile, MapsBytesAndNamesMissingPath) {
   } catch (const paw::Error& e) {
     EXPECT_NE(std::string(e.what()).find("missing"), std::string::npos);
   }
+}
+
+TEST(Split, CommasKeepOrderAndDropEmptyItems) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(paw::split_commas("q,k,v"), (V{"q", "k", "v"}));
+  EXPECT_EQ(paw::split_commas(",a,,b,"), (V{"a", "b"}));
+  EXPECT_EQ(paw::split_commas(""), V{});
+  EXPECT_EQ(paw::split_commas("one"), V{"one"});
+  EXPECT_EQ(paw::split_commas(" a , b"), (V{" a ", " b"}));  // no trimming: names are taken as given
 }
