@@ -50,7 +50,7 @@ struct BenchCmdOptions {
   std::vector<std::string> loras;          // FILE[:SCALE]
   std::vector<int64_t> pp = {64, 256};     // -p: prompt sizes (0 entries dropped)
   std::vector<int64_t> tg = {32, 128};     // -n: generation lengths (0 entries dropped)
-  std::vector<int> threads = {0};          // -t: thread counts (0 = OpenMP default)
+  std::vector<int> threads = {0};          // -t: thread counts (0 = one per physical core)
   int reps = 5;                            // -r: timed repetitions after one warm-up
   bool json = false;
   std::string kv = "f16";
@@ -358,7 +358,7 @@ void add_bench_command(CLI::App& app) {
       ->delimiter(',')->capture_default_str();
   cmd->add_option("-n,--n-gen", o->tg, "Generation lengths for tgN tests, comma separated (0 = none)")
       ->delimiter(',')->capture_default_str();
-  cmd->add_option("-t,--threads", o->threads, "Thread counts, comma separated (0 = all cores)")
+  cmd->add_option("-t,--threads", o->threads, "Thread counts, comma separated (0 = one per physical core)")
       ->delimiter(',')->capture_default_str();
   cmd->add_option("-r,--repetitions", o->reps, "Timed repetitions of each test (after one warm-up)")->capture_default_str();
   cmd->add_flag("--json", o->json, "One JSON object per line per test (JSONL)");

@@ -139,7 +139,7 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--noise", o->gen.noise_rate, "Probability of a noisy input")->capture_default_str();
   cmd->add_option("--max-tokens", o->eval.max_tokens, "Most answer tokens per case (a longer answer fails)")
       ->capture_default_str();
-  cmd->add_option("-t,--threads", o->threads, "Threads (0 = all)")->capture_default_str();
+  cmd->add_option("-t,--threads", o->threads, "Threads (0 = one per physical core)")->capture_default_str();
   cmd->add_option("--kv-type", o->kv_type, "KV cache type: f16 or f32")->capture_default_str();
   cmd->add_option("-c,--ctx", o->n_ctx, "Context positions (0 = the model's, at most 2048)")->capture_default_str();
   cmd->add_flag("--json", o->json, "Print the report as JSON instead of Markdown");

@@ -55,7 +55,7 @@ void add_model_options(CLI::App* cmd, ModelArgs& a, bool with_lora, bool with_ct
   if (with_lora)
     cmd->add_option("--lora", a.loras,
                     "LoRA adapter FILE[:SCALE] (GGUF or PEFT folder; scale default 1; repeatable, applied in order)");
-  cmd->add_option("-t,--threads", a.threads, "Threads (default: all cores)");
+  cmd->add_option("-t,--threads", a.threads, "Threads (default: one per physical core)");
   cmd->add_option("--kv-type", a.kv_type, "KV cache type: f16 (default) or f32")->check(CLI::IsMember({"f16", "f32"}));
   if (with_ctx) cmd->add_option("-c,--ctx", a.n_ctx, "Context length in tokens (default: min(model context, 2048))");
 }

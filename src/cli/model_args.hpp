@@ -29,7 +29,7 @@ LoraSpec parse_lora_spec(const std::string& spec);
 struct ModelArgs {
   std::string model;                 // GGUF file or HF folder
   std::vector<std::string> loras;    // FILE[:SCALE], attach order
-  int threads = 0;                   // 0 = OpenMP default
+  int threads = 0;                   // 0 = default_thread_count(): one per physical core
   std::string kv_type = "f16";       // KV cache: f16 | f32
   int64_t n_ctx = 0;                 // 0 = min(model context, 2048)
 };

@@ -27,7 +27,7 @@ void add_program_flags(CLI::App* cmd, ProgramFlags& f) {
   cmd->add_option("--model", f.model, "Base model GGUF to run on (default: $PAW_MODEL, else the cache's base_models/)");
   cmd->add_flag("--offline", f.offline, "Never download anything (also PAW_OFFLINE=1)");
   cmd->add_flag("--no-prefix-cache", f.no_prefix_cache, "Do not read or write the program's prefix_kv_cache.bin");
-  cmd->add_option("-t,--threads", f.threads, "Threads per evaluation (0 = all cores)")->capture_default_str();
+  cmd->add_option("-t,--threads", f.threads, "Threads per evaluation (0 = one per physical core)")->capture_default_str();
   cmd->add_option("--max-tokens", f.max_tokens, "Most tokens to generate (-1 = until EOS or the context is full)")
       ->capture_default_str();
 }

@@ -12,7 +12,7 @@ struct ProgramFlags {
   std::string model;            // --model FILE (else $PAW_MODEL, else the cache's base_models/)
   bool offline = false;         // --offline (also $PAW_OFFLINE=1): nothing is downloaded
   bool no_prefix_cache = false; // --no-prefix-cache: never read or write prefix_kv_cache.bin
-  int threads = 0;              // -t N: threads per evaluation (0 = all cores)
+  int threads = 0;              // -t N: threads per evaluation (0 = one per physical core)
   int64_t max_tokens = -1;      // --max-tokens N (-1: until EOS or the context is full)
 };
 

@@ -11,6 +11,7 @@
 #include "ops/scalar.hpp"
 #include "ops/simd.hpp"
 #include "paw/tensor/half.hpp"
+#include "paw/util/cpu_topology.hpp"
 #include "paw/util/error.hpp"
 
 namespace paw {
@@ -90,7 +91,12 @@ const KernelTable& kernels() {
   return *chosen;
 }
 
-int default_thread_count() { return omp_get_max_threads(); }
+int default_thread_count() {
+  // OMP_NUM_THREADS is an explicit choice; otherwise one thread per physical core.
+  if (const char* env = std::getenv("OMP_NUM_THREADS"); env && *env) return omp_get_max_threads();
+  static const int cores = physical_core_count();
+  return cores > 0 ? cores : omp_get_max_threads();
+}
 
 namespace ops_detail {
 

@@ -9,6 +9,7 @@
 #include "paw/util/mapped_file.hpp"
 #include "paw/util/sha256.hpp"
 #include "paw/util/split.hpp"
+#include "paw/util/cpu_topology.hpp"
 #include "test_env.hpp"
 
 namespace fs = std::filesystem;
@@ -80,4 +81,17 @@ TEST(Split, CommasKeepOrderAndDropEmptyItems) {
   EXPECT_EQ(paw::split_commas(""), V{});
   EXPECT_EQ(paw::split_commas("one"), V{"one"});
   EXPECT_EQ(paw::split_commas(" a , b"), (V{" a ", " b"}));  // no trimming: names are taken as given
+}
+
+// Physical cores against an independent count: lscpu's (core, socket) pairs of the CPUs this
+// process may run on (Python's os.sched_getaffinity).
+TEST(CpuTopology, PhysicalCoresMatchLscpu) {
+  const std::string cmd = paw::test::python() +
+                          " -c \"import os,subprocess;a=os.sched_getaffinity(0);"
+                          "rows=[l.split(',') for l in subprocess.run(['lscpu','-p=cpu,core,socket'],capture_output=True,"
+                          "text=True).stdout.splitlines() if l and l[0]!='#'];"
+                          "print(len({(r[1],r[2]) for r in rows if int(r[0]) in a}))\"";
+  std::string out;
+  if (paw::test::run_command(cmd, &out) != 0 || out.empty()) GTEST_SKIP() << "lscpu not available";
+  EXPECT_EQ(paw::physical_core_count(), std::stoi(out));
 }

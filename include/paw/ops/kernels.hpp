@@ -100,7 +100,8 @@ std::span<const KernelTable* const> available_kernels();
 // The table called `name` if available on this CPU, else nullptr.
 const KernelTable* find_kernels(std::string_view name);
 
-// Number of threads used when a caller asks for 0 ("all"): OpenMP's default.
+// Number of threads used when a caller asks for 0: OMP_NUM_THREADS when set, else one per
+// physical core of the affinity mask (paw/util/cpu_topology.hpp), else OpenMP's default.
 int default_thread_count();
 
 // cos/sin tables for rope_neox: for token t at position pos[t] and i < head_dim/2,

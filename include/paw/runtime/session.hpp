@@ -26,7 +26,7 @@ struct SessionOptions {
   int64_t n_ctx = 0;           // cache positions; 0 = min(model context_length, 2048)
   int64_t n_batch = 256;       // tokens per forward chunk; longer prefills are split
   DType kv_type = DType::F16;  // F16 or F32
-  int n_threads = 0;           // 0 = OpenMP's default
+  int n_threads = 0;           // 0 = default_thread_count(): one per physical core
   const KernelTable* kernels = nullptr;  // null = kernels() (the best for this CPU)
 };
 
