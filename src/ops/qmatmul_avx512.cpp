@@ -546,6 +546,63 @@ void direct_rows(const MatrixView& w, size_t stride, int64_t r0, int64_t r1, con
   }
 }
 
+// ---- rows of one chunk (n_in <= 64: LoRA B matrices [n_out, rank]). A row's dot product is
+// then a handful of instructions and the per-row horizontal sum (_mm512_reduce_add_ps) would
+// cost as much again, so 16 rows are summed together by a transpose-and-add tree.
+
+// Lane i of the result = the sum of the 16 lanes of v[i].
+inline __m512 reduce16(const __m512* v) {
+  __m512 w[8];  // w[k]: 128-bit lanes 0-1 hold partial sums of row 2k, lanes 2-3 of row 2k+1
+  for (int k = 0; k < 8; ++k)
+    w[k] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * k], v[2 * k + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                         _mm512_shuffle_f32x4(v[2 * k], v[2 * k + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+  __m512 x[4];  // x[j]: 128-bit lane L holds four partial sums of row 4j + L
+  for (int j = 0; j < 4; ++j)
+    x[j] = _mm512_add_ps(_mm512_shuffle_f32x4(w[2 * j], w[2 * j + 1], _MM_SHUFFLE(2, 0, 2, 0)),
+                         _mm512_shuffle_f32x4(w[2 * j], w[2 * j + 1], _MM_SHUFFLE(3, 1, 3, 1)));
+  // Within each 128-bit lane L: [x0 x1 x2 x3] partial quads -> [row L, row 4+L, row 8+L, row 12+L].
+  const __m512 y01 = _mm512_add_ps(_mm512_unpacklo_ps(x[0], x[1]), _mm512_unpackhi_ps(x[0], x[1]));
+  const __m512 y23 = _mm512_add_ps(_mm512_unpacklo_ps(x[2], x[3]), _mm512_unpackhi_ps(x[2], x[3]));
+  const __m512 sums = _mm512_add_ps(
+      _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(y01), _mm512_castps_pd(y23))),
+      _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(y01), _mm512_castps_pd(y23))));
+  // Element 4L + j holds row 4j + L: gather row i from element 4·(i % 4) + i / 4.
+  const __m512i order = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
+  return _mm512_permutexvar_ps(order, sums);
+}
+
+// Rows [r0, r1) of a legacy-block weight with a single 64-value chunk, 16 rows at a time; the
+// remaining rows go through direct_rows.
+template <class D>
+void short_rows(const MatrixView& w, size_t stride, int64_t r0, int64_t r1, const Acts& a, int64_t n_tokens, float* y,
+                bool accumulate) {
+  static_assert(D::kKind == 0, "one-chunk rows are legacy 32-blocks");
+  const int64_t n_out = w.rows;
+  int64_t r = r0;
+  for (; r + 16 <= r1; r += 16) {
+    __m512i u[16];
+    __m512 s[16], m[16];
+    for (int i = 0; i < 16; ++i) {
+      D dec(w.data + static_cast<size_t>(r + i) * stride, a.L.n_in);
+      m[i] = _mm512_setzero_ps();
+      dec.chunk(0, u[i], s[i], m[i]);
+    }
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      const uint8_t* tp[1] = {a.tok(t)};
+      __m512 f[16];
+      for (int i = 0; i < 16; ++i) {
+        __m512 f0 = _mm512_setzero_ps(), fm = _mm512_setzero_ps();
+        direct_chunk<D, 1>(tp, a.L, 0, u[i], s[i], m[i], &f0, &fm);
+        f[i] = _mm512_add_ps(f0, fm);
+      }
+      float* dst = y + t * n_out + r;
+      const __m512 sums = reduce16(f);
+      _mm512_storeu_ps(dst, accumulate ? _mm512_add_ps(_mm512_loadu_ps(dst), sums) : sums);
+    }
+  }
+  if (r < r1) direct_rows<D>(w, stride, r, r1, a, n_tokens, y, accumulate);
+}
+
 // ---- panels
 
 // Decodes rows [r0, r0 + nr) (nr ≤ 16) into the packed panel layout of simd_matmul.hpp.
@@ -685,7 +742,10 @@ struct QuantPlan {
 
 QuantPlan plan(const simd::QuantSpec& q, int64_t n_in, int64_t n_tokens, int nt) {
   QuantPlan p;
-  p.panel = simd::use_panels(n_in, n_tokens);
+  // One-chunk legacy rows (LoRA B, rank <= 64) at decode batch sizes: short_rows beats packing
+  // a panel for every call.
+  const bool one_chunk = q.block == 32 && q.sb == 32 && n_in <= 64 && n_tokens < simd::kPanelMinTokens;
+  p.panel = simd::use_panels(n_in, n_tokens) && !one_chunk;
   // Lanes only for the legacy in-place kernel; the K-quant one works per super-block.
   p.L = simd::act_layout(n_in, q.sb, !p.panel && q.block == 32, simd::act_group(q));
   p.act_bytes = simd::a64(p.L.stride * static_cast<size_t>(n_tokens));
@@ -723,7 +783,11 @@ void quant_matmul(const MatrixView& w, const float* x, float* y, int64_t n_token
     const int64_t grain = simd::row_grain(n_out, use, 16);
     const int64_t n_items = (n_out + grain - 1) / grain;
     ops_detail::parallel_for(use, n_items, [&](int64_t it, int) {
-      direct_rows<D>(w, stride, it * grain, simd::imin(n_out, (it + 1) * grain), a, n_tokens, y, accumulate);
+      const int64_t r0 = it * grain, r1 = simd::imin(n_out, (it + 1) * grain);
+      if constexpr (D::kKind == 0) {
+        if (p.L.n_chunks == 1) return short_rows<D>(w, stride, r0, r1, a, n_tokens, y, accumulate);
+      }
+      direct_rows<D>(w, stride, r0, r1, a, n_tokens, y, accumulate);
     });
   }
 }

@@ -89,9 +89,9 @@ TEST_P(SimdMatmul, MatchesScalarWithinActivationRounding) {
 INSTANTIATE_TEST_SUITE_P(
     Types, SimdMatmul,
     ::testing::Values(TypeCase{DType::F32, {7, 33, 288}}, TypeCase{DType::F16, {7, 33, 288}},
-                      TypeCase{DType::BF16, {7, 33, 288}}, TypeCase{DType::Q8_0, {32, 288}},
-                      TypeCase{DType::Q4_0, {32, 288}}, TypeCase{DType::Q4_1, {32, 288}},
-                      TypeCase{DType::Q5_0, {32, 288}}, TypeCase{DType::Q5_1, {32, 288}},
+                      TypeCase{DType::BF16, {7, 33, 288}}, TypeCase{DType::Q8_0, {32, 64, 288}},
+                      TypeCase{DType::Q4_0, {32, 64, 288}}, TypeCase{DType::Q4_1, {32, 64, 288}},
+                      TypeCase{DType::Q5_0, {32, 64, 288}}, TypeCase{DType::Q5_1, {32, 64, 288}},
                       TypeCase{DType::Q4_K, {256, 512}}, TypeCase{DType::Q5_K, {256, 512}},
                       TypeCase{DType::Q6_K, {256, 512}}),
     [](const auto& info) { return std::string(dtype_name(info.param.type)); });
