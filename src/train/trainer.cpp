@@ -287,19 +287,33 @@ struct Run {
                                                                                           /*copy=*/true);
   }
 
-  // Summed token NLL of one micro-batch (graph attached).
-  torch::Tensor batch_loss_sum(const HostBatch& b) {
+  // Logits of one micro-batch [B, T, V] (graph attached).
+  torch::Tensor batch_logits(const HostBatch& b) {
     const torch::Tensor tokens = to_dev(b.tokens, b.rows, b.cols);
-    const torch::Tensor targets = to_dev(b.targets, b.rows, b.cols);
     const torch::Tensor segments = b.segments.empty() ? torch::Tensor() : to_dev(b.segments, b.rows, b.cols);
     LoraSet set;
     if (lora) set = lora->lora_set();
-    const torch::Tensor logits = model->forward(tokens, lora ? &set : nullptr, segments);  // [B, T, V]
+    return model->forward(tokens, lora ? &set : nullptr, segments);
+  }
+
+  static torch::Tensor nll_sum(const torch::Tensor& logits, const torch::Tensor& targets) {
     return at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), targets.reshape({-1}), {}, at::Reduction::Sum,
                                   /*ignore_index=*/-1);
   }
 
-  double evaluate() {
+  // Summed token NLL of one micro-batch (graph attached).
+  torch::Tensor batch_loss_sum(const HostBatch& b) {
+    return nll_sum(batch_logits(b), to_dev(b.targets, b.rows, b.cols));
+  }
+
+  struct EvalScore {
+    double loss = 0;   // mean NLL per answer token
+    double exact = 0;  // share of cases whose every answer token (and <|im_end|>) is the argmax
+  };
+  // With teacher forcing, "every answer token is the argmax at its position" is exactly "greedy
+  // decoding writes the answer and stops" (ties aside), so `exact` is the greedy exact-match
+  // rate of `paw eval` at no extra cost.
+  EvalScore evaluate() {
     torch::NoGradGuard no_grad;
     struct Prefix : ExampleSource {
       const ExampleSource& s;
@@ -316,12 +330,21 @@ struct Run {
     bo.wrap = false;
     Batcher eb(src, tok, bo);
     double sum = 0;
-    int64_t n = 0;
+    int64_t n = 0, cases = 0, exact = 0;
     for (HostBatch b = eb.next(); b.rows > 0; b = eb.next()) {
-      sum += batch_loss_sum(b).item<double>();
+      const torch::Tensor logits = batch_logits(b);  // [B, T, V], one case per row (pack off)
+      const torch::Tensor targets = to_dev(b.targets, b.rows, b.cols);
+      sum += nll_sum(logits, targets).item<double>();
       n += b.n_targets;
+      const torch::Tensor scored = targets.ne(-1);
+      const torch::Tensor right = logits.argmax(-1).eq(targets).logical_or(scored.logical_not());
+      exact += right.all(1).logical_and(scored.any(1)).sum().item<int64_t>();
+      cases += b.rows;
     }
-    return n > 0 ? sum / static_cast<double>(n) : std::nan("");
+    EvalScore e;
+    e.loss = n > 0 ? sum / static_cast<double>(n) : std::nan("");
+    e.exact = cases > 0 ? static_cast<double>(exact) / static_cast<double>(cases) : std::nan("");
+    return e;
   }
 };
 
@@ -439,12 +462,15 @@ RunResult run_recipe(const Recipe& r, const RunOptions& opt) {
     }
     if (r.eval.every > 0 && (run.step % r.eval.every == 0 || run.step == end)) {
       run.trainable->eval();
-      const double el = run.evaluate();
+      const Run::EvalScore es = run.evaluate();
       run.trainable->train();
-      res.eval_losses.push_back(el);
-      log << nlohmann::json{{"step", run.step}, {"eval_loss", el}}.dump() << "\n" << std::flush;
+      res.eval_losses.push_back(es.loss);
+      res.eval_exact.push_back(es.exact);
+      log << nlohmann::json{{"step", run.step}, {"eval_loss", es.loss}, {"eval_exact", es.exact}}.dump() << "\n"
+          << std::flush;
       if (opt.progress)
-        std::fprintf(stderr, "[train %s] step %lld eval loss %.4f\n", r.name.c_str(), static_cast<long long>(run.step), el);
+        std::fprintf(stderr, "[train %s] step %lld eval loss %.4f, greedy exact %.1f%%\n", r.name.c_str(),
+                     static_cast<long long>(run.step), es.loss, 100.0 * es.exact);
     }
     if (run.step % r.checkpoint_every == 0 || run.step == end) {
       run.save_checkpoint();

@@ -18,6 +18,7 @@
 #include "paw/tokenizer/tokenizer.hpp"
 #include "paw/train/dataset.hpp"
 #include "paw/train/recipe.hpp"
+#include "paw/eval/evaluator.hpp"
 #include "paw/util/error.hpp"
 #include "test_env.hpp"
 
@@ -232,6 +233,26 @@ TEST(TrainRun, LossGoesDownAndTheExportRuns) {
   Session s(model);
   s.prefill(tok.encode(train::format_prompt("Say yes.", "ok")));
   EXPECT_EQ(s.logits().size(), static_cast<size_t>(model->hparams().n_vocab));
+
+  // The trainer's greedy exact rate (teacher-forced argmax) is what greedy generation by the
+  // native runtime scores on the same held-out cases (paw eval), up to one argmax tie.
+  ASSERT_EQ(res.eval_exact.size(), 8u);
+  data::GenOptions g = train::parse_recipe(j).data.gen;
+  g.n_train = 0;
+  const std::vector<data::Split> splits = {data::Split::HeldoutParams};
+  const auto cases = eval::generator_cases(g, splits);
+  ASSERT_EQ(cases.size(), 16u);
+  std::vector<eval::EvalCase> fitting;  // the trainer skips cases longer than seq_len + 1 tokens
+  for (const auto& c : cases)
+    if (train::encode_example(tok, c.spec, c.input, c.expected).tokens.size() <= 385u) fitting.push_back(c);
+  ASSERT_GE(fitting.size(), 8u);
+  eval::EvalOptions eo;
+  eo.max_tokens = 64;
+  eo.session.kv_type = DType::F32;
+  const eval::ModelReport rep = eval::evaluate(model, tok, fitting, eo);
+  const double n_fit = static_cast<double>(fitting.size());
+  EXPECT_NEAR(res.eval_exact.back() * n_fit, static_cast<double>(rep.total.exact), 1.0)
+      << "trainer " << res.eval_exact.back() << ", native " << rep.total.exact << "/" << fitting.size();
 }
 
 std::vector<std::vector<float>> tensors_of(const std::string& path) {

@@ -114,7 +114,8 @@ struct RunResult {
   int64_t first_step = 0;     // global step the run started from (checkpoint step on resume)
   int64_t last_step = 0;      // global steps done when the run stopped
   std::vector<double> losses; // training loss per step of this run (mean over target tokens)
-  std::vector<double> eval_losses;
+  std::vector<double> eval_losses;  // held-out mean NLL per answer token, per evaluation
+  std::vector<double> eval_exact;   // held-out greedy exact-match rate (teacher-forced argmax), per evaluation
   double tokens_per_s = 0;    // non-padding tokens through forward+backward per second
   int64_t n_params = 0;       // trainable parameters
   int64_t n_model_params = 0; // parameters of the interpreter
