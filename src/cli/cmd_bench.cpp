@@ -13,7 +13,6 @@
 //
 // The --program mode measures per-call latency of a program whose prompt prefix is cached:
 // each call is Program::run() with a ~30-token input and max_tokens 5 (docs/PERFORMANCE.md).
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -23,7 +22,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>

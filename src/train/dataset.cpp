@@ -2,8 +2,9 @@
 #include "paw/train/dataset.hpp"
 
 #include <fstream>
-#include <nlohmann/json.hpp>
+#include <iterator>
 
+#include "paw/data/jsonl.hpp"
 #include "paw/data/prompt.hpp"
 #include "paw/data/rng.hpp"
 #include "paw/tokenizer/tokenizer.hpp"
@@ -66,29 +67,10 @@ std::unique_ptr<ExampleSource> generator_source(const data::GenOptions& opt, dat
 std::unique_ptr<ExampleSource> jsonl_source(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error("cannot open the data file", "file '" + path + "'", "check data.path in the recipe");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::vector<Triple> v;
-  std::string line;
-  size_t line_no = 0;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (line.empty() || line == "\r") continue;
-    const std::string where = path + ": line " + std::to_string(line_no);
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw Error(std::string("invalid JSON: ") + e.what(), where, "each line must be one JSON object");
-    }
-    Triple t;
-    for (auto [key, dst] : {std::pair{"spec", &t.spec}, std::pair{"input", &t.input}, std::pair{"output", &t.output}}) {
-      const auto it = j.is_object() ? j.find(key) : j.end();
-      if (it == j.end() || !it->is_string())
-        throw Error(std::string("missing string field \"") + key + "\"", where,
-                    "records need spec, input and output (as `paw data gen` writes)");
-      *dst = it->get<std::string>();
-    }
-    v.push_back(std::move(t));
-  }
+  for (data::TextRecord& r : data::parse_jsonl_records(text, path))
+    v.push_back(Triple{std::move(r.spec), std::move(r.input), std::move(r.output)});
   if (v.empty()) throw Error("the data file holds no records", "file '" + path + "'");
   return std::make_unique<VectorSource>(std::move(v));
 }

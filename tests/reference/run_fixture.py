@@ -37,6 +37,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ref_forward  # noqa: E402
+from gpt2_bytes import bytes_to_unicode  # noqa: E402
 
 PLACEHOLDER = "{INPUT_PLACEHOLDER}"
 EOS = 151645  # <|im_end|>: tokenizer.ggml.eos_token_id of the Qwen3 files
@@ -133,15 +134,7 @@ def patch_u32_key(path, out, values):
 
 def byte_decoder():
     """Inverse of GPT-2's bytes_to_unicode table."""
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return {chr(c): b for b, c in zip(bs, cs)}
+    return {c: b for b, c in bytes_to_unicode().items()}
 
 
 class Detok:
