@@ -132,6 +132,10 @@ Recipe parse_recipe(const nlohmann::json& j, const std::string& where) {
   o.get("name", r.name);
   o.get_int("seed", r.seed, 0, INT64_MAX);
   o.get_int("threads", r.threads, 0, 1024);
+  o.get("precision", r.precision);
+  if (r.precision != "f32" && r.precision != "bf16")
+    throw Error("precision must be \"f32\" or \"bf16\"", o.field("precision"),
+                "bf16 = mixed precision (bfloat16 products, float weights and loss)");
   o.get("mode", r.mode);
   if (r.mode != "full" && r.mode != "lora") throw Error("mode must be \"full\" or \"lora\"", o.field("mode"));
   o.get_int("steps", r.steps, 1, kBig);

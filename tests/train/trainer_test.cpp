@@ -255,6 +255,22 @@ TEST(TrainRun, LossGoesDownAndTheExportRuns) {
       << "trainer " << res.eval_exact.back() << ", native " << rep.total.exact << "/" << fitting.size();
 }
 
+// Mixed precision trains like float: same data and seed, the loss curve of a bf16 run stays
+// close to the float run's and falls as much.
+TEST(TrainRun, Bf16TrainingTracksF32) {
+  const std::string base = test::scratch_dir("train-bf16");
+  const train::RunResult f = train::run_recipe(train::parse_recipe(tiny_recipe(base + "/f32", 30)), quiet());
+  json j = tiny_recipe(base + "/bf16", 30);
+  j["precision"] = "bf16";
+  const train::RunResult b = train::run_recipe(train::parse_recipe(j), quiet());
+  ASSERT_EQ(f.losses.size(), 30u);
+  ASSERT_EQ(b.losses.size(), 30u);
+  EXPECT_NEAR(b.losses.front(), f.losses.front(), 0.01) << "same initial model and batch";  // measured 6e-5
+  EXPECT_LT(mean(b.losses, 20, 10), mean(b.losses, 0, 5) - 0.8);
+  EXPECT_NEAR(mean(b.losses, 20, 10), mean(f.losses, 20, 10), 0.05)  // measured 6e-4
+      << "bf16 " << mean(b.losses, 20, 10) << " f32 " << mean(f.losses, 20, 10);
+}
+
 std::vector<std::vector<float>> tensors_of(const std::string& path) {
   const GGUFFile f = GGUFFile::open(path);
   std::vector<std::vector<float>> out;
@@ -369,6 +385,16 @@ TEST(TrainRecipe, ErrorsNameTheKey) {
   j = tiny_recipe("/tmp/x", 5);
   j.erase("data");
   EXPECT_THROW(train::parse_recipe(j), Error);
+  j = tiny_recipe("/tmp/x", 5);
+  j["precision"] = "fp8";
+  try {
+    train::parse_recipe(j, "r.json");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("precision"), std::string::npos) << e.what();
+  }
+  j["precision"] = "bf16";
+  EXPECT_EQ(train::parse_recipe(j).precision, "bf16");
 }
 
 TEST(TrainRecipe, ShippedRecipesParse) {

@@ -3,7 +3,7 @@
 // include libtorch, so the CLI compiles quickly; the runner lives in the torch-built library.
 //
 // A recipe names everything a run needs (docs/TRAINING.md lists every key and default):
-//   {"name", "seed", "threads", "mode": "full"|"lora", "steps", "log_every",
+//   {"name", "seed", "threads", "precision": "f32"|"bf16", "mode": "full"|"lora", "steps", "log_every",
 //    "checkpoint_every", "checkpoint_dir", "log",
 //    "data": {"source": "generator", "seed", "n_train", "families", ...} | {"source": "jsonl", "path"},
 //    "eval": {"every", "n", "split" | "path"},
@@ -42,7 +42,12 @@ double lr_at(const OptimSettings& o, int64_t step, int64_t total);
 struct Recipe {
   std::string name = "run";
   uint64_t seed = 1;
-  int threads = 0;            // torch intra-op threads (0 = libtorch default)
+  int threads = 0;            // torch intra-op threads (0 = auto: physical cores for bf16 on CPU, else libtorch's default)
+  // Matrix-product precision of forward and backward. "f32": everything in float. "bf16":
+  // mixed precision (libtorch autocast): products in bfloat16 with float accumulation, while
+  // weights, optimizer state, norms, softmax and the loss stay float. On CPUs with AVX-512 BF16
+  // (or AMX) this trains several times faster; exported weights are float as always.
+  std::string precision = "f32";
   std::string mode = "full";  // "full": train every weight; "lora": frozen base + LoRA
   int64_t steps = 1000;       // optimizer updates of the whole run (the schedule's length)
   int64_t log_every = 10;     // progress line on stderr every N steps
