@@ -193,6 +193,54 @@ TEST(TrainForward, PaddingAndPackedSegments) {
   EXPECT_LE(compare({r1.data_ptr<float>(), r1.data_ptr<float>() + 5 * V}, lb).max_abs, 1e-5);
 }
 
+// Packed training must give the same gradients as the examples one by one: two rows of three
+// segments each (plus right padding), summed NLL, against the sum over separate forwards.
+TEST(TrainForward, PackedRowsGiveTheGradientsOfSeparateExamples) {
+  train::TorchModel m(small_qwen3(200));
+  m->init_weights(0.25, 11);
+  const std::vector<std::vector<int64_t>> rows_of = {{9, 5, 7}, {6, 11, 4}};  // segment lengths
+  const int64_t T = 22;  // longest row (21) + 1 padding
+  std::vector<int64_t> tokens, segs;
+  std::vector<std::vector<int32_t>> examples;
+  uint64_t seed = 3;
+  for (const auto& lens : rows_of) {
+    int64_t used = 0;
+    for (size_t e = 0; e < lens.size(); ++e) {
+      examples.push_back(some_tokens(static_cast<size_t>(lens[e]), 200, seed++));
+      for (int32_t t : examples.back()) tokens.push_back(t), segs.push_back(static_cast<int64_t>(e));
+      used += lens[e];
+    }
+    for (; used < T; ++used) tokens.push_back(0), segs.push_back(-1);
+  }
+  auto grads = [&] {
+    std::vector<torch::Tensor> g;
+    for (auto& p : m->parameters()) g.push_back(p.grad().clone()), p.mutable_grad().zero_();
+    return g;
+  };
+  // Targets: next token within a segment, -1 across segment ends and on padding.
+  std::vector<int64_t> targets(tokens.size(), -1);
+  for (size_t i = 0; i + 1 < tokens.size(); ++i)
+    if (segs[i] >= 0 && segs[i + 1] == segs[i] && (i + 1) % T != 0) targets[i] = tokens[i + 1];
+  for (auto& p : m->parameters()) p.mutable_grad() = torch::zeros_like(p);
+  const torch::Tensor logits = m->forward(torch::tensor(tokens).view({2, T}), nullptr, torch::tensor(segs).view({2, T}));
+  at::cross_entropy_loss(logits.reshape({-1, 200}), torch::tensor(targets), {}, at::Reduction::Sum, -1).backward();
+  const auto packed = grads();
+  for (const auto& ex : examples) {
+    std::vector<int64_t> t(ex.begin(), ex.end());
+    const auto n = static_cast<int64_t>(t.size());
+    const torch::Tensor l = m->forward(torch::tensor(t).view({1, n}));
+    at::cross_entropy_loss(l[0].narrow(0, 0, n - 1), torch::tensor(t).narrow(0, 1, n - 1), {}, at::Reduction::Sum)
+        .backward();
+  }
+  const auto separate = grads();
+  ASSERT_EQ(packed.size(), separate.size());
+  for (size_t i = 0; i < packed.size(); ++i) {
+    const double scale = separate[i].abs().max().item<double>();
+    EXPECT_GT(scale, 0) << "parameter #" << i << " got no gradient";
+    EXPECT_LE((packed[i] - separate[i]).abs().max().item<double>(), 1e-4 * std::max(1.0, scale)) << "parameter #" << i;
+  }
+}
+
 TEST(TrainForward, ParameterCountFormula) {
   train::ModelConfig q = small_qwen3(77), g = q;
   g.hp.arch = Arch::Gpt2;
