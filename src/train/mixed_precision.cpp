@@ -31,4 +31,8 @@ MixedPrecisionScope::~MixedPrecisionScope() {
     at::autocast::set_cpu_enabled(prev_);
 }
 
+torch::Tensor at_least_float(const torch::Tensor& t) {
+  return t.is_floating_point() && t.element_size() < 4 ? t.to(torch::kFloat) : t;
+}
+
 }  // namespace paw::train

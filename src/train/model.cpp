@@ -8,6 +8,7 @@
 #include <limits>
 #include <set>
 
+#include "paw/train/mixed_precision.hpp"
 #include "paw/util/error.hpp"
 
 namespace paw::train {
@@ -68,13 +69,8 @@ struct BlockImpl : torch::nn::Module {
 
 namespace {
 
-// Under mixed precision (autocast) products come back as bfloat16/half; reductions that need
-// the digits (norms, softmax) run on float copies. Float and double pass through unchanged.
-Tensor at_least_float(const Tensor& t) {
-  return t.is_floating_point() && t.element_size() < 4 ? t.to(torch::kFloat) : t;
-}
-
-// x * rsqrt(mean(x^2) + eps) * w over the last dimension.
+// x * rsqrt(mean(x^2) + eps) * w over the last dimension, in float even when x is a bfloat16
+// product under mixed precision (a bf16 mean of squares loses too many digits).
 Tensor rms_norm(const Tensor& x_in, const Tensor& w, double eps) {
   const Tensor x = at_least_float(x_in);
   return x * torch::rsqrt(x.pow(2).mean(-1, /*keepdim=*/true) + eps) * w;

@@ -304,7 +304,7 @@ struct Run {
     LoraSet set;
     if (lora) set = lora->lora_set();
     const torch::Tensor logits = model->forward(tokens, lora ? &set : nullptr, segments);
-    return logits.element_size() < 4 ? logits.to(torch::kFloat) : logits;  // loss and argmax in float
+    return at_least_float(logits);  // loss and argmax in float
   }
 
   static torch::Tensor nll_sum(const torch::Tensor& logits, const torch::Tensor& targets) {

@@ -20,4 +20,8 @@ class MixedPrecisionScope {
   bool on_, cuda_, prev_ = false;
 };
 
+// `t` in float when autocast made it bfloat16/half; float and double tensors (and integer ones)
+// pass through unchanged. For results that need the digits: norms, the loss, argmax.
+torch::Tensor at_least_float(const torch::Tensor& t);
+
 }  // namespace paw::train

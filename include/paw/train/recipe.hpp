@@ -45,7 +45,8 @@ struct Recipe {
   int threads = 0;            // torch intra-op threads (0 = auto: physical cores for bf16 on CPU, else libtorch's default)
   // Matrix-product precision of forward and backward. "f32": everything in float. "bf16":
   // mixed precision (libtorch autocast): products in bfloat16 with float accumulation, while
-  // weights, optimizer state, norms, softmax and the loss stay float. On CPUs with AVX-512 BF16
+  // weights, optimizer state, norms and the loss stay float (the attention softmax reads the
+  // bf16 scores and accumulates in float inside). On CPUs with AVX-512 BF16
   // (or AMX) this trains several times faster; exported weights are float as always.
   std::string precision = "f32";
   std::string mode = "full";  // "full": train every weight; "lora": frozen base + LoRA
