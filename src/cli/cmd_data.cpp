@@ -17,7 +17,7 @@ namespace {
 
 struct DataGenOptions {
   data::GenOptions gen;
-  std::string families;          // comma list ("" = all)
+  std::string families;          // comma list ("" = the default mix)
   std::string heldout_families;  // comma list ("" = keep the default)
   std::string out;               // output path ("" or "-" = stdout)
 };
@@ -62,7 +62,7 @@ void add_data_command(CLI::App& app) {
   gen->add_option("--heldout-family", o->gen.n_heldout_family,
                   "Records in split 'heldout_family' (families never used in train)")
       ->capture_default_str();
-  gen->add_option("--families", o->families, "Comma-separated families to generate (default: all; see `paw data families`)");
+  gen->add_option("--families", o->families, "Comma-separated families to generate (default: all but the copy tasks; see `paw data families`)");
   gen->add_option("--heldout-families", o->heldout_families,
                   "Comma-separated families kept out of train (default: keyword_tag,pii_redact)");
   gen->add_option("--heldout-fraction", o->gen.heldout_param_fraction,
@@ -85,7 +85,8 @@ void add_data_command(CLI::App& app) {
     for (const auto& f : data::list_families()) {
       bool held = false;
       for (const auto& h : defaults.heldout_families) held = held || h == f.name;
-      std::printf("%-14s %s%s\n", f.name.c_str(), f.description.c_str(), held ? " [held out by default]" : "");
+      const char* note = held ? " [held out by default]" : !f.default_mix ? " [copy task: only when named in --families]" : "";
+      std::printf("%-14s %s%s\n", f.name.c_str(), f.description.c_str(), note);
     }
   });
 }

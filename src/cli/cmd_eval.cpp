@@ -131,7 +131,7 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("-n,--n", o->n, "Generator records per split (the first N of each)")->capture_default_str();
   cmd->add_option("--splits", o->splits, "Comma-separated generator splits: train, heldout_params, heldout_family")
       ->capture_default_str();
-  cmd->add_option("--families", o->families, "Comma-separated families (default: all; see `paw data families`)");
+  cmd->add_option("--families", o->families, "Comma-separated families (default: all but the copy tasks; see `paw data families`)");
   cmd->add_option("--heldout-families", o->heldout_families,
                   "Families kept out of train (default: keyword_tag,pii_redact, as in training)");
   cmd->add_option("--max-spec-chars", o->gen.max_spec_chars, "Longest generated spec in bytes (train/recipes use 1000)")

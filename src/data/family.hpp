@@ -34,6 +34,9 @@ class Family {
   virtual ~Family() = default;
   virtual const char* name() const = 0;
   virtual const char* description() const = 0;
+  // Whether an empty GenOptions::families selects this family. The copy tasks (echo,
+  // sequence_next, table_lookup) are curriculum material, generated only when named.
+  virtual bool in_default_mix() const { return true; }
   // A parameterisation, drawn uniformly enough that a hash bucket of it is never empty.
   virtual json draw_params(Rng& r, const Words& w) const = 0;
   // One of >= 3 paraphrased instructions (no examples; the generator appends those).
@@ -62,5 +65,8 @@ const Family& family_unit_convert();
 const Family& family_case_format();
 const Family& family_keyword_tag();
 const Family& family_pii_redact();
+const Family& family_echo();
+const Family& family_sequence_next();
+const Family& family_table_lookup();
 
 }  // namespace paw::data

@@ -9,7 +9,8 @@ const std::vector<const Family*>& all_families() {
       &family_classify(),      &family_sentiment(),   &family_extract(),     &family_json_repair(),
       &family_date_norm(),     &family_log_triage(),  &family_intent_route(), &family_closest_match(),
       &family_yes_no(),        &family_list_ops(),    &family_unit_convert(), &family_case_format(),
-      &family_keyword_tag(),   &family_pii_redact(),
+      &family_keyword_tag(),   &family_pii_redact(),  &family_echo(),        &family_sequence_next(),
+      &family_table_lookup(),
   };
   return list;
 }

@@ -47,7 +47,7 @@ std::string_view split_name(Split s) {
 
 std::vector<FamilyInfo> list_families() {
   std::vector<FamilyInfo> out;
-  for (const Family* f : all_families()) out.push_back({f->name(), f->description()});
+  for (const Family* f : all_families()) out.push_back({f->name(), f->description(), f->in_default_mix()});
   return out;
 }
 
@@ -99,8 +99,8 @@ Generator::Generator(GenOptions opt) : impl_(std::make_unique<Impl>()) {
   }
   const std::set<std::string> held(o.heldout_families.begin(), o.heldout_families.end());
   for (const Family* f : all_families()) {
-    const bool selected = o.families.empty() ||
-                          std::find(o.families.begin(), o.families.end(), f->name()) != o.families.end();
+    const bool selected = o.families.empty() ? f->in_default_mix()
+                                             : std::find(o.families.begin(), o.families.end(), f->name()) != o.families.end();
     if (!selected) continue;
     if (held.count(f->name())) {
       m.fams[2].push_back(f);

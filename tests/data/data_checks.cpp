@@ -596,6 +596,53 @@ std::string check_pii_redact(const json& p, const std::string& in, const std::st
   return "";
 }
 
+// ---- copy tasks: echo / sequence_next / table_lookup --------------------------------------------
+
+std::string check_echo(const json& p, const std::string& in, const std::string& out) {
+  EXPECT_OR_RETURN(out == in, "the output is not the input verbatim");
+  // The input is 2..max_words lowercase words joined by single spaces, nothing else.
+  const std::string sep = " ";
+  size_t n = 1;
+  for (size_t at = in.find(sep); at != std::string::npos; at = in.find(sep, at + sep.size())) ++n;
+  EXPECT_OR_RETURN(n >= 2 && n <= p["max_words"].get<size_t>(), "word count " + std::to_string(n) + " out of range");
+  size_t start = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const size_t end = i + 1 < n ? in.find(sep, start) : in.size();
+    const std::string w = in.substr(start, end - start);
+    EXPECT_OR_RETURN(!w.empty() && std::all_of(w.begin(), w.end(), [](char c) { return c >= 'a' && c <= 'z'; }),
+                     "'" + w + "' is not a lowercase word");
+    start = end + sep.size();
+  }
+  return "";
+}
+
+std::string check_sequence_next(const json& p, const std::string& in, const std::string& out) {
+  const auto seq = p["sequence"].get<std::vector<std::string>>();
+  const std::string q = trim(in);
+  const auto it = std::find(seq.begin(), seq.end(), q);
+  EXPECT_OR_RETURN(it != seq.end() && it + 1 != seq.end(), "the input is not a word with a successor");
+  EXPECT_OR_RETURN(out == *(it + 1), "expected " + *(it + 1));
+  return "";
+}
+
+std::string check_table_lookup(const json& p, const std::string& in, const std::string& out) {
+  const auto keys = p["keys"].get<std::vector<std::string>>();
+  const auto vals = p["values"].get<std::vector<std::string>>();
+  EXPECT_OR_RETURN(keys.size() == vals.size(), "keys and values differ in number");
+  const auto bag = word_bag(in);
+  std::string want;
+  int hits = 0;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (bag.count(keys[i])) {
+      ++hits;
+      want = vals[i];
+    }
+  }
+  EXPECT_OR_RETURN(hits == 1, "the input names " + std::to_string(hits) + " keys, not one");
+  EXPECT_OR_RETURN(out == want, "expected " + want);
+  return "";
+}
+
 }  // namespace
 
 size_t edit_distance(const std::string& a, const std::string& b) {
@@ -651,6 +698,9 @@ std::string check_case(const std::string& family, const json& p, const std::stri
   if (family == "unit_convert") return check_unit_convert(p, in, out);
   if (family == "case_format") return check_case_format(p, in, out);
   if (family == "pii_redact") return check_pii_redact(p, in, out);
+  if (family == "echo") return check_echo(p, in, out);
+  if (family == "sequence_next") return check_sequence_next(p, in, out);
+  if (family == "table_lookup") return check_table_lookup(p, in, out);
   return "no checker for family " + family;
 }
 

@@ -100,11 +100,53 @@ TEST(DataGenerator, EveryFamilyProducesValidRecords) {
     EXPECT_EQ(why, "") << r.family << " params " << r.params.dump() << "\ninput: " << r.input << "\noutput: " << r.output;
   }
   const auto fams = data::list_families();
-  EXPECT_GE(fams.size(), 12u);
+  size_t n_default = 0;
   for (const auto& f : fams) {
-    EXPECT_GE(per_family[f.name], 8u) << f.name;
     EXPECT_FALSE(f.description.empty());
+    if (!f.default_mix) {
+      EXPECT_EQ(per_family.count(f.name), 0u) << f.name << " is generated without being named";
+      continue;
+    }
+    ++n_default;
+    EXPECT_GE(per_family[f.name], 8u) << f.name;
   }
+  EXPECT_GE(n_default, 12u);
+}
+
+// The copy tasks (curriculum material) are generated only when named; their answers are copied
+// from the input (echo) or found in the spec (sequence_next, table_lookup), checked independently.
+TEST(DataGenerator, CopyFamiliesGenerateValidRecordsWhenNamed) {
+  GenOptions o = small_options(5);
+  o.families = {"echo", "sequence_next", "table_lookup"};
+  o.n_train = 150;
+  o.n_heldout_params = 60;
+  o.n_heldout_family = 0;
+  std::map<std::string, size_t> per_family;
+  std::set<std::string> train_ids;
+  std::vector<std::string> held_ids;
+  for (const Record& r : Generator(o).generate_all()) {
+    ++per_family[r.family];
+    if (r.split == Split::Train) {
+      train_ids.insert(r.param_id);
+    } else {
+      held_ids.push_back(r.param_id);
+    }
+    EXPECT_EQ(check_case(r.family, r.params, r.input, r.output), "")
+        << r.family << " params " << r.params.dump() << "\ninput: " << r.input << "\noutput: " << r.output;
+    const auto ex = spec_examples(r.spec);
+    EXPECT_GE(ex.size(), 3u) << r.spec;
+    for (const auto& [in, out] : ex) {
+      EXPECT_NE(in, r.input);
+      EXPECT_EQ(check_case(r.family, r.params, in, out), "") << r.family << " example\ninput: " << in << "\noutput: " << out;
+    }
+    if (r.family == "echo") {
+      EXPECT_EQ(r.output, r.input);  // noise never touches a copied input
+    } else {
+      EXPECT_NE(r.spec.find(r.output), std::string::npos) << "the answer must be in the spec";
+    }
+  }
+  for (const char* f : {"echo", "sequence_next", "table_lookup"}) EXPECT_GE(per_family[f], 60u) << f;
+  for (const auto& id : held_ids) EXPECT_EQ(train_ids.count(id), 0u) << id;
 }
 
 TEST(DataGenerator, SpecsHoldThreeToFiveCorrectWorkedExamples) {

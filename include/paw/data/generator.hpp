@@ -46,8 +46,9 @@ struct GenOptions {
   size_t n_train = 1000;          // records in split "train"
   size_t n_heldout_params = 100;  // records in split "heldout_params"
   size_t n_heldout_family = 100;  // records in split "heldout_family"
-  // Families to generate (empty = all). Families listed in heldout_families go to the
-  // heldout_family split only.
+  // Families to generate (empty = every family of the default mix: all but the copy tasks
+  // echo, sequence_next and table_lookup, which curricula name explicitly). Families listed in
+  // heldout_families go to the heldout_family split only.
   std::vector<std::string> families;
   // Whole families kept out of train and heldout_params.
   std::vector<std::string> heldout_families = {"keyword_tag", "pii_redact"};
@@ -70,6 +71,7 @@ struct GenOptions {
 struct FamilyInfo {
   std::string name;
   std::string description;  // one line
+  bool default_mix = true;  // selected when GenOptions::families is empty
 };
 
 // Every family, in a fixed order.
