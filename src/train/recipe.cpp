@@ -123,6 +123,68 @@ void parse_data(Obj o, Recipe::Data& d) {
   o.done();
 }
 
+bool valid_stage_name(const std::string& n) {
+  if (n.empty() || n.size() > 64 || n == "." || n == "..") return false;
+  for (char c : n) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+                    c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// The stages of a curriculum recipe (see Recipe::stages): each one the base recipe with the
+// stage's keys merged over it, then parsed like any recipe, so a typo in a stage is an error.
+std::vector<Recipe> parse_stages(const nlohmann::json& base_json, const Recipe& base, const nlohmann::json& list,
+                                 const std::string& where) {
+  if (!list.is_array() || list.empty())
+    throw Error("expected a non-empty array of stage objects", where, "e.g. [{\"name\": \"copy\", \"steps\": 600}, {\"name\": \"mix\"}]");
+  if (base.mode != "full")
+    throw Error("stages need mode \"full\"", where, "a stage starts from the previous stage's exported model");
+  std::vector<Recipe> out;
+  std::set<std::string> names;
+  for (size_t i = 0; i < list.size(); ++i) {
+    const std::string at = where + "[" + std::to_string(i) + "]";
+    const nlohmann::json& st = list[i];
+    if (!st.is_object()) throw Error("expected a JSON object", at);
+    if (!st.contains("name") || !st["name"].is_string() || !valid_stage_name(st["name"].get<std::string>()))
+      throw Error("every stage needs a \"name\" of letters, digits, '_', '-' or '.'", at,
+                  "the name is the stage's checkpoint directory under checkpoint_dir");
+    const std::string name = st["name"].get<std::string>();
+    if (!names.insert(name).second) throw Error("two stages are named '" + name + "'", at);
+    for (const char* k : {"stages", "checkpoint_dir", "log", "tokenizer", "mode"}) {
+      if (st.contains(k))
+        throw Error(std::string("a stage cannot set \"") + k + "\"", at + ": " + k,
+                    "stages share the recipe's checkpoint directory (one sub-directory each), tokenizer and mode");
+    }
+    const bool last = i + 1 == list.size();
+    if (i > 0 && st.contains("model") && st["model"].is_object() && st["model"].contains("init"))
+      throw Error("only the first stage may set model.init", at + ": model.init",
+                  "later stages start from the previous stage's export");
+
+    nlohmann::json patch = st;
+    patch.erase("name");
+    nlohmann::json sj = base_json;
+    sj.merge_patch(patch);
+    const std::string dir = base.checkpoint_dir + "/" + name;
+    sj["name"] = base.name + "/" + name;
+    sj["checkpoint_dir"] = dir;
+    sj.erase("log");
+    if (!last && !patch.contains("export")) sj["export"] = {{"path", dir + "/" + name + ".gguf"}, {"type", "f32"}};
+    if (i > 0) {
+      if (out.back().exp.path.empty())
+        throw Error("stage '" + out.back().stage_name + "' exports nothing for the next stage to start from",
+                    where + "[" + std::to_string(i - 1) + "]: export.path");
+      sj["model"]["init"] = out.back().exp.path;
+    }
+    Recipe r = parse_recipe(sj, at + " (" + name + ")");
+    r.stage_name = name;
+    r.source = st;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 }  // namespace
 
 Recipe parse_recipe(const nlohmann::json& j, const std::string& where) {
@@ -248,6 +310,11 @@ Recipe parse_recipe(const nlohmann::json& j, const std::string& where) {
     e.get("path", r.exp.path);
     e.get("type", r.exp.type);
     e.done();
+  }
+  if (o.has("stages")) {
+    nlohmann::json base = j;
+    base.erase("stages");
+    r.stages = parse_stages(base, r, o.at("stages"), where + ": stages");
   }
   o.done();
   return r;

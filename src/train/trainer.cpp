@@ -27,6 +27,7 @@
 #include "paw/train/recipe.hpp"
 #include "paw/util/atomic_file.hpp"
 #include "paw/util/error.hpp"
+#include "train/run_single.hpp"
 
 namespace paw::train {
 namespace {
@@ -64,34 +65,6 @@ torch::Device pick_device(const std::string& d) {
 void make_parent(const std::string& path) {
   const fs::path p = fs::path(path).parent_path();
   if (!p.empty()) fs::create_directories(p);
-}
-
-Tokenizer prepare_tokenizer(const Recipe& r, bool progress) {
-  const std::string& path = r.tokenizer.path;
-  if (!fs::exists(path)) {
-    if (!r.tokenizer.train_if_missing)
-      throw Error("tokenizer file not found", "file '" + path + "'",
-                  "create it with `paw tokenizer train`, or set tokenizer.train_if_missing in the recipe");
-    // A byte-level BPE (Qwen2 pre-tokenizer, Qwen chat special tokens) on the train split.
-    BpeTrainOptions bo;
-    bo.vocab_size = r.tokenizer.vocab_size;
-    BpeTrainer t(bo);
-    const data::Generator gen(r.data.gen);
-    const size_t n = std::min<size_t>(static_cast<size_t>(r.tokenizer.n_records), gen.count(data::Split::Train));
-    for (size_t i = 0; i < n; ++i) {
-      const data::Record rec = gen.record(data::Split::Train, i);
-      t.add_text(rec.spec);
-      t.add_text(rec.input);
-      t.add_text(rec.output);
-    }
-    const BpeVocab v = t.train();
-    make_parent(path);
-    v.write_gguf(path);
-    if (progress)
-      std::fprintf(stderr, "[train] trained a %zu-token BPE tokenizer on %zu records -> %s\n", v.tokens.size(), n,
-                   path.c_str());
-  }
-  return Tokenizer::load(path);
 }
 
 ModelConfig config_from_recipe(const Recipe& r, const Tokenizer& tok) {
@@ -361,11 +334,12 @@ struct Run {
 
 // Single-precision matmul speed of this libtorch on the CPU: Debian's libtorch calls the
 // system BLAS, and the reference libblas is ~10x slower than OpenBLAS — worth a warning.
+// Best of 5: the first calls also start the BLAS's threads.
 double cpu_matmul_gflops() {
   torch::NoGradGuard ng;
   const torch::Tensor a = torch::ones({256, 256}), b = torch::ones({256, 256});
   double best = 1e30;
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < 5; ++i) {
     const auto t = Clock::now();
     const torch::Tensor c = torch::mm(a, b);
     best = std::min(best, seconds_since(t));
@@ -375,7 +349,37 @@ double cpu_matmul_gflops() {
 
 }  // namespace
 
-RunResult run_recipe(const Recipe& r, const RunOptions& opt) {
+Tokenizer prepare_tokenizer(const Recipe& r, bool progress) {
+  // Lexically normal: "run/../tok.gguf" names tok.gguf even while run/ does not exist yet, when
+  // the kernel would report it missing and a second, different tokenizer would be trained.
+  const std::string path = fs::path(r.tokenizer.path).lexically_normal().string();
+  if (!fs::exists(path)) {
+    if (!r.tokenizer.train_if_missing)
+      throw Error("tokenizer file not found", "file '" + path + "'",
+                  "create it with `paw tokenizer train`, or set tokenizer.train_if_missing in the recipe");
+    // A byte-level BPE (Qwen2 pre-tokenizer, Qwen chat special tokens) on the train split.
+    BpeTrainOptions bo;
+    bo.vocab_size = r.tokenizer.vocab_size;
+    BpeTrainer t(bo);
+    const data::Generator gen(r.data.gen);
+    const size_t n = std::min<size_t>(static_cast<size_t>(r.tokenizer.n_records), gen.count(data::Split::Train));
+    for (size_t i = 0; i < n; ++i) {
+      const data::Record rec = gen.record(data::Split::Train, i);
+      t.add_text(rec.spec);
+      t.add_text(rec.input);
+      t.add_text(rec.output);
+    }
+    const BpeVocab v = t.train();
+    make_parent(path);
+    v.write_gguf(path);
+    if (progress)
+      std::fprintf(stderr, "[train] trained a %zu-token BPE tokenizer on %zu records -> %s\n", v.tokens.size(), n,
+                   path.c_str());
+  }
+  return Tokenizer::load(path);
+}
+
+RunResult run_single_recipe(const Recipe& r, const RunOptions& opt) {
   Run run(r, opt);
   run.build();
   RunResult res;
@@ -404,8 +408,10 @@ RunResult run_recipe(const Recipe& r, const RunOptions& opt) {
                  static_cast<long long>(run.step), static_cast<long long>(end), static_cast<long long>(r.steps));
 
   if (opt.progress && run.dev.is_cpu()) {
+    // On the 2-core machine of docs/TRAINING.md: OpenBLAS 70–100 GFLOP/s on this product when
+    // a core is free (~8 while both are busy: hence the best of 5), the reference libblas 7.6.
     const double gf = cpu_matmul_gflops();
-    if (gf < 20)
+    if (gf < 15)
       std::fprintf(stderr,
                    "[train] warning: CPU matrix multiply runs at %.1f GFLOP/s: libtorch is using a slow BLAS "
                    "(Debian's reference libblas?). OpenBLAS is ~10x faster: see docs/TRAINING.md, \"Speed\"\n",

@@ -21,12 +21,16 @@
 #include "paw/eval/evaluator.hpp"
 #include "paw/util/error.hpp"
 #include "test_env.hpp"
+#include "train/recipe_fixtures.hpp"
 
 namespace paw {
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using test::quiet;
+using test::tensors_of;
+using test::tiny_recipe;
 
 TEST(TrainSchedule, WarmupThenCosine) {
   train::OptimSettings o;
@@ -152,42 +156,6 @@ TEST(TrainData, PackedBatchesAndCursor) {
 }
 
 // A tiny recipe (sizes chosen so the whole test takes seconds on 2 cores).
-json tiny_recipe(const std::string& dir, int steps) {
-  return json{
-      {"name", "tiny"},
-      {"seed", 3},
-      {"threads", 1},
-      {"steps", steps},
-      {"log_every", 1000},
-      {"checkpoint_every", 1000},
-      {"checkpoint_dir", dir + "/ckpt"},
-      {"data",
-       {{"source", "generator"},
-        {"seed", 7},
-        {"n_train", 200},
-        {"families", {"yes_no", "sentiment", "case_format"}},
-        {"heldout_families", json::array()},
-        {"n_heldout_family", 0},
-        {"n_heldout_params", 16},
-        {"max_examples", 3},
-        {"max_spec_chars", 500}}},
-      {"tokenizer", {{"path", dir + "/../tok.gguf"}, {"train_if_missing", {{"vocab_size", 300}, {"n_records", 100}}}}},
-      {"model",
-       {{"n_embd", 32}, {"n_layer", 2}, {"n_head", 2}, {"n_head_kv", 1}, {"head_dim", 16}, {"n_ff", 64}, {"n_ctx", 512}}},
-      {"optim", {{"lr", 1e-2}, {"min_lr", 1e-3}, {"warmup_steps", 3}, {"weight_decay", 0.01}}},
-      {"batch", {{"batch_size", 2}, {"seq_len", 384}, {"grad_accum", 2}}},
-      {"export", {{"path", dir + "/model.gguf"}, {"type", "f32"}}},
-  };
-}
-
-train::RunOptions quiet(int64_t max_steps = -1, bool resume = false) {
-  train::RunOptions o;
-  o.progress = false;
-  o.max_steps = max_steps;
-  o.resume = resume;
-  return o;
-}
-
 double mean(const std::vector<double>& v, size_t from, size_t n) {
   return std::accumulate(v.begin() + static_cast<long>(from), v.begin() + static_cast<long>(from + n), 0.0) /
          static_cast<double>(n);
@@ -269,17 +237,6 @@ TEST(TrainRun, Bf16TrainingTracksF32) {
   EXPECT_LT(mean(b.losses, 20, 10), mean(b.losses, 0, 5) - 0.8);
   EXPECT_NEAR(mean(b.losses, 20, 10), mean(f.losses, 20, 10), 0.05)  // measured 6e-4
       << "bf16 " << mean(b.losses, 20, 10) << " f32 " << mean(f.losses, 20, 10);
-}
-
-std::vector<std::vector<float>> tensors_of(const std::string& path) {
-  const GGUFFile f = GGUFFile::open(path);
-  std::vector<std::vector<float>> out;
-  for (const auto& t : f.tensors()) {
-    EXPECT_EQ(t.type, DType::F32) << t.name;
-    const auto* p = reinterpret_cast<const float*>(t.data);
-    out.emplace_back(p, p + t.n_elements());
-  }
-  return out;
 }
 
 TEST(TrainRun, StopAndResumeEqualsStraightRun) {

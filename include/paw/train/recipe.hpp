@@ -13,7 +13,8 @@
 //    "lora": {"rank", "alpha", "targets", "layers"},
 //    "optim": {"lr", "min_lr", "warmup_steps", "weight_decay", "beta1", "beta2", "eps", "grad_clip"},
 //    "batch": {"batch_size", "seq_len", "grad_accum", "pack", "loss"},
-//    "export": {"path", "type"}}
+//    "export": {"path", "type"},
+//    "stages": [{"name", ...keys to change}, ...]}
 // Unknown keys are errors (a typo must not silently fall back to a default). Relative paths
 // are relative to the working directory.
 #include <cstdint>
@@ -101,6 +102,17 @@ struct Recipe {
     std::string type = "f16";          // f32 f16 bf16 q8_0 q4_0 ...
   } exp;
 
+  // Curriculum: when non-empty, `paw train` runs these recipes in order instead of this one.
+  // Each stage is this recipe with the stage's keys merged over it (JSON merge patch, RFC 7396:
+  // objects merge, anything else replaces), and a full run of its own: its own `steps` and LR
+  // schedule, a fresh optimizer, checkpoints and log in <checkpoint_dir>/<stage name>. Every
+  // stage after the first starts from the weights the previous one exported (F32, in its
+  // checkpoint directory, unless the stage names an export); the last stage exports to this
+  // recipe's export. All stages share this recipe's tokenizer, trained on this recipe's data
+  // when missing. Full training only (mode "full").
+  std::vector<Recipe> stages;
+  std::string stage_name;              // set on a stage: its "name" in the stages list
+
   nlohmann::json source;               // the recipe as given
 };
 
@@ -110,14 +122,17 @@ Recipe parse_recipe(const nlohmann::json& j, const std::string& where = "recipe"
 Recipe load_recipe(const std::string& path);
 
 struct RunOptions {
-  bool resume = false;        // continue from <checkpoint_dir>/checkpoint.pt (fresh start if absent)
+  bool resume = false;        // continue from <checkpoint_dir>/checkpoint.pt (fresh start if absent);
+                              // for stages: each stage from its own checkpoint
   std::string device = "cpu"; // "cpu" or "cuda" (an error when CUDA is unavailable)
-  int64_t max_steps = -1;     // stop after this global step (the schedule still spans `steps`)
+  int64_t max_steps = -1;     // stop after this global step (the schedule still spans `steps`);
+                              // for stages the steps of all stages count, in order
   bool progress = true;       // progress lines on stderr
 };
 
 struct RunResult {
-  int64_t first_step = 0;     // global step the run started from (checkpoint step on resume)
+  int64_t first_step = 0;     // global step the run started from (checkpoint step on resume;
+                              // for stages: counting the steps of the stages before)
   int64_t last_step = 0;      // global steps done when the run stopped
   std::vector<double> losses; // training loss per step of this run (mean over target tokens)
   std::vector<double> eval_losses;  // held-out mean NLL per answer token, per evaluation
@@ -131,6 +146,8 @@ struct RunResult {
 
 // Runs a recipe: tokenizer, data, model, AdamW with warm-up + cosine, gradient accumulation
 // and clipping, checkpoints (atomic), JSONL log, progress with tokens/s and ETA, export.
+// A recipe with stages runs them in order (see Recipe::stages); the result then spans them all
+// (losses and evaluations concatenated, tokens_per_s and the export of the last stage run).
 RunResult run_recipe(const Recipe& r, const RunOptions& opt);
 
 }  // namespace paw::train
