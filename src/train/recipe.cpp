@@ -170,7 +170,14 @@ std::vector<Recipe> parse_stages(const nlohmann::json& base_json, const Recipe& 
     sj["name"] = base.name + "/" + name;
     sj["checkpoint_dir"] = dir;
     sj.erase("log");
-    if (!last && !patch.contains("export")) sj["export"] = {{"path", dir + "/" + name + ".gguf"}, {"type", "f32"}};
+    if (!last) {
+      // The hand-over to the next stage: an F32 file in the stage's directory, unless the
+      // stage's own export keys (merged over that default, not over the recipe's) say otherwise.
+      nlohmann::json handover = {{"path", dir + "/" + name + ".gguf"}, {"type", "f32"}};
+      if (patch.contains("export")) handover.merge_patch(patch["export"]);
+      sj["export"] = handover;
+    }
+    if (sj.contains("model") && !sj["model"].is_object()) throw Error("expected a JSON object", at + ": model");
     if (i > 0) {
       if (out.back().exp.path.empty())
         throw Error("stage '" + out.back().stage_name + "' exports nothing for the next stage to start from",

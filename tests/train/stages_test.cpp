@@ -58,6 +58,14 @@ TEST(TrainStages, EachStageIsTheRecipeWithItsKeysMergedOver) {
   EXPECT_TRUE(copy.stages.empty());
   EXPECT_TRUE(mix.stages.empty());
   EXPECT_TRUE(train::parse_recipe(tiny_recipe("/tmp/x", 3)).stages.empty());
+
+  // A stage's export keys merge over the hand-over default, not over the recipe's export.
+  json j = staged_recipe("/tmp/x", 4, 9);
+  j["stages"][0]["export"] = {{"type", "f16"}};
+  const train::Recipe f16 = train::parse_recipe(j);
+  EXPECT_EQ(f16.stages[0].exp.path, "/tmp/x/ckpt/copy/copy.gguf");
+  EXPECT_EQ(f16.stages[0].exp.type, "f16");
+  EXPECT_EQ(f16.stages[1].model.init, "/tmp/x/ckpt/copy/copy.gguf");
 }
 
 TEST(TrainStages, ErrorsNameTheStage) {
@@ -92,6 +100,10 @@ TEST(TrainStages, ErrorsNameTheStage) {
   EXPECT_TRUE(has(m, "stages[0]: tokenizer")) << m;
   m = error_of(with_stages(json::array({{{"name", "a"}}, {{"name", "b"}, {"model", {{"init", "m.gguf"}}}}})));
   EXPECT_TRUE(has(m, "stages[1]: model.init")) << m;
+  m = error_of(with_stages(json::array({{{"name", "a"}}, {{"name", "b"}, {"model", 5}}})));
+  EXPECT_TRUE(has(m, "stages[1]: model") && has(m, "object")) << m;
+  m = error_of(with_stages(json::array({{{"name", "a"}, {"export", {{"path", ""}}}}, {{"name", "b"}}})));
+  EXPECT_TRUE(has(m, "stages[0]: export.path")) << m;
   json lora = with_stages(json::array({{{"name", "a"}}}));
   lora["mode"] = "lora";
   lora["model"] = {{"init", "base.gguf"}};
