@@ -35,10 +35,13 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--recipe", o->recipe, "Recipe file (train/recipes/*.json; keys in docs/TRAINING.md)")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd->add_flag("--resume", o->run.resume, "Continue from <checkpoint_dir>/checkpoint.pt (starts fresh if absent)");
+  cmd->add_flag("--resume", o->run.resume,
+                "Continue from <checkpoint_dir>/checkpoint.pt (starts fresh if absent); a recipe with stages resumes "
+                "each stage from <checkpoint_dir>/<stage>/");
   cmd->add_option("--device", o->run.device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
   cmd->add_option("--max-steps", o->run.max_steps,
-                  "Stop after this global step (the LR schedule still spans the recipe's steps)");
+                  "Stop after this global step (the LR schedule still spans the recipe's steps; with stages, the "
+                  "steps of all stages count in order)");
   cmd->add_flag("--quiet", [o](int64_t) { o->run.progress = false; }, "No progress lines on stderr");
   cmd->callback([o] { run_train_command(*o); });
 }
