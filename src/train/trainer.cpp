@@ -148,7 +148,7 @@ struct Run {
     }
 
     if (!r.model.init.empty()) {
-      model = load_gguf_model(r.model.init);
+      model = load_model(r.model.init);
     } else {
       model = TorchModel(config_from_recipe(r, tok));
       model->init_weights(r.model.init_std, r.seed);

@@ -25,6 +25,10 @@ ModelConfig config_from_gguf(const GGUFFile& f);
 // A model with every parameter loaded from `path` (F32 on the CPU). Throws paw::Error naming
 // the file and tensor for a missing tensor, an unexpected one, or a shape mismatch.
 TorchModel load_gguf_model(const std::string& path);
+// A GGUF file, or a Hugging Face folder (config.json + model.safetensors[.index.json]) as
+// paw::Model::load reads it: names, GPT-2's Conv1D layout and dtypes are mapped by the native
+// loader, so training and inference see the same weights. Throws paw::Error like the loaders.
+TorchModel load_model(const std::string& path);
 // Copies a GGUF file's tensors into an existing model of the same shape.
 void load_gguf_weights(TorchModelImpl& m, const GGUFFile& f);
 

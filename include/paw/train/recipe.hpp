@@ -75,7 +75,7 @@ struct Recipe {
     int64_t n_records = 2000;          // generator records used to train it
   } tokenizer;
   struct Model {
-    std::string init;                  // start from this GGUF (its shape wins; required for lora)
+    std::string init;                  // start from this GGUF or HF folder (its shape wins; required for lora)
     std::string arch = "qwen3";
     int64_t n_vocab = 0;               // 0 = the tokenizer's vocabulary size
     int64_t n_embd = 128, n_layer = 4, n_head = 4, n_head_kv = 2, head_dim = 32, n_ff = 384, n_ctx = 1024;
