@@ -16,6 +16,18 @@
 
 namespace paw::test {
 
+// config.json of the fixture presets `qwen3 tiny-hd` and `gpt2 tiny`; VOCAB is replaced by the
+// fixture's vocabulary size.
+inline constexpr const char* kQwen3TinyHdConfig =
+    R"({"model_type": "qwen3", "architectures": ["Qwen3ForCausalLM"], "vocab_size": VOCAB,
+            "hidden_size": 256, "intermediate_size": 512, "num_hidden_layers": 2, "num_attention_heads": 4,
+            "num_key_value_heads": 2, "head_dim": 128, "max_position_embeddings": 512, "rms_norm_eps": 1e-6,
+            "rope_theta": 1000000, "tie_word_embeddings": true, "hidden_act": "silu"})";
+inline constexpr const char* kGpt2TinyConfig =
+    R"({"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"], "vocab_size": VOCAB, "n_embd": 256,
+            "n_layer": 3, "n_head": 4, "n_positions": 128, "n_inner": 1024, "layer_norm_epsilon": 1e-5,
+            "activation_function": "gelu_new"})";
+
 // GGUF -> HF names, from the published transformers module names (DESIGN.md §8).
 inline std::string hf_name(const std::string& arch, const std::string& g, bool* conv1d) {
   *conv1d = false;

@@ -36,18 +36,11 @@ void check(const std::string& arch, const std::string& fixture_args, const std::
 }
 
 TEST(HfCheckpoint, Qwen3ConfigAndSafetensors) {
-  check("qwen3", "model --arch qwen3 --preset tiny-hd --type f32 --seed 51",
-        R"({"model_type": "qwen3", "architectures": ["Qwen3ForCausalLM"], "vocab_size": VOCAB,
-            "hidden_size": 256, "intermediate_size": 512, "num_hidden_layers": 2, "num_attention_heads": 4,
-            "num_key_value_heads": 2, "head_dim": 128, "max_position_embeddings": 512, "rms_norm_eps": 1e-6,
-            "rope_theta": 1000000, "tie_word_embeddings": true, "hidden_act": "silu"})");
+  check("qwen3", "model --arch qwen3 --preset tiny-hd --type f32 --seed 51", test::kQwen3TinyHdConfig);
 }
 
 TEST(HfCheckpoint, Gpt2Conv1DWeightsAreTransposed) {
-  check("gpt2", "model --arch gpt2 --preset tiny --type f32 --seed 52",
-        R"({"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"], "vocab_size": VOCAB, "n_embd": 256,
-            "n_layer": 3, "n_head": 4, "n_positions": 128, "n_inner": 1024, "layer_norm_epsilon": 1e-5,
-            "activation_function": "gelu_new"})");
+  check("gpt2", "model --arch gpt2 --preset tiny --type f32 --seed 52", test::kGpt2TinyConfig);
 }
 
 }  // namespace

@@ -39,17 +39,12 @@ void expect_same_parameters(const std::string& arch, const std::string& fixture_
 
 TEST(TrainLoad, Qwen3FromAHuggingFaceFolder) {
   expect_same_parameters("qwen3", "model --arch qwen3 --preset tiny-hd --type f32 --seed 61",
-                         R"({"model_type": "qwen3", "architectures": ["Qwen3ForCausalLM"], "vocab_size": VOCAB,
-            "hidden_size": 256, "intermediate_size": 512, "num_hidden_layers": 2, "num_attention_heads": 4,
-            "num_key_value_heads": 2, "head_dim": 128, "max_position_embeddings": 512, "rms_norm_eps": 1e-6,
-            "rope_theta": 1000000, "tie_word_embeddings": true, "hidden_act": "silu"})");
+                         test::kQwen3TinyHdConfig);
 }
 
 TEST(TrainLoad, Gpt2FromAHuggingFaceFolderWithConv1DWeights) {
   expect_same_parameters("gpt2", "model --arch gpt2 --preset tiny --type f32 --seed 62",
-                         R"({"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"], "vocab_size": VOCAB, "n_embd": 256,
-            "n_layer": 3, "n_head": 4, "n_positions": 128, "n_inner": 1024, "layer_norm_epsilon": 1e-5,
-            "activation_function": "gelu_new"})");
+                         test::kGpt2TinyConfig);
 }
 
 TEST(TrainLoad, AFolderWithoutACheckpointIsAClearError) {
