@@ -10,6 +10,7 @@
 #include "paw/tensor/quantize.hpp"
 #include "paw/tokenizer/tokenizer.hpp"
 #include "paw/util/error.hpp"
+#include "train/dequantize_into.hpp"
 
 namespace paw::train {
 namespace {
@@ -44,18 +45,7 @@ void load_gguf_weights(TorchModelImpl& m, const GGUFFile& f) {
     if (t->ne != want)
       throw Error("tensor '" + name + "' has shape " + shape_str(t->ne) + ", expected " + shape_str(want),
                   at_offset(f.path(), t->file_offset), "the file does not match the model shape");
-    const auto& tr = traits(t->type);
-    if (!tr.can_dequantize)
-      throw Error("tensor '" + name + "' has weight type " + std::string(tr.name) + ", which paw cannot dequantize",
-                  at_offset(f.path(), t->file_offset));
-    const int64_t cols = t->ne[0], rows = t->rows();
-    const auto rb = row_bytes(t->type, cols);
-    if (!rb) throw Error("tensor '" + name + "' rows do not fit its type's blocks", at_offset(f.path(), t->file_offset));
-    torch::Tensor host = torch::empty(p.sizes(), torch::TensorOptions().dtype(torch::kFloat));
-    float* dst = host.data_ptr<float>();
-    for (int64_t r = 0; r < rows; ++r)
-      dequantize_row(t->type, t->data + static_cast<size_t>(r) * *rb, dst + r * cols, cols);
-    p.copy_(host);
+    dequantize_into(p, t->type, t->data, t->rows(), t->ne[0], name, at_offset(f.path(), t->file_offset));
   }
 }
 

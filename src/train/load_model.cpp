@@ -4,24 +4,24 @@
 // and each parameter is dequantized from that binding. One mapping, shared with inference.
 #include <torch/types.h>
 
-#include <algorithm>
 #include <filesystem>
 
 #include "paw/model/model.hpp"
-#include "paw/tensor/quantize.hpp"
 #include "paw/train/gguf_io.hpp"
 #include "paw/util/error.hpp"
+#include "train/dequantize_into.hpp"
 
 namespace paw::train {
 
 TorchModel load_model(const std::string& path) {
   if (!std::filesystem::is_directory(path)) return load_gguf_model(path);
   const std::shared_ptr<const Model> native = Model::load(path);
+  const std::string where = "checkpoint '" + path + "'";
   ModelConfig c;
   c.hp = native->hparams();
   c.tied = native->tied_head();
   c.hp.n_vocab = native->weights().token_embd.view.rows;  // the embedding rows are the vocabulary
-  validate_config(c, "checkpoint '" + path + "'");
+  validate_config(c, where);
   TorchModel m(c);
   torch::NoGradGuard no_grad;
   for (auto& kv : m->named_parameters()) {
@@ -29,23 +29,17 @@ TorchModel load_model(const std::string& path) {
     torch::Tensor& p = kv.value();
     const WeightRef* w = native->find_weight(name);
     if (!w || !w->present())
-      throw Error("tensor '" + name + "' is missing", "checkpoint '" + path + "'", "the checkpoint does not match its config.json");
-    torch::Tensor host = torch::empty(p.sizes(), torch::TensorOptions().dtype(torch::kFloat));
-    float* dst = host.data_ptr<float>();
+      throw Error("tensor '" + name + "' is missing", where, "the checkpoint does not match its config.json");
     const MatrixView& v = w->view;
     if (v.rows * v.cols != p.numel())
       throw Error("tensor '" + name + "' has " + std::to_string(v.rows * v.cols) + " values, expected " +
                       std::to_string(p.numel()),
-                  "checkpoint '" + path + "'", "the checkpoint does not match its config.json");
-    if (w->f32) {
-      std::copy(w->f32, w->f32 + p.numel(), dst);
+                  where, "the checkpoint does not match its config.json");
+    if (w->f32) {  // vectors (norms, biases) the loader already holds as float
+      p.copy_(torch::from_blob(const_cast<float*>(w->f32), p.sizes(), torch::kFloat));
     } else {
-      const auto rb = row_bytes(v.type, v.cols);
-      if (!rb || !traits(v.type).can_dequantize)
-        throw Error("tensor '" + name + "' has a weight type paw cannot dequantize", "checkpoint '" + path + "'");
-      for (int64_t r = 0; r < v.rows; ++r) dequantize_row(v.type, v.data + static_cast<size_t>(r) * *rb, dst + r * v.cols, v.cols);
+      dequantize_into(p, v.type, v.data, v.rows, v.cols, name, where);
     }
-    p.copy_(host);
   }
   return m;
 }
