@@ -38,6 +38,24 @@ const std::array kQwen3 = {
     layer_t("blk.{i}.ffn_down.weight", "model.layers.{i}.mlp.down_proj.weight", Dim::Ff, Dim::Embd, true, K::Linear, &L::ffn_down),
 };
 
+// llama.cpp's llama tensors: Qwen3's without the per-head norms (GGUF only: Hugging Face
+// Llama folders are refused by hparams_from_hf, their Q/K rows are not permuted for the
+// interleaved RoPE a llama GGUF file implies).
+const std::array kLlama = {
+    model_t("token_embd.weight", "model.embed_tokens.weight", Dim::Embd, Dim::Vocab, true, K::Embedding, &M::token_embd),
+    model_t("output_norm.weight", "model.norm.weight", Dim::Embd, Dim::None, true, K::Vector, &M::output_norm),
+    model_t("output.weight", "lm_head.weight", Dim::Embd, Dim::Vocab, false, K::Linear, &M::output),
+    layer_t("blk.{i}.attn_norm.weight", "model.layers.{i}.input_layernorm.weight", Dim::Embd, Dim::None, true, K::Vector, &L::attn_norm),
+    layer_t("blk.{i}.attn_q.weight", "model.layers.{i}.self_attn.q_proj.weight", Dim::Embd, Dim::QDim, true, K::Linear, &L::attn_q),
+    layer_t("blk.{i}.attn_k.weight", "model.layers.{i}.self_attn.k_proj.weight", Dim::Embd, Dim::KDim, true, K::Linear, &L::attn_k),
+    layer_t("blk.{i}.attn_v.weight", "model.layers.{i}.self_attn.v_proj.weight", Dim::Embd, Dim::VDim, true, K::Linear, &L::attn_v),
+    layer_t("blk.{i}.attn_output.weight", "model.layers.{i}.self_attn.o_proj.weight", Dim::ODim, Dim::Embd, true, K::Linear, &L::attn_output),
+    layer_t("blk.{i}.ffn_norm.weight", "model.layers.{i}.post_attention_layernorm.weight", Dim::Embd, Dim::None, true, K::Vector, &L::ffn_norm),
+    layer_t("blk.{i}.ffn_gate.weight", "model.layers.{i}.mlp.gate_proj.weight", Dim::Embd, Dim::Ff, true, K::Linear, &L::ffn_gate),
+    layer_t("blk.{i}.ffn_up.weight", "model.layers.{i}.mlp.up_proj.weight", Dim::Embd, Dim::Ff, true, K::Linear, &L::ffn_up),
+    layer_t("blk.{i}.ffn_down.weight", "model.layers.{i}.mlp.down_proj.weight", Dim::Ff, Dim::Embd, true, K::Linear, &L::ffn_down),
+};
+
 // llama.cpp's gpt2 tensors; HF names from GPT2LMHeadModel (Conv1D weights are [in, out]).
 const std::array kGpt2 = {
     model_t("token_embd.weight", "wte.weight", Dim::Embd, Dim::Vocab, true, K::Embedding, &M::token_embd),
@@ -62,7 +80,11 @@ const std::array kGpt2 = {
 }  // namespace
 
 std::span<const TensorSpec> tensor_specs(Arch a) {
-  if (a == Arch::Qwen3) return kQwen3;
+  switch (a) {
+    case Arch::Qwen3: return kQwen3;
+    case Arch::Llama: return kLlama;
+    case Arch::Gpt2: return kGpt2;
+  }
   return kGpt2;
 }
 

@@ -25,6 +25,55 @@ void ForwardRun::linear(const WeightRef& w, const float* x, float* y, int64_t n_
   if (bias && bias->present()) kt.add_rows(y, bias->f32, n_tok, w.view.rows);
 }
 
+void ForwardRun::linears(std::initializer_list<Out> outs, const float* x, int64_t n_tok) {
+  const auto terms_of = [&](const WeightRef& w) -> const std::vector<LoraTerm>* {
+    if (w.linear < 0 || static_cast<size_t>(w.linear) >= ad.per_linear.size()) return nullptr;
+    return &ad.per_linear[static_cast<size_t>(w.linear)];
+  };
+  int64_t tmp_need = 0;
+  for (const Out& o : outs)
+    if (const auto* terms = terms_of(o.w))
+      for (const LoraTerm& t : *terms) tmp_need += t.a.rows;
+  if (n_tok != 1 || ctx.n_threads <= 1 || !kt.matmul_group || static_cast<int64_t>(outs.size()) > kMaxGroupLinears ||
+      tmp_need > static_cast<int64_t>(s.group_tmp_.size())) {
+    for (const Out& o : outs) linear(o.w, x, o.y, n_tok, o.bias);
+    return;
+  }
+  std::vector<MatmulCall>& calls = s.group_calls_;  // capacity reserved: no allocation here
+  // Job 1: every base product and every A product (all read x).
+  calls.clear();
+  float* tmp = s.group_tmp_.data();
+  for (const Out& o : outs) {
+    calls.push_back({o.w.view, x, o.y, false});
+    if (const auto* terms = terms_of(o.w))
+      for (const LoraTerm& t : *terms) {
+        calls.push_back({t.a, x, tmp, false});  // [r]
+        tmp += t.a.rows;
+      }
+  }
+  matmul_group(kt, calls, ctx);
+  // Job 2..: the B products, term k of every linear per job (two terms of one linear would
+  // accumulate into the same y, which one job must not do). Nearly always a single job.
+  for (size_t k = 0;; ++k) {
+    calls.clear();
+    tmp = s.group_tmp_.data();
+    for (const Out& o : outs)
+      if (const auto* terms = terms_of(o.w))
+        for (size_t j = 0; j < terms->size(); ++j) {
+          const LoraTerm& t = (*terms)[j];
+          if (j == k) {
+            kt.scale(tmp, t.scale, tmp, t.a.rows);
+            calls.push_back({t.b, tmp, o.y, true});
+          }
+          tmp += t.a.rows;
+        }
+    if (calls.empty()) break;
+    matmul_group(kt, calls, ctx);
+  }
+  for (const Out& o : outs)
+    if (o.bias && o.bias->present()) kt.add_rows(o.y, o.bias->f32, n_tok, o.w.view.rows);
+}
+
 void ForwardRun::embed(std::span<const int32_t> tokens, float* x) {
   const MatrixView& e = m.weights().token_embd.view;
   const size_t stride = *row_bytes(e.type, e.cols);
@@ -126,8 +175,8 @@ void forward(const Model& m, const AdapterBinding& adapters, KVCache& kv, Forwar
   }
 
   for (int64_t l = 0; l < hp.n_layer; ++l) {
-    if (hp.arch == Arch::Qwen3)
-      qwen3_layer(r, l);
+    if (is_llama_family(hp.arch))
+      llama_family_layer(r, l);
     else
       gpt2_layer(r, l);
     for (const HiddenTap& tap : req.taps)
@@ -141,7 +190,7 @@ void forward(const Model& m, const AdapterBinding& adapters, KVCache& kv, Forwar
   const int64_t n_rows = T - first;
   const ModelWeights& w = m.weights();
   float* h = r.cur();
-  if (hp.arch == Arch::Qwen3)
+  if (is_llama_family(hp.arch))
     r.kt.rmsnorm(x + first * hp.n_embd, w.output_norm.f32, h, n_rows, hp.n_embd, static_cast<float>(hp.norm_eps));
   else
     r.kt.layernorm(x + first * hp.n_embd, w.output_norm.f32, w.output_norm_b.f32, h, n_rows, hp.n_embd,

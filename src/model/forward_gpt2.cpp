@@ -1,6 +1,6 @@
 // One GPT-2 block: LayerNorm → fused QKV (+bias; rows Q, K, V) → causal attention →
 // attn_output (+bias) → residual → LayerNorm → ffn_up (+bias) → GELU (tanh) → ffn_down
-// (+bias) → residual. LoRA deltas land before the biases (inside ForwardRun::linear).
+// (+bias) → residual. LoRA deltas land before the biases (inside ForwardRun::linears).
 #include <cstring>
 
 #include "model/forward_impl.hpp"
@@ -19,7 +19,7 @@ void gpt2_layer(ForwardRun& r, int64_t l) {
   float* qkv = s.qkv_.data();
 
   r.kt.layernorm(x, w.attn_norm.f32, w.attn_norm_b.f32, cur, T, E, eps);
-  r.linear(w.attn_qkv, cur, qkv, T, &w.attn_qkv_b);  // [T, 3 * n_embd]
+  r.linears({{w.attn_qkv, qkv, &w.attn_qkv_b}}, cur, T);  // [T, 3 * n_embd]
   for (int64_t t = 0; t < T; ++t) {  // split rows into contiguous Q, K, V
     std::memcpy(s.q_.data() + t * qd, qkv + t * qkv_w, static_cast<size_t>(qd) * sizeof(float));
     std::memcpy(s.k_.data() + t * kd, qkv + t * qkv_w + qd, static_cast<size_t>(kd) * sizeof(float));
@@ -27,14 +27,14 @@ void gpt2_layer(ForwardRun& r, int64_t l) {
   }
   r.store_kv(l, s.k_.data(), s.v_.data());
   r.attend(l, s.q_.data(), s.attn_.data());
-  r.linear(w.attn_output, s.attn_.data(), cur, T, &w.attn_output_b);
+  r.linears({{w.attn_output, cur, &w.attn_output_b}}, s.attn_.data(), T);
   r.kt.add(x, cur, x, T * E);
 
   r.kt.layernorm(x, w.ffn_norm.f32, w.ffn_norm_b.f32, cur, T, E, eps);
   float* u = s.ff_a_.data();
-  r.linear(w.ffn_up, cur, u, T, &w.ffn_up_b);  // [T, n_ff]
+  r.linears({{w.ffn_up, u, &w.ffn_up_b}}, cur, T);  // [T, n_ff]
   r.kt.gelu(u, u, T * hp.n_ff);
-  r.linear(w.ffn_down, u, cur, T, &w.ffn_down_b);  // [T, n_embd]
+  r.linears({{w.ffn_down, cur, &w.ffn_down_b}}, u, T);  // [T, n_embd]
   r.kt.add(x, cur, x, T * E);
 }
 

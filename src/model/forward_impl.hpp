@@ -1,9 +1,14 @@
 #pragma once
 // Private: the state of one forward call and the building blocks the per-architecture
 // layer functions share.
+#include <initializer_list>
+
 #include "paw/model/forward.hpp"
 
 namespace paw {
+
+// Most linears one ForwardRun::linears call takes (q, k, v).
+constexpr int64_t kMaxGroupLinears = 3;
 
 struct ForwardRun {
   const Model& m;
@@ -21,6 +26,17 @@ struct ForwardRun {
 
   // THE linear: y[T, n_out] = x[T, n_in]·Wᵀ + Σ scale·B(A·x) (+ bias, added after the deltas).
   void linear(const WeightRef& w, const float* x, float* y, int64_t n_tok, const WeightRef* bias = nullptr);
+  // Several linears of the same input x [T, n_in] (q/k/v, gate/up, or one alone). At decode
+  // (T = 1, more than one thread) the base products and every LoRA A product run as ONE
+  // parallel job and the B products as a second (ops matmul_group), instead of a job per
+  // product with the small LoRA ones on a single thread; otherwise linear() per output. The
+  // results are the same bit for bit either way.
+  struct Out {
+    const WeightRef& w;
+    float* y;                          // [T, rows of w]
+    const WeightRef* bias = nullptr;   // added after the deltas
+  };
+  void linears(std::initializer_list<Out> outs, const float* x, int64_t n_tok);
   // x rows = token embeddings (+ embedding LoRA terms).
   void embed(std::span<const int32_t> tokens, float* x);
   // Writes this batch's K/V rows ([T, k_dim], [T, v_dim]) into the cache at pos0.
@@ -34,7 +50,7 @@ struct ForwardRun {
 };
 
 // One transformer block, in place on the residual stream s.x_ [T, n_embd].
-void qwen3_layer(ForwardRun& r, int64_t layer);
+void llama_family_layer(ForwardRun& r, int64_t layer);  // qwen3, llama
 void gpt2_layer(ForwardRun& r, int64_t layer);
 
 }  // namespace paw

@@ -10,10 +10,18 @@
 
 namespace paw {
 
-std::string_view arch_name(Arch a) { return a == Arch::Qwen3 ? "qwen3" : "gpt2"; }
+std::string_view arch_name(Arch a) {
+  switch (a) {
+    case Arch::Qwen3: return "qwen3";
+    case Arch::Llama: return "llama";
+    case Arch::Gpt2: return "gpt2";
+  }
+  return "?";
+}
 
 std::optional<Arch> arch_from_name(std::string_view name) {
   if (name == "qwen3") return Arch::Qwen3;
+  if (name == "llama") return Arch::Llama;
   if (name == "gpt2") return Arch::Gpt2;
   return std::nullopt;
 }
@@ -40,7 +48,7 @@ HParams hparams_from_gguf(const GGUFFile& f) {
   const auto arch = arch_from_name(arch_s);
   if (!arch)
     throw Error("unsupported architecture '" + arch_s + "'", f.path() + ": general.architecture",
-                "paw runs qwen3 and gpt2 models");
+                "paw runs qwen3, llama and gpt2 models");
   const std::string p = arch_s + ".";
   HParams hp;
   hp.arch = *arch;
@@ -54,7 +62,9 @@ HParams hparams_from_gguf(const GGUFFile& f) {
     throw Error("embedding_length is not a multiple of head_count and key_length is absent", f.path());
   hp.head_dim_k = get_count_or(f, p + "attention.key_length", hp.n_embd / hp.n_head);
   hp.head_dim_v = get_count_or(f, p + "attention.value_length", hp.head_dim_k);
-  if (hp.arch == Arch::Qwen3) {
+  if (is_llama_family(hp.arch)) {
+    // llama.cpp's converter permutes a Llama's Q/K rows for interleaved RoPE.
+    if (hp.arch == Arch::Llama) hp.rope_style = RopeStyle::Interleaved;
     hp.norm_eps = f.get_f64_or(p + "attention.layer_norm_rms_epsilon", 1e-6);
     hp.rope_theta = f.get_f64_or(p + "rope.freq_base", 10000.0);
     const int64_t n_rot = get_count_or(f, p + "rope.dimension_count", hp.head_dim_k);
@@ -83,7 +93,10 @@ HParams hparams_from_gguf(const GGUFFile& f) {
 
 HParams hparams_from_hf(const HFModelConfig& c, const std::string& where) {
   const auto arch = arch_from_name(c.arch);
-  if (!arch) throw Error("unsupported model_type '" + c.arch + "'", where, "paw runs qwen3 and gpt2 models");
+  if (!arch || *arch == Arch::Llama)
+    throw Error("unsupported model_type '" + c.arch + "'", where,
+                "paw reads qwen3 and gpt2 Hugging Face folders; convert a llama model to GGUF with llama.cpp's "
+                "convert_hf_to_gguf.py");
   HParams hp;
   hp.arch = *arch;
   hp.n_vocab = c.n_vocab;
@@ -96,7 +109,7 @@ HParams hparams_from_hf(const HFModelConfig& c, const std::string& where) {
   hp.n_ff = c.n_ff;
   hp.n_ctx_train = c.n_ctx_train;
   hp.norm_eps = c.norm_eps;
-  hp.rope_theta = hp.arch == Arch::Qwen3 ? c.rope_theta : 0.0;
+  hp.rope_theta = is_llama_family(hp.arch) ? c.rope_theta : 0.0;
   if (hp.arch == Arch::Gpt2 && c.activation == "gelu")
     throw Error("GPT-2 with exact (erf) GELU is not supported", where + ": activation_function",
                 "paw implements the tanh approximation (gelu_new)");
@@ -115,7 +128,7 @@ void validate_hparams(const HParams& hp, const std::string& where) {
     fail("head_count " + std::to_string(hp.n_head) + " is not a multiple of head_count_kv " +
          std::to_string(hp.n_head_kv));
   if (!(hp.norm_eps > 0) || !std::isfinite(hp.norm_eps)) fail("norm epsilon must be positive");
-  if (hp.arch == Arch::Qwen3) {
+  if (is_llama_family(hp.arch)) {
     if (hp.head_dim_k % 2 != 0) fail("RoPE needs an even head_dim");
     if (!(hp.rope_theta > 0) || !std::isfinite(hp.rope_theta)) fail("rope.freq_base must be positive");
   } else {

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "model/forward_impl.hpp"
 #include "paw/model/forward.hpp"
 #include "paw/util/error.hpp"
 
@@ -23,7 +24,7 @@ ForwardScratch::ForwardScratch(const Model& m, int64_t n_batch, int64_t n_ctx, i
   attn_.resize(B * hp.o_dim());
   ff_a_.resize(B * hp.n_ff);
   ff_b_.resize(B * hp.n_ff);
-  if (hp.arch == Arch::Qwen3) {
+  if (is_llama_family(hp.arch)) {
     q_.resize(B * hp.q_dim());
     k_.resize(B * hp.k_dim());
     v_.resize(B * hp.v_dim());
@@ -42,6 +43,11 @@ ForwardScratch::ForwardScratch(const Model& m, int64_t n_batch, int64_t n_ctx, i
   for (const LinearInfo& li : m.linears())
     need = std::max(need, kt_->matmul_scratch_bytes(li.view.type, li.n_in(), n_batch, n_threads_));
   need = std::max(need, kt_->matmul_scratch_bytes(m.head().type, hp.n_embd, n_batch, n_threads_));
+  // Decode groups (ForwardRun::linears): up to kMaxGroupLinears base products side by side.
+  for (const LinearInfo& li : m.linears())
+    group_base_bytes_ = std::max(group_base_bytes_, matmul_group_scratch_bytes(*kt_, li.view.type, li.n_in(), n_threads_));
+  need = std::max(need, static_cast<size_t>(kMaxGroupLinears) * group_base_bytes_);
+  group_calls_.reserve(static_cast<size_t>(kMaxGroupLinears));
   grow_workspace(need);
 }
 
@@ -61,11 +67,23 @@ void ForwardScratch::reserve(const AdapterBinding& b) {
     lora_tmp_.resize(static_cast<size_t>(n_batch_ * r));
   }
   size_t need = ws_bytes_;
-  for (const auto& terms : b.per_linear)
+  // A decode group holds up to kMaxGroupLinears linears, each with its base product and its A
+  // products (job 1), or its B products (job 2).
+  size_t lora_members = 0;
+  for (const auto& terms : b.per_linear) {
+    size_t a_sum = 0, b_sum = 0;
     for (const LoraTerm& t : terms) {
       need = std::max(need, kt_->matmul_scratch_bytes(t.a.type, t.a.cols, n_batch_, n_threads_));
       need = std::max(need, kt_->matmul_scratch_bytes(t.b.type, t.b.cols, n_batch_, n_threads_));
+      a_sum += matmul_group_scratch_bytes(*kt_, t.a.type, t.a.cols, n_threads_);
+      b_sum += matmul_group_scratch_bytes(*kt_, t.b.type, t.b.cols, n_threads_);
     }
+    lora_members = std::max(lora_members, std::max(a_sum, b_sum));
+    group_terms_ = std::max(group_terms_, static_cast<int64_t>(terms.size()));
+  }
+  need = std::max(need, static_cast<size_t>(kMaxGroupLinears) * (group_base_bytes_ + lora_members));
+  group_tmp_.resize(std::max(group_tmp_.size(), static_cast<size_t>(kMaxGroupLinears * group_terms_ * r)));
+  group_calls_.reserve(static_cast<size_t>(kMaxGroupLinears * (1 + group_terms_)));
   for (const auto& e : b.embedding) need = std::max(need, kt_->matmul_scratch_bytes(e.b.type, e.b.cols, n_batch_, n_threads_));
   grow_workspace(need);
 }

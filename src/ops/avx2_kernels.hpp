@@ -13,6 +13,8 @@ bool quant_supported(DType type, int64_t n_in);
 size_t quant_scratch_bytes(DType type, int64_t n_in, int64_t n_tokens, int n_threads);
 void quant_matmul(const MatrixView& w, const float* x, float* y, int64_t n_tokens, bool accumulate,
                   const OpContext& ctx);
+// The table's matmul_group: quantized single-token products share one parallel job.
+void matmul_group(const MatmulCall* calls, int64_t n_calls, const OpContext& ctx);
 
 // matmul_avx2.cpp — the table's matmul: F32/F16/BF16 here, quantized types above, the rest
 // through the scalar reference.
@@ -23,6 +25,8 @@ size_t matmul_scratch_bytes(DType type, int64_t n_in, int64_t n_tokens, int n_th
 void rmsnorm(const float* x, const float* w, float* y, int64_t n_rows, int64_t n, float eps);
 void layernorm(const float* x, const float* w, const float* b, float* y, int64_t n_rows, int64_t n, float eps);
 void rope_neox(float* x, int64_t n_tokens, int64_t n_heads, int64_t head_dim, const float* cos, const float* sin);
+void rope_interleaved(float* x, int64_t n_tokens, int64_t n_heads, int64_t head_dim, const float* cos,
+                      const float* sin);
 void softmax(float* x, int64_t n);
 void silu(const float* x, float* y, int64_t n);
 void gelu(const float* x, float* y, int64_t n);

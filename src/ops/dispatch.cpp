@@ -25,6 +25,7 @@ KernelTable make_scalar_table() {
   t.rmsnorm = scalar::rmsnorm;
   t.layernorm = scalar::layernorm;
   t.rope_neox = scalar::rope_neox;
+  t.rope_interleaved = scalar::rope_interleaved;
   t.softmax = scalar::softmax;
   t.silu = scalar::silu;
   t.gelu = scalar::gelu;

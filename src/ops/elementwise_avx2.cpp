@@ -16,6 +16,10 @@ void layernorm(const float* x, const float* w, const float* b, float* y, int64_t
 void rope_neox(float* x, int64_t n_tokens, int64_t n_heads, int64_t head_dim, const float* cos, const float* sin) {
   simd::rope_neox_t<V256>(x, n_tokens, n_heads, head_dim, cos, sin);
 }
+void rope_interleaved(float* x, int64_t n_tokens, int64_t n_heads, int64_t head_dim, const float* cos,
+                      const float* sin) {
+  simd::rope_interleaved_t<V256>(x, n_tokens, n_heads, head_dim, cos, sin);
+}
 void softmax(float* x, int64_t n) { simd::softmax_t<V256>(x, n); }
 void silu(const float* x, float* y, int64_t n) { simd::silu_t<V256>(x, y, n); }
 void gelu(const float* x, float* y, int64_t n) { simd::gelu_t<V256>(x, y, n); }

@@ -17,6 +17,7 @@
 #include "ops/parallel.hpp"
 #include "ops/scalar.hpp"
 #include "ops/simd_matmul.hpp"
+#include "ops/simd_matmul_group.hpp"
 #include "paw/tensor/blocks.hpp"
 
 namespace paw::avx2 {
@@ -403,7 +404,43 @@ void run(const MatrixView& w, const float* x, float* y, int64_t n_tokens, bool a
   });
 }
 
+// ---- groups of single-token products (matmul_group; driver in simd_matmul_group.hpp)
+
+template <class D>
+void rows_for(const MatmulCall& c, const uint8_t* acts, const ActLayout& L, int64_t r0, int64_t r1) {
+  rows<D>(c.w, simd::row_stride(c.w.type, c.w.cols), r0, r1, Acts{acts, L.stride, L}, 1, c.y, c.accumulate);
+}
+
+struct GroupIsa {
+  // Every quantized call joins the job (this table has no panels).
+  static size_t member_bytes(const MatmulCall& c, int /*nt*/) {
+    return quant_supported(c.w.type, c.w.cols) ? layout(c.w.type, c.w.cols).stride : 0;
+  }
+  static void quantize(const MatmulCall& c, uint8_t* acts) {
+    quantize_acts(c.x, layout(c.w.type, c.w.cols), simd::quant_spec(c.w.type).offset, acts);
+  }
+  static void rows(const MatmulCall& c, const uint8_t* acts, int64_t r0, int64_t r1) {
+    const ActLayout L = layout(c.w.type, c.w.cols);
+    switch (c.w.type) {
+      case DType::Q8_0: rows_for<DecQ8_0>(c, acts, L, r0, r1); break;
+      case DType::Q4_0: rows_for<DecQ4_0>(c, acts, L, r0, r1); break;
+      case DType::Q5_0: rows_for<DecQ5_0>(c, acts, L, r0, r1); break;
+      case DType::Q4_1: rows_for<DecQ4_1>(c, acts, L, r0, r1); break;
+      case DType::Q5_1: rows_for<DecQ5_1>(c, acts, L, r0, r1); break;
+      case DType::Q4_K: rows_for<DecQ4_K>(c, acts, L, r0, r1); break;
+      case DType::Q5_K: rows_for<DecQ5_K>(c, acts, L, r0, r1); break;
+      case DType::Q6_K: rows_for<DecQ6_K>(c, acts, L, r0, r1); break;
+      default: break;
+    }
+  }
+  static void alone(const MatmulCall& c, const OpContext& ctx) { matmul(c.w, c.x, c.y, 1, c.accumulate, ctx); }
+};
+
 }  // namespace
+
+void matmul_group(const MatmulCall* calls, int64_t n_calls, const OpContext& ctx) {
+  simd::group_job<GroupIsa>(calls, n_calls, ctx);
+}
 
 bool quant_supported(DType type, int64_t n_in) {
   const simd::QuantSpec q = simd::quant_spec(type);

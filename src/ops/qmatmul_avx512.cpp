@@ -29,6 +29,7 @@
 #include "ops/parallel.hpp"
 #include "ops/scalar.hpp"
 #include "ops/simd_matmul.hpp"
+#include "ops/simd_matmul_group.hpp"
 #include "paw/tensor/blocks.hpp"
 
 namespace paw::avx512 {
@@ -754,6 +755,17 @@ QuantPlan plan(const simd::QuantSpec& q, int64_t n_in, int64_t n_tokens, int nt)
   return p;
 }
 
+// Rows [r0, r1) on the in-place path (r0 a multiple of 16, so one-chunk rows group as in a
+// whole-matrix call).
+template <class D>
+void rows_in_place(const MatrixView& w, size_t stride, int64_t r0, int64_t r1, const Acts& a, int64_t n_tokens,
+                   float* y, bool accumulate) {
+  if constexpr (D::kKind == 0) {
+    if (a.L.n_chunks == 1) return short_rows<D>(w, stride, r0, r1, a, n_tokens, y, accumulate);
+  }
+  direct_rows<D>(w, stride, r0, r1, a, n_tokens, y, accumulate);
+}
+
 template <class D>
 void quant_matmul(const MatrixView& w, const float* x, float* y, int64_t n_tokens, bool accumulate,
                   const OpContext& ctx, const QuantPlan& p) {
@@ -784,15 +796,52 @@ void quant_matmul(const MatrixView& w, const float* x, float* y, int64_t n_token
     const int64_t n_items = (n_out + grain - 1) / grain;
     ops_detail::parallel_for(use, n_items, [&](int64_t it, int) {
       const int64_t r0 = it * grain, r1 = simd::imin(n_out, (it + 1) * grain);
-      if constexpr (D::kKind == 0) {
-        if (p.L.n_chunks == 1) return short_rows<D>(w, stride, r0, r1, a, n_tokens, y, accumulate);
-      }
-      direct_rows<D>(w, stride, r0, r1, a, n_tokens, y, accumulate);
+      rows_in_place<D>(w, stride, r0, r1, a, n_tokens, y, accumulate);
     });
   }
 }
 
+// ---- groups of single-token products (matmul_group; driver in simd_matmul_group.hpp)
+
+template <class D>
+void rows_for(const MatmulCall& c, const uint8_t* acts, const ActLayout& L, int64_t r0, int64_t r1) {
+  rows_in_place<D>(c.w, simd::row_stride(c.w.type, c.w.cols), r0, r1, Acts{acts, L.stride, L}, 1, c.y, c.accumulate);
+}
+
+struct GroupIsa {
+  // Quantized weights on the in-place path (not panels: rows of up to 256 values other than
+  // one-chunk legacy rows) join the job.
+  static size_t member_bytes(const MatmulCall& c, int nt) {
+    if (!quant_supported(c.w.type, c.w.cols)) return 0;
+    const QuantPlan p = plan(simd::quant_spec(c.w.type), c.w.cols, 1, nt);
+    return p.panel ? 0 : p.act_bytes;
+  }
+  static ActLayout layout(const MatmulCall& c) { return plan(simd::quant_spec(c.w.type), c.w.cols, 1, 1).L; }
+  static void quantize(const MatmulCall& c, uint8_t* acts) {
+    quantize_acts(c.x, layout(c), simd::quant_spec(c.w.type).offset, acts);
+  }
+  static void rows(const MatmulCall& c, const uint8_t* acts, int64_t r0, int64_t r1) {
+    const ActLayout L = layout(c);
+    switch (c.w.type) {
+      case DType::Q8_0: rows_for<DecQ8_0>(c, acts, L, r0, r1); break;
+      case DType::Q4_0: rows_for<DecQ4_0>(c, acts, L, r0, r1); break;
+      case DType::Q5_0: rows_for<DecQ5_0>(c, acts, L, r0, r1); break;
+      case DType::Q4_1: rows_for<DecQ4_1>(c, acts, L, r0, r1); break;
+      case DType::Q5_1: rows_for<DecQ5_1>(c, acts, L, r0, r1); break;
+      case DType::Q4_K: rows_for<DecQ4_K>(c, acts, L, r0, r1); break;
+      case DType::Q5_K: rows_for<DecQ5_K>(c, acts, L, r0, r1); break;
+      case DType::Q6_K: rows_for<DecQ6_K>(c, acts, L, r0, r1); break;
+      default: break;
+    }
+  }
+  static void alone(const MatmulCall& c, const OpContext& ctx) { matmul(c.w, c.x, c.y, 1, c.accumulate, ctx); }
+};
+
 }  // namespace
+
+void matmul_group(const MatmulCall* calls, int64_t n_calls, const OpContext& ctx) {
+  simd::group_job<GroupIsa>(calls, n_calls, ctx);
+}
 
 bool quant_supported(DType type, int64_t n_in) {
   const simd::QuantSpec q = simd::quant_spec(type);

@@ -15,6 +15,8 @@ void rmsnorm(const float* x, const float* w, float* y, int64_t n_rows, int64_t n
 void layernorm(const float* x, const float* w, const float* b, float* y, int64_t n_rows, int64_t n, float eps);
 void rope_neox(float* x, int64_t n_tokens, int64_t n_heads, int64_t head_dim, const float* cos,
                const float* sin);
+void rope_interleaved(float* x, int64_t n_tokens, int64_t n_heads, int64_t head_dim, const float* cos,
+                      const float* sin);
 void softmax(float* x, int64_t n);
 void silu(const float* x, float* y, int64_t n);
 void gelu(const float* x, float* y, int64_t n);

@@ -103,6 +103,42 @@ void rope_neox_t(float* x, int64_t n_tokens, int64_t n_heads, int64_t head_dim, 
   }
 }
 
+// Interleaved rotary embedding (value 2i pairs with 2i + 1, angle of cos[i] / sin[i]) as
+// y = x·C + swap_pairs(x)·S with C = (c0, c0, c1, c1, ...) and S = (−s0, s0, −s1, s1, ...).
+// C and S are spelled out once per token and block of the head, then reused by every head.
+template <class V>
+void rope_interleaved_t(float* x, int64_t n_tokens, int64_t n_heads, int64_t head_dim, const float* cos,
+                        const float* sin) {
+  using F = typename V::F;
+  constexpr int64_t kBlock = 256;  // even, so no pair straddles two blocks
+  alignas(64) float cc[kBlock], ss[kBlock];
+  const int64_t half = head_dim / 2;
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    const float* c = cos + t * half;
+    const float* s = sin + t * half;
+    for (int64_t b0 = 0; b0 < head_dim; b0 += kBlock) {
+      const int64_t n = head_dim - b0 < kBlock ? head_dim - b0 : kBlock;
+      for (int64_t j = 0; j < n; ++j) {
+        const int64_t i = (b0 + j) / 2;
+        cc[j] = c[i];
+        ss[j] = j % 2 == 0 ? -s[i] : s[i];
+      }
+      for (int64_t h = 0; h < n_heads; ++h) {
+        float* v = x + (t * n_heads + h) * head_dim + b0;
+        for (int64_t j = 0; j < n; j += V::N) {
+          const int64_t k = n - j < V::N ? n - j : V::N;  // even: head_dim and V::N are
+          const F xv = k == V::N ? V::load(v + j) : V::load_n(v + j, k);
+          const F y = V::fmadd(xv, V::load(cc + j), V::mul(V::swap_pairs(xv), V::load(ss + j)));
+          if (k == V::N)
+            V::store(v + j, y);
+          else
+            V::store_n(v + j, y, k);
+        }
+      }
+    }
+  }
+}
+
 template <class V>
 void softmax_t(float* x, int64_t n) {
   using F = typename V::F;

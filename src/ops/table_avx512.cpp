@@ -11,9 +11,11 @@ const KernelTable* table() {
     k.name = "avx512";
     k.matmul = matmul;
     k.matmul_scratch_bytes = matmul_scratch_bytes;
+    k.matmul_group = matmul_group;
     k.rmsnorm = rmsnorm;
     k.layernorm = layernorm;
     k.rope_neox = rope_neox;
+    k.rope_interleaved = rope_interleaved;
     k.softmax = softmax;
     k.silu = silu;
     k.gelu = gelu;

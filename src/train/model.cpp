@@ -106,6 +106,9 @@ Tensor attention(const Tensor& q, Tensor k, Tensor v, const Tensor& mask, int64_
 }  // namespace
 
 void validate_config(const ModelConfig& c, const std::string& where) {
+  if (c.hp.arch != Arch::Qwen3 && c.hp.arch != Arch::Gpt2)
+    throw Error("cannot train a " + std::string(arch_name(c.hp.arch)) + " model", where,
+                "paw train builds qwen3 and gpt2 models; the native runtime runs llama files");
   validate_hparams(c.hp, where);
 }
 

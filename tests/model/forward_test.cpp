@@ -1,4 +1,4 @@
-// Qwen3 and GPT-2 forward passes against the independent float64 numpy reference
+// Qwen3, Llama and GPT-2 forward passes against the independent float64 numpy reference
 // (tests/reference/ref_forward.py), on random fixture models of every weight type.
 #include <gtest/gtest.h>
 
@@ -45,6 +45,21 @@ TEST(Forward, Qwen3HeadDimDifferentFromEmbdOverHeads) {
   ASSERT_NE(hp.head_dim_k, hp.n_embd / hp.n_head);  // the point of this preset
   EXPECT_EQ(hp.q_dim(), 512);
   check_against_reference(args, DType::F32);
+}
+
+// Llama: no per-head norms, interleaved RoPE (the reference pairs 2i with 2i + 1 on its own).
+TEST(Forward, LlamaMatchesReference) {
+  check_against_reference("model --arch llama --preset tiny --type f32 --seed 12", DType::F32);
+  check_against_reference("model --arch llama --preset tiny-hd --type q8_0 --std 0.15 --seed 13", DType::Q8_0);
+  check_against_reference("model --arch llama --preset tiny --type q4_K --std 0.15 --seed 14", DType::Q4_K);
+}
+
+TEST(Forward, LlamaRopeIsInterleavedAndQwen3NeoX) {
+  const auto llama = Model::load(fixture("model --arch llama --preset tiny --type f32 --seed 12"));
+  const auto qwen3 = Model::load(fixture("model --arch qwen3 --preset tiny --type f32 --seed 1"));
+  EXPECT_EQ(llama->hparams().rope_style, RopeStyle::Interleaved);
+  EXPECT_EQ(qwen3->hparams().rope_style, RopeStyle::Neox);
+  EXPECT_FALSE(llama->weights().layers[0].attn_q_norm.present());
 }
 
 TEST(Forward, Gpt2TinyF32MatchesReference) {
@@ -96,7 +111,7 @@ TEST(Forward, F16CacheMatchesReferenceWithRoundedKV) {
 }
 
 TEST(Forward, BatchPrefillEqualsTokenByTokenDecode) {
-  for (const char* arch : {"qwen3", "gpt2"}) {
+  for (const char* arch : {"qwen3", "llama", "gpt2"}) {
     const std::string path = fixture(std::string("model --preset tiny --type q8_0 --std 0.15 --seed 9 --arch ") + arch);
     const auto m = Model::load(path);
     const auto tokens = sample_tokens(11, static_cast<int32_t>(m->hparams().n_vocab), 4);

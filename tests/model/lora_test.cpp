@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <string>
 
 #include "model/forward_harness.hpp"
@@ -54,6 +55,15 @@ void check_lora(const std::string& model_args, const std::vector<std::pair<std::
     test::expect_logits_near(with.logits.data(), ref_merged.logits, tol, "unmerged vs reference merged" + tag);
     // The adapters must matter: far more than the tolerance.
     EXPECT_GT(max_abs_diff(with.logits, without.logits), 0.5) << "adapter had no visible effect" << tag;
+    // Token by token (decode): with two threads the linears run as grouped jobs
+    // (ForwardRun::linears), with one thread one product at a time. Same bits, near the reference.
+    pa.n_batch = 1;
+    const auto grouped = run_paw(*m, tokens, binding, pa);
+    pa.n_threads = 1;
+    const auto one_by_one = run_paw(*m, tokens, binding, pa);
+    test::expect_logits_near(grouped.logits.data(), ref.logits, tol, "decode vs reference unmerged" + tag);
+    EXPECT_EQ(0, std::memcmp(grouped.logits.data(), one_by_one.logits.data(), grouped.logits.size() * sizeof(float)))
+        << "grouped decode differs from one product at a time" << tag;
   }
 }
 
@@ -65,6 +75,11 @@ TEST(Lora, Qwen3AllModulesF32) {
 TEST(Lora, Qwen3Q4_0AdapterOnQuantizedModel) {
   check_lora("model --arch qwen3 --preset tiny --type q8_0 --seed 1",
              {{"lora --rank 32 --alpha 16 --type q4_0 --std 0.1 --seed 3", 1.0f}}, DType::Q4_0);
+}
+
+TEST(Lora, LlamaQ4_0Adapter) {
+  check_lora("model --arch llama --preset tiny --type q8_0 --std 0.15 --seed 15",
+             {{"lora --rank 32 --alpha 16 --type q4_0 --std 0.1 --seed 16", 1.0f}}, DType::Q4_0);
 }
 
 TEST(Lora, TwoAdaptersWithScales) {

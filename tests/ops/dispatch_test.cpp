@@ -12,7 +12,7 @@ TEST(Dispatch, EveryTableIsComplete) {
   ASSERT_FALSE(available_kernels().empty());
   for (const KernelTable* kt : available_kernels()) {
     SCOPED_TRACE(kt->name);
-    EXPECT_TRUE(kt->matmul && kt->matmul_scratch_bytes && kt->rmsnorm && kt->layernorm && kt->rope_neox &&
+    EXPECT_TRUE(kt->matmul && kt->matmul_scratch_bytes && kt->rmsnorm && kt->layernorm && kt->rope_neox && kt->rope_interleaved &&
                 kt->softmax && kt->silu && kt->gelu && kt->swiglu && kt->add && kt->add_rows && kt->scale &&
                 kt->attention && kt->attention_scratch_bytes && kt->store_row);
   }

@@ -69,6 +69,26 @@ TEST(Rope, NeoxPairsHalfApart) {
   }
 }
 
+TEST(Rope, InterleavedPairsNeighbours) {
+  // head_dim 4: pairs (0, 1) and (2, 3); at position 3, angles 3 and 3·theta^(-1/2) = 0.03.
+  const int32_t pos[] = {0, 3};
+  float c[4], s[4];
+  rope_tables(pos, 2, 4, 10000.0, c, s);
+  for (const KernelTable* kt : available_kernels()) {
+    SCOPED_TRACE(kt->name);
+    float x[16] = {1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, -1, 0.5f, 2, 1};
+    kt->rope_interleaved(x, 2, 2, 4, c, s);
+    EXPECT_FLOAT_EQ(x[0], 1);  // position 0 is the identity
+    EXPECT_FLOAT_EQ(x[7], 8);
+    EXPECT_NEAR(x[8], 1 * std::cos(3.0) - 2 * std::sin(3.0), 1e-6);   // (1, 2) by 3 rad
+    EXPECT_NEAR(x[9], 1 * std::sin(3.0) + 2 * std::cos(3.0), 1e-6);
+    EXPECT_NEAR(x[10], 3 * std::cos(0.03) - 4 * std::sin(0.03), 1e-6);  // (3, 4) by 0.03 rad
+    EXPECT_NEAR(x[11], 3 * std::sin(0.03) + 4 * std::cos(0.03), 1e-6);
+    EXPECT_NEAR(x[12], -1 * std::cos(3.0) - 0.5 * std::sin(3.0), 1e-6);  // token 1, head 1
+    EXPECT_NEAR(x[15], 2 * std::sin(0.03) + 1 * std::cos(0.03), 1e-6);
+  }
+}
+
 TEST(Activations, KnownValues) {
   const float x[] = {-3, -1, 0, 0.5f, 1, 4};
   for (const KernelTable* kt : available_kernels()) {

@@ -111,9 +111,10 @@ TEST(SimdElementwise, NormsAndRope) {
       kt->layernorm(x.data(), w.data(), nullptr, y2.data(), 2, n, 1e-5f);
       expect_close(y2, y1, 1e-6, 1e-6, "layernorm without bias");
     }
-  // RoPE: head sizes 128 (Qwen3), 64, 6 and 34 (tails); positions far apart.
+  // RoPE: head sizes 128 (Qwen3), 64, 6 and 34 (tails), 600 (more than one 256-value block of
+  // the interleaved kernel); positions far apart.
   for (const KernelTable* kt : simd_tables())
-    for (int64_t hd : {128, 64, 6, 34}) {
+    for (int64_t hd : {128, 64, 6, 34, 600}) {
       const int32_t pos[] = {0, 1, 777, 40000};
       std::vector<float> c(4 * hd / 2), s(4 * hd / 2);
       rope_tables(pos, 4, hd, 1e6, c.data(), s.data());
@@ -122,6 +123,10 @@ TEST(SimdElementwise, NormsAndRope) {
       scalar_kernels().rope_neox(y1.data(), 4, 3, hd, c.data(), s.data());
       kt->rope_neox(y2.data(), 4, 3, hd, c.data(), s.data());
       expect_close(y2, y1, 1e-6, 1e-6, std::string(kt->name) + " rope hd=" + std::to_string(hd));
+      y1 = x, y2 = x;
+      scalar_kernels().rope_interleaved(y1.data(), 4, 3, hd, c.data(), s.data());
+      kt->rope_interleaved(y2.data(), 4, 3, hd, c.data(), s.data());
+      expect_close(y2, y1, 1e-6, 1e-6, std::string(kt->name) + " interleaved rope hd=" + std::to_string(hd));
     }
 }
 

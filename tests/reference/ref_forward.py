@@ -239,7 +239,7 @@ class Model:
         self.n_head_kv = m.get(p + "attention.head_count_kv", self.n_head)
         self.head_dim = m.get(p + "attention.key_length", self.n_embd // self.n_head)
         self.head_dim_v = m.get(p + "attention.value_length", self.head_dim)
-        if self.arch == "qwen3":
+        if self.arch in ("qwen3", "llama"):
             self.eps = m.get(p + "attention.layer_norm_rms_epsilon", 1e-6)
             self.theta = m.get(p + "rope.freq_base", 10000.0)
         else:
@@ -303,12 +303,19 @@ class Model:
         return (x - mu) / np.sqrt(var + self.eps) * w + b
 
     def rope(self, x, pos):
-        """NeoX: x (T, H, d); element i pairs with i + d/2."""
+        """x (T, H, d). qwen3 (NeoX): element i pairs with i + d/2. llama GGUF files (ggml's
+        "normal" mode): element 2i pairs with 2i + 1. Both rotate pair i by pos * theta^(-2i/d)."""
         d = x.shape[-1]
         half = d // 2
         freq = self.theta ** (-2.0 * np.arange(half) / d)
         ang = pos[:, None] * freq[None, :]
         c, s = np.cos(ang)[:, None, :], np.sin(ang)[:, None, :]
+        if self.arch == "llama":
+            x0, x1 = x[..., 0::2], x[..., 1::2]
+            out = np.empty_like(x)
+            out[..., 0::2] = x0 * c - x1 * s
+            out[..., 1::2] = x0 * s + x1 * c
+            return out
         x0, x1 = x[..., :half], x[..., half:]
         return np.concatenate([x0 * c - x1 * s, x0 * s + x1 * c], axis=-1)
 
@@ -342,13 +349,16 @@ class Model:
             x = x + self.g.array("position_embd.weight")[:T]
         for l in range(self.n_layer):
             b = "blk.%d." % l
-            if self.arch == "qwen3":
+            if self.arch in ("qwen3", "llama"):
                 h = self.rmsnorm(x, self.vec(b + "attn_norm.weight"))
                 q = self.linear(b + "attn_q.weight", h).reshape(T, self.n_head, self.head_dim)
                 k = self.linear(b + "attn_k.weight", h).reshape(T, self.n_head_kv, self.head_dim)
                 v = self.linear(b + "attn_v.weight", h).reshape(T, self.n_head_kv, self.head_dim_v)
-                q = self.rope(self.rmsnorm(q, self.vec(b + "attn_q_norm.weight")), pos)
-                k = self.rope(self.rmsnorm(k, self.vec(b + "attn_k_norm.weight")), pos)
+                if self.arch == "qwen3":  # llama has no per-head norms
+                    q = self.rmsnorm(q, self.vec(b + "attn_q_norm.weight"))
+                    k = self.rmsnorm(k, self.vec(b + "attn_k_norm.weight"))
+                q = self.rope(q, pos)
+                k = self.rope(k, pos)
                 x = x + self.linear(b + "attn_output.weight", self.attention(q, k, v))
                 h = self.rmsnorm(x, self.vec(b + "ffn_norm.weight"))
                 g = self.linear(b + "ffn_gate.weight", h)
@@ -368,7 +378,7 @@ class Model:
                 u = 0.5 * u * (1 + np.tanh(np.sqrt(2 / np.pi) * (u + 0.044715 * u ** 3)))
                 x = x + self.linear(b + "ffn_down.weight", u, b + "ffn_down.bias")
             hidden.append(x.copy())
-        if self.arch == "qwen3":
+        if self.arch in ("qwen3", "llama"):
             h = self.rmsnorm(x, self.vec("output_norm.weight"))
         else:
             h = self.layernorm(x, self.vec("output_norm.weight"), self.vec("output_norm.bias"))

@@ -57,5 +57,18 @@ TEST(TrainLoad, AFolderWithoutACheckpointIsAClearError) {
   }
 }
 
+TEST(TrainLoad, ALlamaModelIsRefusedWithTheReason) {
+  // The native runtime runs llama files; the trainer's modules are qwen3 and gpt2 only.
+  const std::string gguf = test::train_fixture("model --arch llama --preset tiny --type f32 --seed 63");
+  for (auto load : {&train::load_gguf_model, &train::load_model}) {
+    try {
+      load(gguf);
+      FAIL() << "expected paw::Error";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("cannot train a llama model"), std::string::npos) << e.what();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace paw

@@ -63,7 +63,7 @@ class ForwardScratch {
 
  private:
   friend struct ForwardRun;
-  friend void qwen3_layer(ForwardRun& r, int64_t layer);
+  friend void llama_family_layer(ForwardRun& r, int64_t layer);
   friend void gpt2_layer(ForwardRun& r, int64_t layer);
   friend void forward(const Model& m, const AdapterBinding& adapters, KVCache& kv, ForwardScratch& s,
                       const ForwardRequest& req);
@@ -75,6 +75,12 @@ class ForwardScratch {
   int64_t lora_rank_ = 0;
   // Activations, [n_batch, width] each.
   std::vector<float> x_, cur_, q_, k_, v_, attn_, ff_a_, ff_b_, qkv_, lora_tmp_;
+  // Decode groups (ForwardRun::linears): the calls of one job and the A results of up to
+  // kMaxGroupLinears linears × their terms, [Σ ranks].
+  std::vector<MatmulCall> group_calls_;
+  std::vector<float> group_tmp_;
+  int64_t group_terms_ = 0;      // most LoRA terms on one linear (group_tmp_ holds 3 × that × rank)
+  size_t group_base_bytes_ = 0;  // largest matmul_group_scratch_bytes of a base linear
   std::vector<float> rope_cos_, rope_sin_;  // [n_batch, head_dim_k / 2]
   std::vector<int32_t> pos_;
   struct FreeBytes {

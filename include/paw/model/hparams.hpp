@@ -1,6 +1,6 @@
 #pragma once
 // Model hyper-parameters, read from GGUF metadata ("<arch>.*" keys, llama.cpp's names) or from
-// a Hugging Face config.json. One struct for both architectures paw runs.
+// a Hugging Face config.json. One struct for the architectures paw runs.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -11,10 +11,19 @@ namespace paw {
 class GGUFFile;
 struct HFModelConfig;
 
-enum class Arch { Qwen3, Gpt2 };
+// Qwen3 and Llama share one block (RMSNorm, GQA with RoPE, SwiGLU); Qwen3 adds RMSNorms over
+// each head of Q and K. GPT-2 is the LayerNorm / learned-position / GELU family.
+enum class Arch { Qwen3, Llama, Gpt2 };
 
-std::string_view arch_name(Arch a);                         // "qwen3", "gpt2"
+std::string_view arch_name(Arch a);                         // "qwen3", "llama", "gpt2"
 std::optional<Arch> arch_from_name(std::string_view name);  // GGUF general.architecture
+// Qwen3 and Llama: RMSNorm, rotary positions, SwiGLU (the "llama family" block).
+inline bool is_llama_family(Arch a) { return a != Arch::Gpt2; }
+
+// How RoPE pairs the values of a head. NeoX (Qwen3; Llama as Hugging Face stores it): value i
+// with i + head_dim/2. Interleaved (Llama as llama.cpp's converter stores it, with the Q/K rows
+// permuted to match; ggml's "normal" mode): value 2i with 2i + 1.
+enum class RopeStyle { Neox, Interleaved };
 
 struct HParams {
   Arch arch = Arch::Qwen3;
@@ -28,7 +37,8 @@ struct HParams {
   int64_t n_ff = 0;         // <arch>.feed_forward_length
   int64_t n_ctx_train = 0;  // <arch>.context_length (GPT-2: rows of position_embd, a hard cap)
   double norm_eps = 0;      // qwen3: attention.layer_norm_rms_epsilon; gpt2: attention.layer_norm_epsilon
-  double rope_theta = 0;    // qwen3: rope.freq_base (default 10000); gpt2: unused (0)
+  double rope_theta = 0;    // qwen3/llama: rope.freq_base (default 10000); gpt2: unused (0)
+  RopeStyle rope_style = RopeStyle::Neox;  // llama GGUF: Interleaved
 
   int64_t q_dim() const { return n_head * head_dim_k; }     // rows of attn_q
   int64_t k_dim() const { return n_head_kv * head_dim_k; }  // rows of attn_k, width of a K cache row
@@ -36,7 +46,7 @@ struct HParams {
   int64_t o_dim() const { return n_head * head_dim_v; }     // columns of attn_output
 };
 
-// From GGUF metadata. general.architecture must be "qwen3" or "gpt2". n_vocab comes from
+// From GGUF metadata. general.architecture must be "qwen3", "llama" or "gpt2". n_vocab comes from
 // <arch>.vocab_size, else the length of tokenizer.ggml.tokens, else the rows of token_embd.
 // Throws paw::Error naming the file and key for a missing or invalid value.
 HParams hparams_from_gguf(const GGUFFile& f);

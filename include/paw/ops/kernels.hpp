@@ -47,6 +47,14 @@ struct AttentionArgs {
   float scale = 1.0f;          // applied to q·k (1/sqrt(head_dim_k) for Qwen3 and GPT-2)
 };
 
+// One product of a matmul group: y = W·x, or y += W·x when accumulate, for ONE token.
+struct MatmulCall {
+  MatrixView w;              // [n_out rows, n_in cols]
+  const float* x = nullptr;  // [n_in]
+  float* y = nullptr;        // [n_out]
+  bool accumulate = false;
+};
+
 struct KernelTable {
   const char* name = "scalar";
 
@@ -57,6 +65,9 @@ struct KernelTable {
                  const OpContext& ctx) = nullptr;
   // Scratch matmul needs for a weight of `type` with n_in columns and a batch of n_tokens.
   size_t (*matmul_scratch_bytes)(DType type, int64_t n_in, int64_t n_tokens, int n_threads) = nullptr;
+  // Optional (nullptr: the calls run one by one through matmul). Runs independent single-token
+  // products as one parallel job; callers go through paw::matmul_group below.
+  void (*matmul_group)(const MatmulCall* calls, int64_t n_calls, const OpContext& ctx) = nullptr;
 
   // y[r] = x[r] / sqrt(mean(x[r]^2) + eps) * w, for n_rows rows of n.  (x == y allowed)
   void (*rmsnorm)(const float* x, const float* w, float* y, int64_t n_rows, int64_t n, float eps) = nullptr;
@@ -68,6 +79,10 @@ struct KernelTable {
   // cos[t * head_dim/2 + i], sin[...] (see rope_tables()).
   void (*rope_neox)(float* x, int64_t n_tokens, int64_t n_heads, int64_t head_dim, const float* cos,
                     const float* sin) = nullptr;
+  // Interleaved rotary embedding (llama GGUF files; ggml's "normal" mode), same arguments: in
+  // each head, pairs (2i, 2i + 1) rotate by cos[t * head_dim/2 + i], sin[...].
+  void (*rope_interleaved)(float* x, int64_t n_tokens, int64_t n_heads, int64_t head_dim, const float* cos,
+                           const float* sin) = nullptr;
   // x = softmax(x) over n values, in place.
   void (*softmax)(float* x, int64_t n) = nullptr;
   // y = x · sigmoid(x).   (x == y allowed)
@@ -104,10 +119,22 @@ const KernelTable* find_kernels(std::string_view name);
 // physical core of the affinity mask (paw/util/cpu_topology.hpp), else OpenMP's default.
 int default_thread_count();
 
-// cos/sin tables for rope_neox: for token t at position pos[t] and i < head_dim/2,
+// cos/sin tables for rope_neox and rope_interleaved: for token t at position pos[t] and i < head_dim/2,
 // angle = pos[t] · theta^(-2i/head_dim); cos/sin: [n_tokens, head_dim/2]. Computed in double.
 void rope_tables(const int32_t* pos, int64_t n_tokens, int64_t head_dim, double theta, float* cos,
                  float* sin);
+
+// Independent single-token products as ONE parallel job. A decode step issues many small
+// products — a layer's q/k/v, and beside each the LoRA A matrix that reads the same input, then
+// the B matrices — and one job per product pays a fork/join each and leaves those too small to
+// split on one thread. A table with a matmul_group entry cuts the rows of all calls into work
+// items that the threads claim in any order; results are bit for bit those of calling
+// kt.matmul(w, x, y, 1, accumulate, ctx) per call (items start at multiples of 16 rows, as the
+// per-call split does). No call's y may overlap another call's x or y; calls may run in any
+// order. ctx.scratch must hold matmul_group_scratch_bytes over the calls.
+void matmul_group(const KernelTable& kt, std::span<const MatmulCall> calls, const OpContext& ctx);
+// Scratch for one member of a group: sum this over the calls (an upper bound for every table).
+size_t matmul_group_scratch_bytes(const KernelTable& kt, DType type, int64_t n_in, int n_threads);
 
 // LoRA path: y += scale · B·(A·x), through the table's matmul.
 //   a: [r rows, n_in cols];  b: [n_out rows, r cols];  x: [n_tokens, n_in];  y: [n_tokens, n_out]

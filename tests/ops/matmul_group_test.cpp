@@ -1,0 +1,126 @@
+// matmul_group against the table's own matmul, call by call: the grouped job must give the
+// same bits (the header promises it), for every table, with members and non-members mixed.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "ops/ops_test_util.hpp"
+#include "paw/ops/kernels.hpp"
+
+namespace paw {
+namespace {
+
+using test::make_matrix;
+using test::random_floats;
+using test::Scratch;
+using test::TestMatrix;
+
+// A decode-step-like group: q/k/v-shaped base products with LoRA A matrices beside them
+// (shared input), odd row counts, a K-quant, float weights and a rank-128 B (a panel, so not a
+// member of the AVX-512 job), some accumulating into non-zero outputs.
+struct Case {
+  DType type;
+  int64_t rows, cols;
+  bool accumulate;
+};
+const Case kCases[] = {
+    {DType::Q8_0, 96, 256, false},  {DType::Q4_0, 64, 256, false},  {DType::Q4_0, 37, 256, true},
+    {DType::Q4_K, 48, 256, false},  {DType::Q6_K, 33, 256, true},   {DType::F16, 40, 256, false},
+    {DType::Q4_0, 200, 64, true},   {DType::Q8_0, 131, 64, true},   {DType::Q4_0, 80, 128, true},
+    {DType::F32, 17, 64, true},     {DType::Q5_0, 50, 256, false},  {DType::Q4_1, 64, 256, true},
+};
+
+struct Group {
+  std::vector<TestMatrix> w;
+  std::vector<std::vector<float>> x, y0;  // inputs, initial outputs
+  Group() {
+    uint64_t seed = 100;
+    const auto x256 = random_floats(256, 1), x64 = random_floats(64, 2), x128 = random_floats(128, 3);
+    for (const Case& c : kCases) {
+      w.push_back(make_matrix(c.type, c.rows, c.cols, seed++));
+      x.push_back(c.cols == 256 ? x256 : c.cols == 64 ? x64 : x128);
+      y0.push_back(c.accumulate ? random_floats(static_cast<size_t>(c.rows), seed++) : std::vector<float>(c.rows, 7.0f));
+    }
+  }
+  // Runs the calls (grouped or one by one) and returns every output.
+  std::vector<std::vector<float>> run(const KernelTable& kt, int threads, bool grouped, size_t scratch_bytes) const {
+    std::vector<std::vector<float>> y = y0;
+    std::vector<MatmulCall> calls;
+    for (size_t i = 0; i < w.size(); ++i) calls.push_back({w[i].view, x[i].data(), y[i].data(), kCases[i].accumulate});
+    Scratch s(scratch_bytes);
+    if (grouped)
+      matmul_group(kt, calls, s.ctx(threads));
+    else
+      for (const MatmulCall& c : calls) kt.matmul(c.w, c.x, c.y, 1, c.accumulate, s.ctx(threads));
+    return y;
+  }
+  size_t group_scratch(const KernelTable& kt, int threads) const {
+    size_t n = 0;
+    for (const Case& c : kCases) n += matmul_group_scratch_bytes(kt, c.type, c.cols, threads);
+    return n;
+  }
+  size_t single_scratch(const KernelTable& kt, int threads) const {
+    size_t n = 0;
+    for (const Case& c : kCases) n = std::max(n, kt.matmul_scratch_bytes(c.type, c.cols, 1, threads));
+    return n;
+  }
+};
+
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+TEST(MatmulGroup, EqualsTheCallsOneByOneOnEveryTable) {
+  const Group g;
+  for (const KernelTable* kt : available_kernels())
+    for (int threads : {1, 2, 3}) {
+      const auto ref = g.run(*kt, threads, false, g.single_scratch(*kt, threads));
+      const auto got = g.run(*kt, threads, true, g.group_scratch(*kt, threads));
+      for (size_t i = 0; i < ref.size(); ++i)
+        EXPECT_TRUE(same_bits(ref[i], got[i])) << kt->name << " threads " << threads << " call " << i << " ("
+                                               << dtype_name(kCases[i].type) << " " << kCases[i].rows << "x"
+                                               << kCases[i].cols << ")";
+    }
+}
+
+TEST(MatmulGroup, ScratchForOnlySomeMembersStillGivesEveryResult) {
+  // With room for a few members' activations the rest run alone: same results, just slower.
+  const Group g;
+  for (const KernelTable* kt : available_kernels()) {
+    const auto ref = g.run(*kt, 2, false, g.single_scratch(*kt, 2));
+    const size_t small = std::max(g.single_scratch(*kt, 2), g.group_scratch(*kt, 2) / 3);
+    const auto got = g.run(*kt, 2, true, small);
+    for (size_t i = 0; i < ref.size(); ++i) EXPECT_TRUE(same_bits(ref[i], got[i])) << kt->name << " call " << i;
+  }
+}
+
+TEST(MatmulGroup, ResultsAreTheProductsThemselves) {
+  // Independent of matmul: each output against a double-precision product of the dequantized
+  // weights (activation rounding of the integer paths bounded loosely).
+  const Group g;
+  for (const KernelTable* kt : available_kernels()) {
+    const auto got = g.run(*kt, 2, true, g.group_scratch(*kt, 2));
+    for (size_t i = 0; i < got.size(); ++i) {
+      const Case& c = kCases[i];
+      for (int64_t o = 0; o < c.rows; ++o) {
+        double dot = 0, mag = 0;
+        for (int64_t k = 0; k < c.cols; ++k) {
+          dot += double(g.w[i].values[o * c.cols + k]) * g.x[i][k];
+          mag += std::abs(double(g.w[i].values[o * c.cols + k]) * g.x[i][k]);
+        }
+        const double want = (c.accumulate ? g.y0[i][o] : 0.0) + dot;
+        ASSERT_NEAR(got[i][o], want, 1e-5 + 0.02 * mag) << kt->name << " call " << i << " row " << o;
+      }
+    }
+  }
+}
+
+TEST(MatmulGroup, EmptyGroupDoesNothing) {
+  Scratch s(64);
+  for (const KernelTable* kt : available_kernels()) matmul_group(*kt, {}, s.ctx(2));
+  SUCCEED();
+}
+
+}  // namespace
+}  // namespace paw
