@@ -360,8 +360,10 @@ void rows(const MatrixView& w, size_t stride, int64_t r0, int64_t r1, const Acts
           bool accumulate) {
   const int64_t n_out = w.rows;
   float v[4];
+  const int64_t ahead = simd::prefetch_rows(stride);
   for (int64_t r = r0; r < r1; ++r) {
     const uint8_t* row = w.data + static_cast<size_t>(r) * stride;
+    if (r + ahead < r1) simd::prefetch_row(row + static_cast<size_t>(ahead) * stride, stride);
     for (int64_t t0 = 0; t0 < n_tokens; t0 += 4) {
       const int64_t nt = simd::imin(4, n_tokens - t0);
       switch (nt) {

@@ -152,6 +152,22 @@ inline int64_t row_grain(int64_t n_rows, int nt, int64_t unit) {
   return imax(g, unit);
 }
 
+// Software prefetch for the in-place (decode) kernels, which stream each weight row once: the
+// row about this many bytes ahead is requested while the current one is multiplied. The
+// hardware prefetchers alone do not run far enough ahead once both cores stream. Measured on
+// the 2-core Zen 4 machine, Qwen3-0.6B shapes, 2-thread decode (t/s, Q4_0 / Q8_0): none
+// 88 / 76, 2 KiB 117 / 79, 4 KiB 121 / 85, 8 KiB 115 / 86, 16 KiB 110 / 85; one thread, Q4_0:
+// none 76, 4 KiB 80.
+constexpr int64_t kPrefetchBytes = 4096;
+inline int64_t prefetch_rows(size_t row_stride) {
+  const auto s = static_cast<int64_t>(row_stride);
+  return imax(1, (kPrefetchBytes + s - 1) / s);
+}
+// Every cache line of one row (a hint: never faults, even past the end of a mapping).
+inline void prefetch_row(const uint8_t* row, size_t row_stride) {
+  for (size_t i = 0; i < row_stride; i += 64) __builtin_prefetch(row + i, 0, 3);
+}
+
 // Below this many multiply-adds a matmul runs on the calling thread: waking the OpenMP team
 // costs a few microseconds, as much as a small LoRA projection.
 constexpr int64_t kParallelMinMacs = int64_t{1} << 17;
