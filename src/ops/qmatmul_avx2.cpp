@@ -361,6 +361,7 @@ void rows(const MatrixView& w, size_t stride, int64_t r0, int64_t r1, const Acts
   const int64_t n_out = w.rows;
   float v[4];
   const int64_t ahead = simd::prefetch_rows(stride);
+  simd::prefetch_rows_start(w.data, stride, r0, r1, ahead);
   for (int64_t r = r0; r < r1; ++r) {
     const uint8_t* row = w.data + static_cast<size_t>(r) * stride;
     if (r + ahead < r1) simd::prefetch_row(row + static_cast<size_t>(ahead) * stride, stride);

@@ -558,6 +558,7 @@ void direct_rows(const MatrixView& w, size_t stride, int64_t r0, int64_t r1, con
   const int64_t n_out = w.rows;
   float v[4];
   const int64_t ahead = simd::prefetch_rows(stride);
+  simd::prefetch_rows_start(w.data, stride, r0, r1, ahead);
   for (int64_t r = r0; r < r1; ++r) {
     const uint8_t* row = w.data + static_cast<size_t>(r) * stride;
     if (r + ahead < r1) simd::prefetch_row(row + static_cast<size_t>(ahead) * stride, stride);
@@ -609,8 +610,12 @@ void short_rows(const MatrixView& w, size_t stride, int64_t r0, int64_t r1, cons
                 bool accumulate) {
   static_assert(D::kKind == 0, "one-chunk rows are legacy 32-blocks");
   const int64_t n_out = w.rows;
+  // Blocks of 16 rows are a few hundred bytes: request the whole run's start, then ~4 KiB ahead.
+  const int64_t ahead = simd::prefetch_rows(stride);
+  simd::prefetch_rows_start(w.data, stride, r0, r1, ahead);
   int64_t r = r0;
   for (; r + 16 <= r1; r += 16) {
+    if (r + 16 + ahead <= r1) simd::prefetch_row(w.data + static_cast<size_t>(r + ahead) * stride, 16 * stride);
     __m512i u[16];
     __m512 s[16], m[16];
     for (int i = 0; i < 16; ++i) {

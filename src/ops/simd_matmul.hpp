@@ -167,6 +167,12 @@ inline int64_t prefetch_rows(size_t row_stride) {
 inline void prefetch_row(const uint8_t* row, size_t row_stride) {
   for (size_t i = 0; i < row_stride; i += 64) __builtin_prefetch(row + i, 0, 3);
 }
+// Rows [r0, r0 + ahead) before a run of rows starts, so that a short run (a LoRA A matrix cut
+// into 16-row work items) does not wait for its first rows one miss at a time.
+inline void prefetch_rows_start(const uint8_t* data, size_t row_stride, int64_t r0, int64_t r1, int64_t ahead) {
+  const int64_t end = imin(r1, r0 + ahead);
+  if (end > r0) prefetch_row(data + static_cast<size_t>(r0) * row_stride, static_cast<size_t>(end - r0) * row_stride);
+}
 
 // Below this many multiply-adds a matmul runs on the calling thread: waking the OpenMP team
 // costs a few microseconds, as much as a small LoRA projection.
