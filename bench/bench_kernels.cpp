@@ -213,7 +213,6 @@ void bm_attention(benchmark::State& state) {
 void bm_lora(benchmark::State& state) {
   const int64_t n_in = state.range(0), n_out = state.range(1), T = state.range(2);
   const int threads = static_cast<int>(state.range(3));
-  const bool packed = state.range(4) != 0;  // decode as the forward runs it: grouped, B packed
   const int64_t r = 64;
   const paw::KernelTable& kt = paw::kernels();
   const size_t a_bytes = *paw::row_bytes(DType::Q4_0, n_in) * r, b_bytes = *paw::row_bytes(DType::Q4_0, r) * n_out;
@@ -226,21 +225,8 @@ void bm_lora(benchmark::State& state) {
   Aligned scratch(std::max(kt.matmul_scratch_bytes(DType::Q4_0, n_in, T, threads),
                            kt.matmul_scratch_bytes(DType::Q4_0, r, T, threads)) + 64);
   const paw::OpContext ctx{threads, scratch.p, scratch.n};
-  const paw::PackedMatrix pb = packed ? paw::pack_matrix(kt, bv) : paw::PackedMatrix{};
-  if (packed && (T != 1 || !pb.bytes)) {
-    state.SkipWithError("packed B needs T = 1 and a table that packs");
-    return;
-  }
   for (auto _ : state) {
-    if (packed) {
-      const paw::MatmulCall a_call{av, x.data(), tmp.data(), false};
-      paw::matmul_group(kt, {&a_call, 1}, ctx);
-      kt.scale(tmp.data(), 0.25f, tmp.data(), r);
-      const paw::MatmulCall b_call{bv, tmp.data(), y.data(), true, pb.bytes.get()};
-      paw::matmul_group(kt, {&b_call, 1}, ctx);
-    } else {
-      paw::lora_apply(kt, av, bv, 0.25f, x.data(), y.data(), T, tmp.data(), ctx);
-    }
+    paw::lora_apply(kt, av, bv, 0.25f, x.data(), y.data(), T, tmp.data(), ctx);
     benchmark::DoNotOptimize(y.data());
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(a_bytes + b_bytes));
@@ -300,15 +286,12 @@ int register_all() {
       ->UseRealTime()
       ->Unit(benchmark::kMicrosecond);
   auto* lora = benchmark::RegisterBenchmark("lora_q4_0_r64", bm_lora);
-  lora->ArgNames({"n_in", "n_out", "T", "threads", "packed"})->UseRealTime()->Unit(benchmark::kMicrosecond);
-  lora->Args({1024, 3072, 1, 1, 0});
-  lora->Args({1024, 3072, 1, 1, 1});
+  lora->ArgNames({"n_in", "n_out", "T", "threads"})->UseRealTime()->Unit(benchmark::kMicrosecond);
+  lora->Args({1024, 3072, 1, 1});
   for (int64_t T : {int64_t{1}, int64_t{64}}) {
-    lora->Args({1024, 3072, T, max_threads, 0});
-    lora->Args({3072, 1024, T, max_threads, 0});
+    lora->Args({1024, 3072, T, max_threads});
+    lora->Args({3072, 1024, T, max_threads});
   }
-  lora->Args({1024, 3072, 1, max_threads, 1});
-  lora->Args({3072, 1024, 1, max_threads, 1});
   benchmark::RegisterBenchmark("small_ops_per_layer", bm_small_ops)->Unit(benchmark::kMicrosecond);
   return 0;
 }

@@ -48,10 +48,4 @@ void AdapterBinding::add_embedding(const Model& m, const EmbeddingLoraTerm& t) {
   embedding.push_back(t);
 }
 
-void pack_lora_terms(AdapterBinding& b, const KernelTable& kt) {
-  for (auto& terms : b.per_linear)
-    for (LoraTerm& t : terms)
-      if (t.b_packed.table != &kt) t.b_packed = pack_matrix(kt, t.b);
-}
-
 }  // namespace paw

@@ -34,7 +34,7 @@ void ForwardRun::linears(std::initializer_list<Out> outs, const float* x, int64_
   for (const Out& o : outs)
     if (const auto* terms = terms_of(o.w))
       for (const LoraTerm& t : *terms) tmp_need += t.a.rows;
-  if (n_tok != 1 || !kt.matmul_group || static_cast<int64_t>(outs.size()) > kMaxGroupLinears ||
+  if (n_tok != 1 || ctx.n_threads <= 1 || !kt.matmul_group || static_cast<int64_t>(outs.size()) > kMaxGroupLinears ||
       tmp_need > static_cast<int64_t>(s.group_tmp_.size())) {
     for (const Out& o : outs) linear(o.w, x, o.y, n_tok, o.bias);
     return;
@@ -63,7 +63,7 @@ void ForwardRun::linears(std::initializer_list<Out> outs, const float* x, int64_
           const LoraTerm& t = (*terms)[j];
           if (j == k) {
             kt.scale(tmp, t.scale, tmp, t.a.rows);
-            calls.push_back({t.b, tmp, o.y, true, t.b_packed.table == &kt ? t.b_packed.bytes.get() : nullptr});
+            calls.push_back({t.b, tmp, o.y, true});
           }
           tmp += t.a.rows;
         }

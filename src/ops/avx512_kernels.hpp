@@ -15,9 +15,6 @@ void quant_matmul(const MatrixView& w, const float* x, float* y, int64_t n_token
                   const OpContext& ctx);
 // The table's matmul_group: quantized in-place products share one parallel job.
 void matmul_group(const MatmulCall* calls, int64_t n_calls, const OpContext& ctx);
-// One-time panel packing of short-row quantized matrices (LoRA B) for matmul_group.
-size_t packed_bytes(const MatrixView& w);
-void pack(const MatrixView& w, uint8_t* dst);
 
 // matmul_avx512.cpp — the table's matmul: F32/F16/BF16 here, quantized types above, the rest
 // through the scalar reference.

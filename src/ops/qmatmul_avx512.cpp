@@ -843,55 +843,20 @@ void rows_for(const MatmulCall& c, const uint8_t* acts, const ActLayout& L, int6
   rows_in_place<D>(c.w, simd::row_stride(c.w.type, c.w.cols), r0, r1, Acts{acts, L.stride, L}, 1, c.y, c.accumulate);
 }
 
-// Rows [r0, r1) (r0 a multiple of 16) of a matrix packed by pack(): its panels in order.
-template <class D>
-void packed_rows_for(const MatmulCall& c, const uint8_t* acts, const ActLayout& L, int64_t r0, int64_t r1) {
-  const size_t pb = simd::a64(simd::panel_bytes(c.w.cols, D::kSb, D::kMin));
-  const Acts a{acts, L.stride, L};
-  for (int64_t r = r0; r < r1; r += kPanelRows)
-    panel_all_tokens<D>(c.packed + static_cast<size_t>(r / kPanelRows) * pb, a, 1, c.y, c.w.rows, r,
-                        simd::imin(kPanelRows, r1 - r), c.accumulate);
-}
-
-#define PAW_FOR_EACH_QUANT(X) \
-  X(Q8_0, DecQ8_0)            \
-  X(Q4_0, DecQ4_0)            \
-  X(Q5_0, DecQ5_0)            \
-  X(Q4_1, DecQ4_1)            \
-  X(Q5_1, DecQ5_1)            \
-  X(Q4_K, DecQ4_K)            \
-  X(Q5_K, DecQ5_K)            \
-  X(Q6_K, DecQ6_K)
-
 struct GroupIsa {
   // Quantized weights on the in-place path (not panels: rows of up to 256 values other than
-  // one-chunk legacy rows) join the job, and any packed matrix (panels packed once).
+  // one-chunk legacy rows) join the job.
   static size_t member_bytes(const MatmulCall& c, int nt) {
     if (!quant_supported(c.w.type, c.w.cols)) return 0;
-    if (c.packed) return simd::a64(layout(c).stride);
     const QuantPlan p = plan(simd::quant_spec(c.w.type), c.w.cols, 1, nt);
     return p.panel ? 0 : p.act_bytes;
   }
-  static ActLayout layout(const MatmulCall& c) {
-    const simd::QuantSpec q = simd::quant_spec(c.w.type);
-    if (c.packed) return simd::act_layout(c.w.cols, q.sb, false, simd::act_group(q));  // the panel kernel's
-    return plan(q, c.w.cols, 1, 1).L;
-  }
+  static ActLayout layout(const MatmulCall& c) { return plan(simd::quant_spec(c.w.type), c.w.cols, 1, 1).L; }
   static void quantize(const MatmulCall& c, uint8_t* acts) {
     quantize_acts(c.x, layout(c), simd::quant_spec(c.w.type).offset, acts);
   }
   static void rows(const MatmulCall& c, const uint8_t* acts, int64_t r0, int64_t r1) {
     const ActLayout L = layout(c);
-    if (c.packed) {
-      switch (c.w.type) {
-#define PAW_PACKED_CASE(T, D) \
-  case DType::T: packed_rows_for<D>(c, acts, L, r0, r1); break;
-        PAW_FOR_EACH_QUANT(PAW_PACKED_CASE)
-#undef PAW_PACKED_CASE
-        default: break;
-      }
-      return;
-    }
     switch (c.w.type) {
       case DType::Q8_0: rows_for<DecQ8_0>(c, acts, L, r0, r1); break;
       case DType::Q4_0: rows_for<DecQ4_0>(c, acts, L, r0, r1); break;
@@ -911,32 +876,6 @@ struct GroupIsa {
 
 void matmul_group(const MatmulCall* calls, int64_t n_calls, const OpContext& ctx) {
   simd::group_job<GroupIsa>(calls, n_calls, ctx);
-}
-
-size_t packed_bytes(const MatrixView& w) {
-  // Only rows too short for the in-place kernel: longer rows stream from the mapping as fast
-  // as a packed copy would, and a copy would double their memory.
-  if (!quant_supported(w.type, w.cols) || w.cols > simd::kPanelMaxShortRow || w.rows <= 0) return 0;
-  const simd::QuantSpec q = simd::quant_spec(w.type);
-  return static_cast<size_t>((w.rows + kPanelRows - 1) / kPanelRows) * simd::a64(simd::panel_bytes(w.cols, q.sb, q.has_min));
-}
-
-void pack(const MatrixView& w, uint8_t* dst) {
-  const simd::QuantSpec q = simd::quant_spec(w.type);
-  const size_t pb = simd::a64(simd::panel_bytes(w.cols, q.sb, q.has_min));
-  const size_t stride = simd::row_stride(w.type, w.cols);
-  alignas(64) uint8_t stage[simd::kPanelMaxShortRow / 64 * 1024];  // panel_stage_bytes(≤ 256 values)
-  for (int64_t r = 0; r < w.rows; r += kPanelRows) {
-    uint8_t* panel = dst + static_cast<size_t>(r / kPanelRows) * pb;
-    const int64_t nr = simd::imin(kPanelRows, w.rows - r);
-    switch (w.type) {
-#define PAW_PACK_CASE(T, D) \
-  case DType::T: pack_panel<D>(w, stride, r, nr, panel, stage); break;
-      PAW_FOR_EACH_QUANT(PAW_PACK_CASE)
-#undef PAW_PACK_CASE
-      default: break;
-    }
-  }
 }
 
 bool quant_supported(DType type, int64_t n_in) {

@@ -12,8 +12,6 @@ const KernelTable* table() {
     k.matmul = matmul;
     k.matmul_scratch_bytes = matmul_scratch_bytes;
     k.matmul_group = matmul_group;
-    k.packed_bytes = packed_bytes;
-    k.pack = pack;
     k.rmsnorm = rmsnorm;
     k.layernorm = layernorm;
     k.rope_neox = rope_neox;

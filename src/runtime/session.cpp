@@ -58,7 +58,7 @@ AdapterBinding Session::build_binding(const std::vector<ActiveAdapter>& list) co
                     ad.path(), "the adapter was made for a different base model");
       }
       try {
-        b.add(m, idx, LoraTerm{pair.a, pair.b, act.scale * ad.pair_factor(pair), {}});
+        b.add(m, idx, LoraTerm{pair.a, pair.b, act.scale * ad.pair_factor(pair)});
       } catch (const Error& e) {
         throw Error(e.what_failed(), ad.path(), e.hint());
       }
@@ -77,7 +77,6 @@ AdapterBinding Session::build_binding(const std::vector<ActiveAdapter>& list) co
 void Session::set_adapters(std::vector<ActiveAdapter> adapters) {
   AdapterBinding b = build_binding(adapters);  // throws before anything changes
   scratch_.reserve(b);
-  pack_lora_terms(b, scratch_.kernels());
   binding_ = std::move(b);
   adapters_ = std::move(adapters);
 }

@@ -22,7 +22,6 @@ struct PawArgs {
   std::vector<int> hidden_layers;
   int n_threads = 2;
   const KernelTable* kt = nullptr;             // null = kernels()
-  bool pack_lora = false;                      // pack_lora_terms for the table, as a Session does
 };
 
 inline PawOutput run_paw(const Model& m, const std::vector<int32_t>& tokens, const AdapterBinding& ad,
@@ -32,8 +31,6 @@ inline PawOutput run_paw(const Model& m, const std::vector<int32_t>& tokens, con
   KVCache kv(hp, 64, a.kv);
   ForwardScratch s(m, a.n_batch, 64, a.n_threads, a.kt);
   s.reserve(ad);
-  AdapterBinding packed = ad;
-  if (a.pack_lora) pack_lora_terms(packed, s.kernels());
   PawOutput out;
   out.logits.resize(static_cast<size_t>(T * hp.n_vocab));
   for (int l : a.hidden_layers) out.hidden[l].resize(static_cast<size_t>(T * hp.n_embd));
@@ -47,7 +44,7 @@ inline PawOutput run_paw(const Model& m, const std::vector<int32_t>& tokens, con
     req.logits = out.logits.data() + i * hp.n_vocab;
     req.logits_all = true;
     req.taps = taps;
-    forward(m, a.pack_lora ? packed : ad, kv, s, req);
+    forward(m, ad, kv, s, req);
   }
   return out;
 }
@@ -72,7 +69,7 @@ struct ManualAdapter {
         continue;
       }
       const double f = alpha != 0 ? alpha / static_cast<double>(a.rows) : 1.0;
-      b.add(m, m.find_linear(base), LoraTerm{a, bv, static_cast<float>(user_scale * f), {}});
+      b.add(m, m.find_linear(base), LoraTerm{a, bv, static_cast<float>(user_scale * f)});
     }
   }
 };

@@ -2,13 +2,10 @@
 // same bits (the header promises it), for every table, with members and non-members mixed.
 #include <gtest/gtest.h>
 
-#include <cmath>
 #include <cstring>
-#include <string>
 #include <vector>
 
 #include "ops/ops_test_util.hpp"
-#include "ops/simd_test_util.hpp"
 #include "paw/ops/kernels.hpp"
 
 namespace paw {
@@ -116,53 +113,6 @@ TEST(MatmulGroup, ResultsAreTheProductsThemselves) {
         ASSERT_NEAR(got[i][o], want, 1e-5 + 0.02 * mag) << kt->name << " call " << i << " row " << o;
       }
     }
-  }
-}
-
-TEST(MatmulGroup, PackedShortRowsAreTheProductsThemselves) {
-  // LoRA-B-like matrices (rows of ≤ 256 values) packed once by the table, run through a group
-  // next to an unpacked call; each output against double-precision loops over the dequantized
-  // weights, and against the same call unpacked.
-  struct P {
-    DType type;
-    int64_t rows, cols;
-  };
-  const P shapes[] = {{DType::Q4_0, 200, 64}, {DType::Q8_0, 37, 64}, {DType::Q4_0, 48, 128},
-                      {DType::Q4_0, 33, 32},  {DType::Q4_K, 40, 256}, {DType::Q6_K, 17, 256}};
-  for (const KernelTable* kt : available_kernels()) {
-    if (!kt->packed_bytes) continue;
-    SCOPED_TRACE(kt->name);
-    uint64_t seed = 300;
-    for (const P& p : shapes) {
-      SCOPED_TRACE(std::string(dtype_name(p.type)) + " " + std::to_string(p.rows) + "x" + std::to_string(p.cols));
-      const TestMatrix w = make_matrix(p.type, p.rows, p.cols, seed++);
-      const PackedMatrix packed = pack_matrix(*kt, w.view);
-      ASSERT_EQ(packed.table, kt);
-      const auto x = random_floats(static_cast<size_t>(p.cols), seed++);
-      const auto y0 = random_floats(static_cast<size_t>(p.rows), seed++);
-      const TestMatrix other = make_matrix(DType::Q8_0, 64, 256, seed++);
-      const auto x_other = random_floats(256, seed++);
-      for (int threads : {1, 2}) {
-        std::vector<float> y = y0, y_unpacked = y0, y_other(64);
-        const MatmulCall calls[] = {{w.view, x.data(), y.data(), true, packed.bytes.get()},
-                                    {other.view, x_other.data(), y_other.data(), false}};
-        Scratch s(matmul_group_scratch_bytes(*kt, p.type, p.cols, threads) +
-                  matmul_group_scratch_bytes(*kt, DType::Q8_0, 256, threads));
-        matmul_group(*kt, calls, s.ctx(threads));
-        kt->matmul(w.view, x.data(), y_unpacked.data(), 1, true, s.ctx(threads));
-        for (int64_t o = 0; o < p.rows; ++o) {
-          double dot = 0;
-          for (int64_t k = 0; k < p.cols; ++k) dot += double(w.values[o * p.cols + k]) * x[k];
-          const double bound = 1e-4 * (1 + std::abs(dot)) + test::act_error_bound(*kt, p.type, &w.values[o * p.cols], x.data(), p.cols);
-          ASSERT_NEAR(y[o], y0[o] + dot, bound) << "row " << o << " threads " << threads;
-          ASSERT_NEAR(y[o], y_unpacked[o], 2 * bound) << "row " << o;
-        }
-      }
-    }
-    // Rows long enough for the in-place kernel, and float weights, are not packed.
-    EXPECT_EQ(kt->packed_bytes(make_matrix(DType::Q4_0, 16, 1024, 1).view), 0u);
-    EXPECT_EQ(kt->packed_bytes(make_matrix(DType::F32, 16, 64, 1).view), 0u);
-    EXPECT_EQ(pack_matrix(*kt, make_matrix(DType::F16, 16, 64, 1).view).bytes, nullptr);
   }
 }
 

@@ -20,7 +20,6 @@ struct LoraTerm {
   MatrixView a;        // [r rows, n_in cols]
   MatrixView b;        // [n_out rows, r cols]
   float scale = 1.0f;  // user scale · alpha / r (already combined)
-  PackedMatrix b_packed;  // b repacked for one kernel table's grouped decode, or empty
 };
 
 // LoRA on the token embedding (llama.cpp's flipped layout): embedding(t) += scale · B·a_row(t).
@@ -43,12 +42,6 @@ struct AdapterBinding {
   void add(const Model& m, int linear, const LoraTerm& t);
   void add_embedding(const Model& m, const EmbeddingLoraTerm& t);
 };
-
-// Packs every term's B matrix for kt's grouped decode (ops pack_matrix) — once, when adapters
-// are attached: B rows (rank values) are too short for the in-place kernel, which would decode
-// each on every token. The forward reads a pack only when it was made by the table in use, so
-// an unpacked binding, or one packed for another table, gives the same results through matmul.
-void pack_lora_terms(AdapterBinding& b, const KernelTable& kt);
 
 struct ForwardRun;
 struct ForwardRequest;

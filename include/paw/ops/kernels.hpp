@@ -17,7 +17,6 @@
 // - threads: kernels that parallelise use OpenMP with OpContext::n_threads threads.
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <span>
 #include <string_view>
 
@@ -54,9 +53,6 @@ struct MatmulCall {
   const float* x = nullptr;  // [n_in]
   float* y = nullptr;        // [n_out]
   bool accumulate = false;
-  // w repacked by THIS table's pack() (null: none). Only a grouped job reads it; everything
-  // else uses w. Results then follow the table's packed kernel, not matmul's bit for bit.
-  const uint8_t* packed = nullptr;
 };
 
 struct KernelTable {
@@ -72,12 +68,6 @@ struct KernelTable {
   // Optional (nullptr: the calls run one by one through matmul). Runs independent single-token
   // products as one parallel job; callers go through paw::matmul_group below.
   void (*matmul_group)(const MatmulCall* calls, int64_t n_calls, const OpContext& ctx) = nullptr;
-  // Optional: a one-time repack of a weight for matmul_group (MatmulCall::packed), for matrices
-  // whose rows are too short for the in-place decode kernel (LoRA B: [n_out, rank]), which
-  // otherwise decode every row on every call. packed_bytes 0: this table does not pack w.
-  // pack writes packed_bytes(w) bytes to dst (64-byte aligned).
-  size_t (*packed_bytes)(const MatrixView& w) = nullptr;
-  void (*pack)(const MatrixView& w, uint8_t* dst) = nullptr;
 
   // y[r] = x[r] / sqrt(mean(x[r]^2) + eps) * w, for n_rows rows of n.  (x == y allowed)
   void (*rmsnorm)(const float* x, const float* w, float* y, int64_t n_rows, int64_t n, float eps) = nullptr;
@@ -138,20 +128,13 @@ void rope_tables(const int32_t* pos, int64_t n_tokens, int64_t head_dim, double 
 // products — a layer's q/k/v, and beside each the LoRA A matrix that reads the same input, then
 // the B matrices — and one job per product pays a fork/join each and leaves those too small to
 // split on one thread. A table with a matmul_group entry cuts the rows of all calls into work
-// items that the threads claim in any order; results of unpacked calls are bit for bit those of
+// items that the threads claim in any order; results are bit for bit those of calling
 // kt.matmul(w, x, y, 1, accumulate, ctx) per call (items start at multiples of 16 rows, as the
-// per-call split does), however many threads run. No call's y may overlap another call's x or y; calls may run in any
-// order. ctx.scratch must hold matmul_group_scratch_bytes over the calls. Runs on one thread
-// too (a packed call is only read by a grouped job).
+// per-call split does). No call's y may overlap another call's x or y; calls may run in any
+// order. ctx.scratch must hold matmul_group_scratch_bytes over the calls.
 void matmul_group(const KernelTable& kt, std::span<const MatmulCall> calls, const OpContext& ctx);
 // Scratch for one member of a group: sum this over the calls (an upper bound for every table).
 size_t matmul_group_scratch_bytes(const KernelTable& kt, DType type, int64_t n_in, int n_threads);
-// A weight packed for kt's matmul_group (MatmulCall::packed); empty when kt does not pack it.
-struct PackedMatrix {
-  const KernelTable* table = nullptr;  // the table whose pack() wrote it
-  std::shared_ptr<const uint8_t> bytes;
-};
-PackedMatrix pack_matrix(const KernelTable& kt, const MatrixView& w);
 
 // LoRA path: y += scale · B·(A·x), through the table's matmul.
 //   a: [r rows, n_in cols];  b: [n_out rows, r cols];  x: [n_tokens, n_in];  y: [n_tokens, n_out]
