@@ -425,14 +425,10 @@ struct GroupIsa {
   static void rows(const MatmulCall& c, const uint8_t* acts, int64_t r0, int64_t r1) {
     const ActLayout L = layout(c.w.type, c.w.cols);
     switch (c.w.type) {
-      case DType::Q8_0: rows_for<DecQ8_0>(c, acts, L, r0, r1); break;
-      case DType::Q4_0: rows_for<DecQ4_0>(c, acts, L, r0, r1); break;
-      case DType::Q5_0: rows_for<DecQ5_0>(c, acts, L, r0, r1); break;
-      case DType::Q4_1: rows_for<DecQ4_1>(c, acts, L, r0, r1); break;
-      case DType::Q5_1: rows_for<DecQ5_1>(c, acts, L, r0, r1); break;
-      case DType::Q4_K: rows_for<DecQ4_K>(c, acts, L, r0, r1); break;
-      case DType::Q5_K: rows_for<DecQ5_K>(c, acts, L, r0, r1); break;
-      case DType::Q6_K: rows_for<DecQ6_K>(c, acts, L, r0, r1); break;
+#define PAW_ROWS_CASE(T, D) \
+  case DType::T: rows_for<D>(c, acts, L, r0, r1); break;
+      PAW_SIMD_QUANT_DECODERS(PAW_ROWS_CASE)
+#undef PAW_ROWS_CASE
       default: break;
     }
   }
