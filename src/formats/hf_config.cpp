@@ -233,7 +233,10 @@ HFModelConfig parse_hf_config(std::string_view json_text, const std::string& nam
   const ArchInfo* arch = nullptr;
   for (const auto& a : arch_table())
     if (a.model_type == c.arch) arch = &a;
-  if (!arch) r.fail("model_type", "unsupported model_type '" + c.arch + "'", "paw runs \"qwen3\" and \"gpt2\" models");
+  if (!arch)
+    r.fail("model_type", "unsupported model_type '" + c.arch + "'",
+           c.arch == "llama" ? "paw runs llama models from GGUF files (llama.cpp's convert_hf_to_gguf.py writes one)"
+                             : "paw runs \"qwen3\" and \"gpt2\" models");
 
   if (const json* a = r.find("architectures")) {
     if (!a->is_array()) r.fail("architectures", "expected a list of class names, got " + a->dump(), "fix config.json");

@@ -39,7 +39,7 @@ const std::array kQwen3 = {
 };
 
 // llama.cpp's llama tensors: Qwen3's without the per-head norms (GGUF only: Hugging Face
-// Llama folders are refused by hparams_from_hf, their Q/K rows are not permuted for the
+// Llama folders are refused by parse_hf_config, their Q/K rows are not permuted for the
 // interleaved RoPE a llama GGUF file implies).
 const std::array kLlama = {
     model_t("token_embd.weight", "model.embed_tokens.weight", Dim::Embd, Dim::Vocab, true, K::Embedding, &M::token_embd),

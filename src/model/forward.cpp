@@ -30,15 +30,16 @@ void ForwardRun::linears(std::initializer_list<Out> outs, const float* x, int64_
     if (w.linear < 0 || static_cast<size_t>(w.linear) >= ad.per_linear.size()) return nullptr;
     return &ad.per_linear[static_cast<size_t>(w.linear)];
   };
-  int64_t tmp_need = 0;
+  const auto one_by_one = [&] {
+    for (const Out& o : outs) linear(o.w, x, o.y, n_tok, o.bias);
+  };
+  if (n_tok != 1 || ctx.n_threads <= 1 || !kt.matmul_group || static_cast<int64_t>(outs.size()) > kMaxGroupLinears)
+    return one_by_one();
+  int64_t tmp_need = 0;  // A results of every term, side by side
   for (const Out& o : outs)
     if (const auto* terms = terms_of(o.w))
       for (const LoraTerm& t : *terms) tmp_need += t.a.rows;
-  if (n_tok != 1 || ctx.n_threads <= 1 || !kt.matmul_group || static_cast<int64_t>(outs.size()) > kMaxGroupLinears ||
-      tmp_need > static_cast<int64_t>(s.group_tmp_.size())) {
-    for (const Out& o : outs) linear(o.w, x, o.y, n_tok, o.bias);
-    return;
-  }
+  if (tmp_need > static_cast<int64_t>(s.group_tmp_.size())) return one_by_one();
   std::vector<MatmulCall>& calls = s.group_calls_;  // capacity reserved: no allocation here
   // Job 1: every base product and every A product (all read x).
   calls.clear();

@@ -93,10 +93,9 @@ HParams hparams_from_gguf(const GGUFFile& f) {
 
 HParams hparams_from_hf(const HFModelConfig& c, const std::string& where) {
   const auto arch = arch_from_name(c.arch);
+  // parse_hf_config accepts qwen3 and gpt2 only (and says how to run a llama checkpoint).
   if (!arch || *arch == Arch::Llama)
-    throw Error("unsupported model_type '" + c.arch + "'", where,
-                "paw reads qwen3 and gpt2 Hugging Face folders; convert a llama model to GGUF with llama.cpp's "
-                "convert_hf_to_gguf.py");
+    throw Error("unsupported model_type '" + c.arch + "'", where, "paw reads qwen3 and gpt2 Hugging Face folders");
   HParams hp;
   hp.arch = *arch;
   hp.n_vocab = c.n_vocab;

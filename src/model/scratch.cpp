@@ -40,12 +40,12 @@ ForwardScratch::ForwardScratch(const Model& m, int64_t n_batch, int64_t n_ctx, i
   // Kernel workspace: the largest need of any matmul (every linear and the head, at the
   // full batch) and of attention over the whole context.
   size_t need = kt_->attention_scratch_bytes(n_ctx, hp.head_dim_v, n_threads_);
-  for (const LinearInfo& li : m.linears())
+  // Decode groups (ForwardRun::linears) hold up to kMaxGroupLinears base products side by side.
+  for (const LinearInfo& li : m.linears()) {
     need = std::max(need, kt_->matmul_scratch_bytes(li.view.type, li.n_in(), n_batch, n_threads_));
-  need = std::max(need, kt_->matmul_scratch_bytes(m.head().type, hp.n_embd, n_batch, n_threads_));
-  // Decode groups (ForwardRun::linears): up to kMaxGroupLinears base products side by side.
-  for (const LinearInfo& li : m.linears())
     group_base_bytes_ = std::max(group_base_bytes_, matmul_group_scratch_bytes(*kt_, li.view.type, li.n_in(), n_threads_));
+  }
+  need = std::max(need, kt_->matmul_scratch_bytes(m.head().type, hp.n_embd, n_batch, n_threads_));
   need = std::max(need, static_cast<size_t>(kMaxGroupLinears) * group_base_bytes_);
   group_calls_.reserve(static_cast<size_t>(kMaxGroupLinears));
   grow_workspace(need);

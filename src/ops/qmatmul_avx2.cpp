@@ -454,14 +454,10 @@ void quant_matmul(const MatrixView& w, const float* x, float* y, int64_t n_token
                   const OpContext& ctx) {
   ops_detail::check_scratch(ctx, quant_scratch_bytes(w.type, w.cols, n_tokens, ctx.n_threads), "matmul");
   switch (w.type) {
-    case DType::Q8_0: run<DecQ8_0>(w, x, y, n_tokens, accumulate, ctx); break;
-    case DType::Q4_0: run<DecQ4_0>(w, x, y, n_tokens, accumulate, ctx); break;
-    case DType::Q5_0: run<DecQ5_0>(w, x, y, n_tokens, accumulate, ctx); break;
-    case DType::Q4_1: run<DecQ4_1>(w, x, y, n_tokens, accumulate, ctx); break;
-    case DType::Q5_1: run<DecQ5_1>(w, x, y, n_tokens, accumulate, ctx); break;
-    case DType::Q4_K: run<DecQ4_K>(w, x, y, n_tokens, accumulate, ctx); break;
-    case DType::Q5_K: run<DecQ5_K>(w, x, y, n_tokens, accumulate, ctx); break;
-    case DType::Q6_K: run<DecQ6_K>(w, x, y, n_tokens, accumulate, ctx); break;
+#define PAW_RUN_CASE(T, D) \
+  case DType::T: run<D>(w, x, y, n_tokens, accumulate, ctx); break;
+    PAW_SIMD_QUANT_DECODERS(PAW_RUN_CASE)
+#undef PAW_RUN_CASE
     default: break;
   }
 }

@@ -101,7 +101,7 @@ inline __m512i legacy_nibbles(const uint8_t* q0, const uint8_t* q1) {
 }
 
 // Q4_0 decode is the hot loop of 4-bit decode (compute-bound there), so it takes both blocks
-// of a chunk (2 × 18 bytes: fp16 d, then 16 bytes of nibbles) in ONE masked load instead of
+// of a chunk (2 × 18 bytes: fp16 d, then 16 bytes of nibbles) in ONE 64-byte load instead of
 // two loads, three shuffles and two scalar scale loads. Every field of the pair starts at an
 // even byte offset, so 16-bit permutes (AVX-512 BW) place them:
 //   nibbles: words 1-8 (block 0) and 10-17 (block 1), each twice -> [qs0 qs0 qs1 qs1]; the
@@ -898,14 +898,10 @@ void quant_matmul(const MatrixView& w, const float* x, float* y, int64_t n_token
   const QuantPlan p = plan(q, w.cols, n_tokens, nt);
   ops_detail::check_scratch(ctx, p.total, "matmul");
   switch (w.type) {
-    case DType::Q8_0: quant_matmul<DecQ8_0>(w, x, y, n_tokens, accumulate, ctx, p); break;
-    case DType::Q4_0: quant_matmul<DecQ4_0>(w, x, y, n_tokens, accumulate, ctx, p); break;
-    case DType::Q5_0: quant_matmul<DecQ5_0>(w, x, y, n_tokens, accumulate, ctx, p); break;
-    case DType::Q4_1: quant_matmul<DecQ4_1>(w, x, y, n_tokens, accumulate, ctx, p); break;
-    case DType::Q5_1: quant_matmul<DecQ5_1>(w, x, y, n_tokens, accumulate, ctx, p); break;
-    case DType::Q4_K: quant_matmul<DecQ4_K>(w, x, y, n_tokens, accumulate, ctx, p); break;
-    case DType::Q5_K: quant_matmul<DecQ5_K>(w, x, y, n_tokens, accumulate, ctx, p); break;
-    case DType::Q6_K: quant_matmul<DecQ6_K>(w, x, y, n_tokens, accumulate, ctx, p); break;
+#define PAW_RUN_CASE(T, D) \
+  case DType::T: quant_matmul<D>(w, x, y, n_tokens, accumulate, ctx, p); break;
+    PAW_SIMD_QUANT_DECODERS(PAW_RUN_CASE)
+#undef PAW_RUN_CASE
     default: break;
   }
 }

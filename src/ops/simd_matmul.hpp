@@ -17,6 +17,18 @@
 
 #include "paw/tensor/dtype.hpp"
 
+// The quantized types of the integer path and the decoder struct each ISA file defines for it
+// (same names in every ISA file): X(type, decoder) per type, for type switches.
+#define PAW_SIMD_QUANT_DECODERS(X) \
+  X(Q8_0, DecQ8_0)                 \
+  X(Q4_0, DecQ4_0)                 \
+  X(Q5_0, DecQ5_0)                 \
+  X(Q4_1, DecQ4_1)                 \
+  X(Q5_1, DecQ5_1)                 \
+  X(Q4_K, DecQ4_K)                 \
+  X(Q5_K, DecQ5_K)                 \
+  X(Q6_K, DecQ6_K)
+
 namespace paw::simd {
 namespace {
 

@@ -199,6 +199,7 @@ TEST(HFConfig, ErrorsNameFieldAndFile) {
   expect_error(R"({"model_type": "gpt2", "n_embd": 1e999})", nullptr, "config is not valid JSON");
   expect_error(without(kQwen3_06B, "model_type"), "model_type", "missing required field");
   expect_error(with(kQwen3_06B, "model_type", "llama"), "model_type", "unsupported model_type 'llama'");
+  EXPECT_NE(config_error(with(kQwen3_06B, "model_type", "llama")).hint().find("GGUF"), std::string::npos);
   expect_error(with(kQwen3_06B, "model_type", 3), "model_type", "expected a string");
   expect_error(with(kQwen3_06B, "architectures", {"Qwen3ForSequenceClassification"}), "architectures",
                "unsupported architectures [\"Qwen3ForSequenceClassification\"] for model_type 'qwen3'");
