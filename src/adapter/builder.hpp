@@ -17,6 +17,7 @@ struct LoraAdapter::Storage {
   MappedFile map;                       // GGUF adapters: the file bytes
   std::optional<GGUFFile> gguf;         // parsed over `map`
   std::vector<std::vector<float>> owned;  // PEFT adapters: one buffer per matrix
+  std::vector<std::shared_ptr<uint8_t>> interleaved;  // Q4_0_X16 copies (LoraPair::a_kernel/b_kernel)
 };
 
 namespace detail {
@@ -37,7 +38,8 @@ struct LoraAdapterBuilder {
   std::map<std::string, LoraPair>& pairs() { return adapter->pairs_; }
   void set_embedding(const LoraEmbeddingPair& e) { adapter->embedding_ = e; }
   void set_ignored_norms(int64_t n) { adapter->ignored_norms_ = n; }
-  std::shared_ptr<const LoraAdapter> finish() { return std::move(adapter); }
+  // Sets every pair's kernel views (interleaving Q4_0 matrices) and hands the adapter over.
+  std::shared_ptr<const LoraAdapter> finish();
 };
 
 }  // namespace detail

@@ -6,7 +6,10 @@
 // - ppN: N random tokens evaluated in one prefill from an empty context (tokens/s = N / time);
 // - tgN: N random tokens decoded one at a time from an empty context (tokens/s = N / time);
 // each test runs once as warm-up, then REPS times; the median and the sample standard deviation
-// of the REPS tokens/s figures are printed. Also: model load time, peak RSS (VmHWM), the weight
+// of the REPS tokens/s figures are printed. With --lora every test also runs without the
+// adapters, the two alternating rep by rep (which goes first alternates too), and the LoRA
+// overhead is the median of the per-rep time ratios: paired this way, the drift of a shared
+// machine's speed, larger than the overhead, cancels. Also: model load time, peak RSS (VmHWM), the weight
 // bytes one decode step streams, and a measured streaming-read bandwidth with the same thread
 // count (done after every model test, so its 1 GiB buffer never counts in the RSS figures), so
 // that tg can be read as a fraction of the memory-bandwidth bound.
@@ -151,8 +154,10 @@ std::string human_bytes(uint64_t b) {
 struct Row {
   int threads = 0;
   int64_t pp = 0, tg = 0;
+  bool lora = false;
   Stats tps;
   uint64_t rss = 0;
+  Stats overhead;  // +lora rows: time with / time without − 1, per paired rep
 };
 
 void run_model_bench(const BenchCmdOptions& o) {
@@ -178,6 +183,7 @@ void run_model_bench(const BenchCmdOptions& o) {
   const std::string model_name = std::filesystem::path(o.model).filename().string();
   const std::string wtype = main_weight_type(*model);
   const uint64_t decode_bytes = bytes_per_decode_token(*model, adapters);
+  const uint64_t base_decode_bytes = bytes_per_decode_token(*model, {});
   int64_t max_len = 1;
   for (int64_t v : pps) max_len = std::max(max_len, v);
   for (int64_t v : tgs) max_len = std::max(max_len, v);
@@ -201,42 +207,67 @@ void run_model_bench(const BenchCmdOptions& o) {
     s.set_adapters(adapters);
     const int nt = threads > 0 ? threads : default_thread_count();
 
+    // One timed run of a test; the caller has set the adapters.
+    auto time_once = [&](int64_t pp, const std::vector<int32_t>& toks) {
+      s.reset();
+      const auto t0 = Clock::now();
+      if (pp > 0) s.prefill(toks);
+      else
+        for (int32_t t : toks) s.decode(t);
+      return seconds_since(t0);
+    };
+    const bool paired = !adapters.empty();
+    auto emit = [&](const Row& r, const std::vector<double>& tps, const std::vector<double>& overhead) {
+      rows.push_back(r);
+      if (!o.json) return;
+      nlohmann::ordered_json j;
+      j["model"] = model_name;
+      j["type"] = wtype;
+      j["lora"] = r.lora ? lora_names : "";
+      j["size_bytes"] = model->weight_bytes();
+      j["params"] = model->n_params();
+      j["kernels"] = kernels().name;
+      j["kv_type"] = o.kv;
+      j["threads"] = nt;
+      j["pp"] = r.pp;
+      j["tg"] = r.tg;
+      j["reps"] = o.reps;
+      j["tokens_per_s"] = r.tps.median;
+      j["stddev"] = r.tps.stddev;
+      j["samples"] = tps;
+      if (r.lora && paired) {
+        j["lora_overhead"] = r.overhead.median;
+        j["lora_overhead_samples"] = overhead;
+      }
+      j["rss_bytes"] = r.rss;
+      j["load_s"] = load_s;
+      j["decode_bytes_per_token"] = r.lora ? decode_bytes : base_decode_bytes;
+      std::puts(j.dump().c_str());
+      std::fflush(stdout);
+    };
     auto run_test = [&](int64_t pp, int64_t tg) {
-      std::vector<double> tps;
+      std::vector<double> with, without, overhead;
       for (int rep = 0; rep <= o.reps; ++rep) {  // rep 0 = warm-up
         const std::vector<int32_t> toks = random_tokens(pp > 0 ? pp : tg);
-        s.reset();
-        const auto t0 = Clock::now();
-        if (pp > 0) s.prefill(toks);
-        else
-          for (int32_t t : toks) s.decode(t);
-        const double dt = seconds_since(t0);
-        if (rep > 0) tps.push_back(static_cast<double>(toks.size()) / dt);
+        double t_with = 0, t_without = 0;
+        for (int k = 0; k < (paired ? 2 : 1); ++k) {
+          const bool lora = paired ? (rep + k) % 2 == 0 : !adapters.empty();
+          if (paired) s.set_adapters(lora ? adapters : std::vector<ActiveAdapter>{});
+          (lora ? t_with : t_without) = time_once(pp, toks);
+        }
+        if (rep == 0) continue;
+        const double n = static_cast<double>(toks.size());
+        if (paired || !adapters.empty()) with.push_back(n / t_with);
+        if (paired) {
+          without.push_back(n / t_without);
+          overhead.push_back(t_with / t_without - 1.0);
+        } else if (adapters.empty()) {
+          without.push_back(n / t_without);
+        }
       }
-      Row r{nt, pp, tg, stats(tps), peak_rss_bytes()};
-      rows.push_back(r);
-      if (o.json) {
-        nlohmann::ordered_json j;
-        j["model"] = model_name;
-        j["type"] = wtype;
-        j["lora"] = lora_names;
-        j["size_bytes"] = model->weight_bytes();
-        j["params"] = model->n_params();
-        j["kernels"] = kernels().name;
-        j["kv_type"] = o.kv;
-        j["threads"] = nt;
-        j["pp"] = pp;
-        j["tg"] = tg;
-        j["reps"] = o.reps;
-        j["tokens_per_s"] = r.tps.median;
-        j["stddev"] = r.tps.stddev;
-        j["samples"] = tps;
-        j["rss_bytes"] = r.rss;
-        j["load_s"] = load_s;
-        j["decode_bytes_per_token"] = decode_bytes;
-        std::puts(j.dump().c_str());
-        std::fflush(stdout);
-      }
+      const uint64_t rss = peak_rss_bytes();
+      if (!without.empty()) emit(Row{nt, pp, tg, false, stats(without), rss, {}}, without, {});
+      if (!with.empty()) emit(Row{nt, pp, tg, true, stats(with), rss, stats(overhead)}, with, overhead);
     };
     for (int64_t pp : pps) run_test(pp, 0);
     for (int64_t tg : tgs) run_test(0, tg);
@@ -278,15 +309,25 @@ void run_model_bench(const BenchCmdOptions& o) {
     std::snprintf(tps, sizeof tps, "%.2f ± %.2f", r.tps.median, r.tps.stddev);
     std::snprintf(params, sizeof params, "%.2f B", static_cast<double>(model->n_params()) / 1e9);
     std::printf("| %-28s | %10s | %7s | %-6s | %7d | %6s | %18s |\n",
-                (model_name + (lora_names.empty() ? "" : " +lora")).c_str(), human_bytes(model->weight_bytes()).c_str(),
+                (model_name + (r.lora ? " +lora" : "")).c_str(), human_bytes(model->weight_bytes()).c_str(),
                 params, wtype.c_str(), r.threads, test, tps);
+  }
+  bool any_overhead = false;
+  for (const Row& r : rows) {
+    if (!r.lora || adapters.empty()) continue;
+    if (!any_overhead) std::printf("\nLoRA overhead (time with / without - 1, median of %d paired reps):\n", o.reps);
+    any_overhead = true;
+    std::printf("  %s%lld, %d thread%s: %+.1f%% (sd %.1f%%)\n", r.pp ? "pp" : "tg",
+                static_cast<long long>(r.pp ? r.pp : r.tg), r.threads, r.threads == 1 ? "" : "s",
+                100.0 * r.overhead.median, 100.0 * r.overhead.stddev);
   }
   std::printf("\npeak RSS: %s\n", human_bytes(rss_models).c_str());
   std::printf("weights read per decode token: %.1f MB\n", static_cast<double>(decode_bytes) / 1e6);
   for (const auto& [nt, b] : bw) {
     const double bound = b / static_cast<double>(decode_bytes);
     double best_tg = 0;
-    for (const Row& r : rows) if (r.threads == nt && r.tg > 0) best_tg = std::max(best_tg, r.tps.median);
+    for (const Row& r : rows)
+      if (r.threads == nt && r.tg > 0 && r.lora == !adapters.empty()) best_tg = std::max(best_tg, r.tps.median);
     std::printf("%d thread%s: read bandwidth %.1f GB/s -> bound %.1f t/s; best tg %.2f t/s = %.0f%% of bandwidth bound\n",
                 nt, nt == 1 ? "" : "s", b / 1e9, bound, best_tg, 100.0 * best_tg / bound);
   }
@@ -309,8 +350,10 @@ void run_program_bench(const BenchCmdOptions& o) {
     static const char* kWords[] = {"invoice", "meeting", "tomorrow", "urgent", "refund", "server", "lunch", "report",
                                    "please", "deadline", "customer", "weekly", "update", "error", "login", "coffee"};
     std::string input;
-    for (size_t i = 0; tok.encode(input).size() < static_cast<size_t>(o.program_input_tokens); ++i)
-      input += (input.empty() ? "" : " ") + std::string(kWords[i % std::size(kWords)]);
+    for (size_t i = 0; tok.encode(input).size() < static_cast<size_t>(o.program_input_tokens); ++i) {
+      if (!input.empty()) input += ' ';
+      input += kWords[i % std::size(kWords)];
+    }
     RunOptions ro;
     ro.max_tokens = o.program_output_tokens;
     std::vector<double> ms;
@@ -351,7 +394,9 @@ void add_bench_command(CLI::App& app) {
   auto o = std::make_shared<BenchCmdOptions>();
   auto* cmd = app.add_subcommand("bench", "Measure prompt-processing and generation speed (llama-bench style)");
   cmd->add_option("--model,-m", o->model, "Base model GGUF (with --program: overrides the program's base model)");
-  cmd->add_option("--lora", o->loras, "LoRA adapter FILE[:SCALE] to apply unmerged (repeatable)");
+  cmd->add_option("--lora", o->loras,
+                  "LoRA adapter FILE[:SCALE] to apply unmerged (repeatable); every test then also runs without "
+                  "it, alternating rep by rep, and the overhead is reported");
   cmd->add_option("-p,--n-prompt", o->pp, "Prompt sizes for ppN tests, comma separated (0 = none)")
       ->delimiter(',')->capture_default_str();
   cmd->add_option("-n,--n-gen", o->tg, "Generation lengths for tgN tests, comma separated (0 = none)")

@@ -141,6 +141,11 @@ struct DecQ6_K {
   static constexpr int kKind = 6, kOffset = 32;
 };
 
+// Q4_0_X16 has its own kernel (x16_rows below); this only names it in type switches.
+struct DecQ4_0X16 {
+  static constexpr int kKind = simd::kInterleavedKind, kOffset = 8;
+};
+
 // ---- activations: qs, d and fsum of simd::ActLayout (no lanes, no corr)
 
 // Rounds 32 values by the scale id; stores the bytes and returns the 8 int32 partial sums of
@@ -355,27 +360,102 @@ void row_kernel(const uint8_t* row, const Acts& a, int64_t t0, float* out) {
     row_tokens<D, NT>(row, a, t0, out);
 }
 
+// ---- Q4_0_X16: 16 interleaved rows (layout in paw/tensor/interleave.hpp), as two halves of 8
+// rows. Per 32-value block each half's scales are one 128-bit load and its nibbles four
+// 256-bit loads; and/shift give, per vector k, the levels (0..15) of values 4k .. 4k+3 of 8
+// rows, multiplied with 4 broadcast activation bytes by vpmaddubsw. Eight such int16 pair sums
+// stay below 8 · 2 · 15 · 127 = 30480, so they add in int16 before one vpmaddwd widens them.
+
+constexpr size_t kX16BlockBytes = 16 * sizeof(block_q4_0);  // 288
+
+template <int NT>
+void x16_tokens(const uint8_t* group, const Acts& a, int64_t t0, float* y, int64_t n_out, int64_t r0, int64_t nr,
+                bool accumulate) {
+  const int8_t* qs[NT];
+  const float* dx[NT];
+  const int32_t* corr[NT];
+  __m256 f[NT][2];
+  for (int t = 0; t < NT; ++t) {
+    const uint8_t* p = a.tok(t0 + t);
+    qs[t] = reinterpret_cast<const int8_t*>(p + a.L.qs);
+    dx[t] = reinterpret_cast<const float*>(p + a.L.d);
+    corr[t] = reinterpret_cast<const int32_t*>(p + a.L.corr);
+    f[t][0] = f[t][1] = _mm256_setzero_ps();
+  }
+  const __m256i k0f = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+  for (int64_t b = 0; b < a.L.n_blk; ++b) {
+    const uint8_t* p = group + static_cast<size_t>(b) * kX16BlockBytes;
+    for (size_t o = 0; o < kX16BlockBytes; o += 64) __builtin_prefetch(p + simd::kPrefetchBytes + o, 0, 3);
+    for (int h = 0; h < 2; ++h) {
+      const __m256 sc = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * h)));
+      __m256i w[8];
+      for (int m = 0; m < 4; ++m) {
+        const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 + 64 * m + 32 * h));
+        w[m] = _mm256_and_si256(raw, k0f);
+        w[4 + m] = _mm256_and_si256(_mm256_srli_epi16(raw, 4), k0f);
+      }
+      for (int t = 0; t < NT; ++t) {
+        const int8_t* xq = qs[t] + 32 * b;
+        __m256i s16 = _mm256_setzero_si256();
+        for (int k = 0; k < 8; ++k)
+          s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(w[k], _mm256_set1_epi32(static_cast<int>(ld32(xq + 4 * k)))));
+        const __m256i dot = _mm256_add_epi32(_mm256_madd_epi16(s16, ones), _mm256_set1_epi32(corr[t][b]));
+        f[t][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_mul_ps(sc, _mm256_set1_ps(dx[t][b])), f[t][h]);
+      }
+    }
+  }
+  for (int t = 0; t < NT; ++t) {
+    alignas(32) float v[16];
+    _mm256_store_ps(v, f[t][0]);
+    _mm256_store_ps(v + 8, f[t][1]);
+    float* dst = y + (t0 + t) * n_out + r0;
+    for (int64_t i = 0; i < nr; ++i) dst[i] = accumulate ? dst[i] + v[i] : v[i];
+  }
+}
+
+// Rows [r0, r1) (r0 a multiple of 16) of a Q4_0_X16 matrix against every token, 4 at a time.
+void x16_rows(const MatrixView& w, int64_t r0, int64_t r1, const Acts& a, int64_t n_tokens, float* y,
+              bool accumulate) {
+  const size_t group_bytes = static_cast<size_t>(a.L.n_blk) * kX16BlockBytes;
+  for (int64_t r = r0; r < r1; r += 16) {
+    const uint8_t* group = w.data + static_cast<size_t>(r / 16) * group_bytes;
+    const int64_t nr = simd::imin(16, r1 - r);
+    int64_t t = 0;
+    for (; t + 4 <= n_tokens; t += 4) x16_tokens<4>(group, a, t, y, w.rows, r, nr, accumulate);
+    switch (n_tokens - t) {
+      case 3: x16_tokens<3>(group, a, t, y, w.rows, r, nr, accumulate); break;
+      case 2: x16_tokens<2>(group, a, t, y, w.rows, r, nr, accumulate); break;
+      case 1: x16_tokens<1>(group, a, t, y, w.rows, r, nr, accumulate); break;
+      default: break;
+    }
+  }
+}
+
 template <class D>
 void rows(const MatrixView& w, size_t stride, int64_t r0, int64_t r1, const Acts& a, int64_t n_tokens, float* y,
           bool accumulate) {
-  const int64_t n_out = w.rows;
-  float v[4];
-  const int64_t ahead = simd::prefetch_rows(stride);
-  simd::prefetch_rows_start(w.data, stride, r0, r1, ahead);
-  for (int64_t r = r0; r < r1; ++r) {
-    const uint8_t* row = w.data + static_cast<size_t>(r) * stride;
-    if (r + ahead < r1) simd::prefetch_row(row + static_cast<size_t>(ahead) * stride, stride);
-    for (int64_t t0 = 0; t0 < n_tokens; t0 += 4) {
-      const int64_t nt = simd::imin(4, n_tokens - t0);
-      switch (nt) {
-        case 4: row_kernel<D, 4>(row, a, t0, v); break;
-        case 3: row_kernel<D, 3>(row, a, t0, v); break;
-        case 2: row_kernel<D, 2>(row, a, t0, v); break;
-        default: row_kernel<D, 1>(row, a, t0, v); break;
-      }
-      for (int64_t t = 0; t < nt; ++t) {
-        float& dst = y[(t0 + t) * n_out + r];
-        dst = accumulate ? dst + v[t] : v[t];
+  if constexpr (D::kKind == simd::kInterleavedKind) {
+    x16_rows(w, r0, r1, a, n_tokens, y, accumulate);
+  } else {
+    const int64_t n_out = w.rows;
+    float v[4];
+    const int64_t ahead = simd::prefetch_rows(stride);
+    simd::prefetch_rows_start(w.data, stride, r0, r1, ahead);
+    for (int64_t r = r0; r < r1; ++r) {
+      const uint8_t* row = w.data + static_cast<size_t>(r) * stride;
+      if (r + ahead < r1) simd::prefetch_row(row + static_cast<size_t>(ahead) * stride, stride);
+      for (int64_t t0 = 0; t0 < n_tokens; t0 += 4) {
+        const int64_t nt = simd::imin(4, n_tokens - t0);
+        switch (nt) {
+          case 4: row_kernel<D, 4>(row, a, t0, v); break;
+          case 3: row_kernel<D, 3>(row, a, t0, v); break;
+          case 2: row_kernel<D, 2>(row, a, t0, v); break;
+          default: row_kernel<D, 1>(row, a, t0, v); break;
+        }
+        for (int64_t t = 0; t < nt; ++t) {
+          float& dst = y[(t0 + t) * n_out + r];
+          dst = accumulate ? dst + v[t] : v[t];
+        }
       }
     }
   }
@@ -416,14 +496,15 @@ void rows_for(const MatmulCall& c, const uint8_t* acts, const ActLayout& L, int6
 
 struct GroupIsa {
   // Every quantized call joins the job (this table has no panels).
-  static size_t member_bytes(const MatmulCall& c, int /*nt*/) {
-    return quant_supported(c.w.type, c.w.cols) ? layout(c.w.type, c.w.cols).stride : 0;
+  static bool join(const MatmulCall& c, int /*nt*/, ActLayout& L) {
+    if (!quant_supported(c.w.type, c.w.cols)) return false;
+    L = layout(c.w.type, c.w.cols);
+    return true;
   }
-  static void quantize(const MatmulCall& c, uint8_t* acts) {
-    quantize_acts(c.x, layout(c.w.type, c.w.cols), simd::quant_spec(c.w.type).offset, acts);
+  static void quantize(const MatmulCall& c, const ActLayout& L, uint8_t* acts) {
+    quantize_acts(c.x, L, simd::quant_spec(c.w.type).offset, acts);
   }
-  static void rows(const MatmulCall& c, const uint8_t* acts, int64_t r0, int64_t r1) {
-    const ActLayout L = layout(c.w.type, c.w.cols);
+  static void rows(const MatmulCall& c, const ActLayout& L, const uint8_t* acts, int64_t r0, int64_t r1) {
     switch (c.w.type) {
 #define PAW_ROWS_CASE(T, D) \
   case DType::T: rows_for<D>(c, acts, L, r0, r1); break;

@@ -245,6 +245,13 @@ inline __m512i q6k_levels(const block_q6_K* p, int j) {
   return _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ll, 4), k0f), _mm512_and_si512(hh, k30));
 }
 
+// Q4_0_X16 has its own kernel (x16_rows below); this only names it in type switches.
+struct DecQ4_0X16 {
+  static constexpr int kKind = simd::kInterleavedKind;
+  static constexpr int kSb = 32, kOffset = 8;
+  static constexpr bool kMin = false;
+};
+
 // K-quant decoders in the chunk interface (used to pack panels).
 struct DecQ4_K {
   static constexpr int kSb = 32, kOffset = 0, kKind = 4;
@@ -768,6 +775,88 @@ void panel_all_tokens(const uint8_t* panel, const Acts& a, int64_t n_tokens, flo
   }
 }
 
+// ---- Q4_0_X16: 16 interleaved rows (layout in paw/tensor/interleave.hpp). Per 32-value block
+// the group's 16 scales are one 256-bit load and its nibbles four 512-bit loads; and/shift turn
+// each into the levels of 4 consecutive values of all 16 rows (vector k: values 4k .. 4k+3),
+// the operand of one vpdpbusd against 4 broadcast activation bytes. Same bytes as Q4_0, no
+// decoding permutes, no horizontal sums: 16 outputs per store.
+
+constexpr size_t kX16BlockBytes = 16 * sizeof(block_q4_0);  // 288
+#ifndef PAW_X16_PF
+#define PAW_X16_PF 8192
+#endif
+
+// Group `group` (16 rows from r0, nr of them real) against tokens [t0, t0 + NT).
+template <int NT>
+void x16_tokens(const uint8_t* group, const Acts& a, int64_t t0, float* y, int64_t n_out, int64_t r0, int64_t nr,
+                bool accumulate) {
+  const int8_t* qs[NT];
+  const float* dx[NT];
+  const int32_t* corr[NT];
+  __m512 f[NT];
+  for (int t = 0; t < NT; ++t) {
+    const uint8_t* p = a.tok(t0 + t);
+    qs[t] = reinterpret_cast<const int8_t*>(p + a.L.qs);
+    dx[t] = reinterpret_cast<const float*>(p + a.L.d);
+    corr[t] = reinterpret_cast<const int32_t*>(p + a.L.corr);
+    f[t] = _mm512_setzero_ps();
+  }
+  const __m512i k0f = _mm512_set1_epi8(0x0F);
+  for (int64_t b = 0; b < a.L.n_blk; ++b) {
+    const uint8_t* p = group + static_cast<size_t>(b) * kX16BlockBytes;
+    // the group's bytes a few KiB ahead (a hint; past the matrix it is dropped)
+    if (PAW_X16_PF) for (size_t o = 0; o < kX16BlockBytes; o += 64) __builtin_prefetch(p + PAW_X16_PF + o, 0, 3);
+    const __m512 sc = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    __m512i w[8];
+    for (int m = 0; m < 4; ++m) {
+      const __m512i raw = _mm512_loadu_si512(p + 32 + 64 * m);
+      w[m] = _mm512_and_si512(raw, k0f);
+      w[4 + m] = _mm512_and_si512(_mm512_srli_epi16(raw, 4), k0f);
+    }
+    for (int t = 0; t < NT; ++t) {
+      const int8_t* xq = qs[t] + 32 * b;
+      // two chains of four: a single chain of eight dependent vpdpbusd would be latency-bound
+      __m512i acc0 = _mm512_set1_epi32(corr[t][b]), acc1 = _mm512_setzero_si512();
+      for (int k = 0; k < 8; k += 2) {
+        acc0 = _mm512_dpbusd_epi32(acc0, w[k], _mm512_set1_epi32(static_cast<int>(ld32(xq + 4 * k))));
+        acc1 = _mm512_dpbusd_epi32(acc1, w[k + 1], _mm512_set1_epi32(static_cast<int>(ld32(xq + 4 * k + 4))));
+      }
+      const __m512 dot = _mm512_cvtepi32_ps(_mm512_add_epi32(acc0, acc1));
+      f[t] = _mm512_fmadd_ps(dot, _mm512_mul_ps(sc, _mm512_set1_ps(dx[t][b])), f[t]);
+    }
+  }
+  const __mmask16 mask = static_cast<__mmask16>((1u << nr) - 1u);
+  for (int t = 0; t < NT; ++t) {
+    float* dst = y + (t0 + t) * n_out + r0;
+    __m512 v = f[t];
+    if (accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, dst));
+    _mm512_mask_storeu_ps(dst, mask, v);
+  }
+}
+
+// Rows [r0, r1) (r0 a multiple of 16) of a Q4_0_X16 matrix against every token, 4 at a time.
+void x16_rows(const MatrixView& w, int64_t r0, int64_t r1, const Acts& a, int64_t n_tokens, float* y,
+              bool accumulate) {
+  const size_t group_bytes = static_cast<size_t>(a.L.n_blk) * kX16BlockBytes;
+  // A work item is a few KiB (LoRA matrices are small): request its first kPrefetchBytes at
+  // once instead of missing on them one line at a time; x16_tokens keeps that distance ahead.
+  const size_t item_bytes = static_cast<size_t>((r1 - r0 + 15) / 16) * group_bytes;
+  simd::prefetch_row(w.data + static_cast<size_t>(r0 / 16) * group_bytes,
+                     item_bytes < static_cast<size_t>(PAW_X16_PF) ? item_bytes : static_cast<size_t>(PAW_X16_PF));
+  for (int64_t r = r0; r < r1; r += 16) {
+    const uint8_t* group = w.data + static_cast<size_t>(r / 16) * group_bytes;
+    const int64_t nr = simd::imin(16, r1 - r);
+    int64_t t = 0;
+    for (; t + 4 <= n_tokens; t += 4) x16_tokens<4>(group, a, t, y, w.rows, r, nr, accumulate);
+    switch (n_tokens - t) {
+      case 3: x16_tokens<3>(group, a, t, y, w.rows, r, nr, accumulate); break;
+      case 2: x16_tokens<2>(group, a, t, y, w.rows, r, nr, accumulate); break;
+      case 1: x16_tokens<1>(group, a, t, y, w.rows, r, nr, accumulate); break;
+      default: break;
+    }
+  }
+}
+
 // ---- driver
 
 struct QuantPlan {
@@ -781,9 +870,9 @@ QuantPlan plan(const simd::QuantSpec& q, int64_t n_in, int64_t n_tokens, int nt)
   // One-chunk legacy rows (LoRA B, rank <= 64) at decode batch sizes: short_rows beats packing
   // a panel for every call.
   const bool one_chunk = q.block == 32 && q.sb == 32 && n_in <= 64 && n_tokens < simd::kPanelMinTokens;
-  p.panel = simd::use_panels(n_in, n_tokens) && !one_chunk;
-  // Lanes only for the legacy in-place kernel; the K-quant one works per super-block.
-  p.L = simd::act_layout(n_in, q.sb, !p.panel && q.block == 32, simd::act_group(q));
+  p.panel = simd::use_panels(n_in, n_tokens) && !one_chunk && !q.interleaved;
+  // Lanes only for the legacy in-place kernel; the K-quant and interleaved ones need none.
+  p.L = simd::act_layout(n_in, q.sb, !p.panel && q.block == 32 && !q.interleaved, simd::act_group(q));
   p.act_bytes = simd::a64(p.L.stride * static_cast<size_t>(n_tokens));
   p.per_thread = p.panel ? simd::a64(simd::panel_bytes(n_in, q.sb, q.has_min)) + simd::panel_stage_bytes(n_in) : 0;
   p.total = p.act_bytes + p.per_thread * static_cast<size_t>(nt);
@@ -795,10 +884,14 @@ QuantPlan plan(const simd::QuantSpec& q, int64_t n_in, int64_t n_tokens, int nt)
 template <class D>
 void rows_in_place(const MatrixView& w, size_t stride, int64_t r0, int64_t r1, const Acts& a, int64_t n_tokens,
                    float* y, bool accumulate) {
-  if constexpr (D::kKind == 0) {
-    if (a.L.n_chunks == 1) return short_rows<D>(w, stride, r0, r1, a, n_tokens, y, accumulate);
+  if constexpr (D::kKind == simd::kInterleavedKind) {
+    x16_rows(w, r0, r1, a, n_tokens, y, accumulate);
+  } else {
+    if constexpr (D::kKind == 0) {
+      if (a.L.n_chunks == 1) return short_rows<D>(w, stride, r0, r1, a, n_tokens, y, accumulate);
+    }
+    direct_rows<D>(w, stride, r0, r1, a, n_tokens, y, accumulate);
   }
-  direct_rows<D>(w, stride, r0, r1, a, n_tokens, y, accumulate);
 }
 
 template <class D>
@@ -817,23 +910,25 @@ void quant_matmul(const MatrixView& w, const float* x, float* y, int64_t n_token
   ops_detail::parallel_for(quantize_par ? use : 1, n_tokens, [&](int64_t t, int) {
     quantize_acts(x + t * n_in, p.L, D::kOffset, ctx.scratch + t * p.L.stride);
   });
-  if (p.panel) {
-    const int64_t n_panels = (n_out + kPanelRows - 1) / kPanelRows;
-    ops_detail::parallel_for(use, n_panels, [&](int64_t pi, int worker) {
-      uint8_t* panel = thread_area + p.per_thread * static_cast<size_t>(worker);
-      uint8_t* stage = panel + simd::a64(simd::panel_bytes(n_in, D::kSb, D::kMin));
-      const int64_t r0 = pi * kPanelRows, nr = simd::imin(kPanelRows, n_out - r0);
-      pack_panel<D>(w, stride, r0, nr, panel, stage);
-      panel_all_tokens<D>(panel, a, n_tokens, y, n_out, r0, nr, accumulate);
-    });
-  } else {
-    const int64_t grain = simd::row_grain(n_out, use, 16);
-    const int64_t n_items = (n_out + grain - 1) / grain;
-    ops_detail::parallel_for(use, n_items, [&](int64_t it, int) {
-      const int64_t r0 = it * grain, r1 = simd::imin(n_out, (it + 1) * grain);
-      rows_in_place<D>(w, stride, r0, r1, a, n_tokens, y, accumulate);
-    });
+  if constexpr (D::kKind != simd::kInterleavedKind) {
+    if (p.panel) {
+      const int64_t n_panels = (n_out + kPanelRows - 1) / kPanelRows;
+      ops_detail::parallel_for(use, n_panels, [&](int64_t pi, int worker) {
+        uint8_t* panel = thread_area + p.per_thread * static_cast<size_t>(worker);
+        uint8_t* stage = panel + simd::a64(simd::panel_bytes(n_in, D::kSb, D::kMin));
+        const int64_t r0 = pi * kPanelRows, nr = simd::imin(kPanelRows, n_out - r0);
+        pack_panel<D>(w, stride, r0, nr, panel, stage);
+        panel_all_tokens<D>(panel, a, n_tokens, y, n_out, r0, nr, accumulate);
+      });
+      return;
+    }
   }
+  const int64_t grain = simd::row_grain(n_out, use, 16);
+  const int64_t n_items = (n_out + grain - 1) / grain;
+  ops_detail::parallel_for(use, n_items, [&](int64_t it, int) {
+    const int64_t r0 = it * grain, r1 = simd::imin(n_out, (it + 1) * grain);
+    rows_in_place<D>(w, stride, r0, r1, a, n_tokens, y, accumulate);
+  });
 }
 
 // ---- groups of single-token products (matmul_group; driver in simd_matmul_group.hpp)
@@ -846,17 +941,16 @@ void rows_for(const MatmulCall& c, const uint8_t* acts, const ActLayout& L, int6
 struct GroupIsa {
   // Quantized weights on the in-place path (not panels: rows of up to 256 values other than
   // one-chunk legacy rows) join the job.
-  static size_t member_bytes(const MatmulCall& c, int nt) {
-    if (!quant_supported(c.w.type, c.w.cols)) return 0;
+  static bool join(const MatmulCall& c, int nt, ActLayout& L) {
+    if (!quant_supported(c.w.type, c.w.cols)) return false;
     const QuantPlan p = plan(simd::quant_spec(c.w.type), c.w.cols, 1, nt);
-    return p.panel ? 0 : p.act_bytes;
+    L = p.L;
+    return !p.panel;
   }
-  static ActLayout layout(const MatmulCall& c) { return plan(simd::quant_spec(c.w.type), c.w.cols, 1, 1).L; }
-  static void quantize(const MatmulCall& c, uint8_t* acts) {
-    quantize_acts(c.x, layout(c), simd::quant_spec(c.w.type).offset, acts);
+  static void quantize(const MatmulCall& c, const ActLayout& L, uint8_t* acts) {
+    quantize_acts(c.x, L, simd::quant_spec(c.w.type).offset, acts);
   }
-  static void rows(const MatmulCall& c, const uint8_t* acts, int64_t r0, int64_t r1) {
-    const ActLayout L = layout(c);
+  static void rows(const MatmulCall& c, const ActLayout& L, const uint8_t* acts, int64_t r0, int64_t r1) {
     switch (c.w.type) {
 #define PAW_ROWS_CASE(T, D) \
   case DType::T: rows_for<D>(c, acts, L, r0, r1); break;

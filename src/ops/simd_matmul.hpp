@@ -27,10 +27,14 @@
   X(Q5_1, DecQ5_1)                 \
   X(Q4_K, DecQ4_K)                 \
   X(Q5_K, DecQ5_K)                 \
-  X(Q6_K, DecQ6_K)
+  X(Q6_K, DecQ6_K)                 \
+  X(Q4_0_X16, DecQ4_0X16)
+// DecQ4_0X16 decodes nothing: kKind kInterleavedKind sends its rows to the interleaved kernel.
 
 namespace paw::simd {
 namespace {
+
+constexpr int kInterleavedKind = 7;  // decoder kKind of Q4_0_X16
 
 inline size_t a64(size_t n) { return (n + 63) / 64 * 64; }
 inline int64_t imin(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -66,12 +70,16 @@ struct QuantSpec {
   int sb = 32;           // elements sharing one scale: 32, or 16 for Q6_K
   int offset = 0;        // u − offset is the signed level
   bool has_min = false;  // w = scale·u + min (Q4_1, Q5_1, Q4_K, Q5_K)
+  // Q4_0_X16 (paw/tensor/interleave.hpp): 16 rows already side by side, so every batch size
+  // runs the interleaved kernel — no panels, no per-lane activation arrays.
+  bool interleaved = false;
 };
 
 inline QuantSpec quant_spec(DType t) {
   switch (t) {
     case DType::Q8_0: return {true, 32, 32, 128, false};
     case DType::Q4_0: return {true, 32, 32, 8, false};
+    case DType::Q4_0_X16: return {true, 32, 32, 8, false, true};
     case DType::Q5_0: return {true, 32, 32, 16, false};
     case DType::Q4_1: return {true, 32, 32, 0, true};
     case DType::Q5_1: return {true, 32, 32, 0, true};

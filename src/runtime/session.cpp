@@ -58,7 +58,7 @@ AdapterBinding Session::build_binding(const std::vector<ActiveAdapter>& list) co
                     ad.path(), "the adapter was made for a different base model");
       }
       try {
-        b.add(m, idx, LoraTerm{pair.a, pair.b, act.scale * ad.pair_factor(pair)});
+        b.add(m, idx, LoraTerm{pair.a_kernel, pair.b_kernel, act.scale * ad.pair_factor(pair)});
       } catch (const Error& e) {
         throw Error(e.what_failed(), ad.path(), e.hint());
       }

@@ -35,13 +35,15 @@ constexpr std::array kTraits = {
     DTypeTraits{DType::I64, "i64", 1, 8, false, false},
     DTypeTraits{DType::F64, "f64", 1, 8, false, false},
     DTypeTraits{DType::BF16, "bf16", 1, 2, true, true},
+    // Per row the bytes of Q4_0; dequantize_row cannot read one row alone (interleave.hpp).
+    DTypeTraits{DType::Q4_0_X16, "q4_0x16", QK4_0, sizeof(block_q4_0), false, false, true},
 };
 
 }  // namespace
 
 std::optional<DTypeTraits> dtype_traits(uint32_t id) {
   for (const auto& t : kTraits)
-    if (static_cast<uint32_t>(t.type) == id) return t;
+    if (static_cast<uint32_t>(t.type) == id && !t.in_memory_only) return t;
   return std::nullopt;
 }
 
@@ -61,7 +63,7 @@ std::optional<DType> dtype_from_name(std::string_view name) {
   };
   std::string want = lower(name);
   for (const auto& t : kTraits)
-    if (lower(t.name) == want) return t.type;
+    if (!t.in_memory_only && lower(t.name) == want) return t.type;
   return std::nullopt;
 }
 

@@ -61,6 +61,14 @@ MappedFile::~MappedFile() {
   if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
 }
 
+void MappedFile::release(const uint8_t* p, size_t n) const noexcept {
+  if (!data_ || p < data_ || p + n > data_ + size_ || n == 0) return;
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + page - 1) / page * page;
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + n) / page * page;
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+
 std::string read_file_to_string(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(std::string("cannot open file: ") + std::strerror(errno), path, "check the path and permissions");

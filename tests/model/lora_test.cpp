@@ -1,5 +1,7 @@
 // Unmerged LoRA in the forward (y = W·x + Σ scale·B(A·x), before biases) against the numpy
-// reference applying the same adapters unmerged, and against merged weights.
+// reference applying the same adapters unmerged, and against merged weights — with the
+// matrices as the file stores them, and as a session attaches them (LoraPair kernel views:
+// Q4_0 interleaved into Q4_0_X16).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,6 +10,7 @@
 
 #include "model/forward_harness.hpp"
 #include "model/model_test_util.hpp"
+#include "paw/adapter/lora.hpp"
 #include "paw/util/error.hpp"
 
 namespace paw {
@@ -32,39 +35,53 @@ void check_lora(const std::string& model_args, const std::vector<std::pair<std::
   const std::string path = fixture(model_args);
   const auto m = Model::load(path);
   const auto tokens = sample_tokens(10, static_cast<int32_t>(m->hparams().n_vocab), 21);
-  AdapterBinding binding(m->linears().size());
+  AdapterBinding file_views(m->linears().size()), attached(m->linears().size());
   std::vector<test::ManualAdapter> open;
+  std::vector<std::shared_ptr<const LoraAdapter>> loaded;
   test::RefArgs ra;
+  bool any_interleaved = false;
   for (const auto& [args, scale] : adapters) {
     const std::string ap = fixture(args + " --model " + path);
     open.push_back(test::open_adapter(ap));
-    open.back().bind(*m, binding, scale);
+    open.back().bind(*m, file_views, scale);
     ra.loras.emplace_back(ap, scale);
+    loaded.push_back(LoraAdapter::load(ap));
+    for (const auto& [name, pair] : loaded.back()->pairs()) {
+      EXPECT_EQ(pair.a_kernel.type, pair.a.type == DType::Q4_0 ? DType::Q4_0_X16 : pair.a.type) << name;
+      EXPECT_EQ(pair.b_kernel.type, pair.b.type == DType::Q4_0 ? DType::Q4_0_X16 : pair.b.type) << name;
+      any_interleaved |= pair.a_kernel.type == DType::Q4_0_X16;
+      attached.add(*m, m->find_linear(name),
+                   LoraTerm{pair.a_kernel, pair.b_kernel, scale * loaded.back()->pair_factor(pair)});
+    }
+    if (const LoraEmbeddingPair* e = loaded.back()->embedding_pair())
+      attached.add_embedding(*m, EmbeddingLoraTerm{e->a, e->b, scale * loaded.back()->embedding_factor()});
   }
+  if (least_precise == DType::Q4_0) EXPECT_TRUE(any_interleaved) << "no Q4_0 pair was interleaved";
   const auto ref = reference(path, tokens, ra);
   ra.merge = true;
   const auto ref_merged = reference(path, tokens, ra);
-  for (const KernelTable* kt : test::tables_to_test()) {
-    const std::string tag = std::string(" [") + kt->name + "]";
-    test::PawArgs pa;
-    pa.kt = kt;
-    const auto with = run_paw(*m, tokens, binding, pa);
-    const auto without = run_paw(*m, tokens, AdapterBinding{}, pa);
-    const auto tol = test::logit_tolerance(least_precise, *kt);
-    test::expect_logits_near(with.logits.data(), ref.logits, tol, "unmerged vs reference unmerged" + tag);
-    test::expect_logits_near(with.logits.data(), ref_merged.logits, tol, "unmerged vs reference merged" + tag);
-    // The adapters must matter: far more than the tolerance.
-    EXPECT_GT(max_abs_diff(with.logits, without.logits), 0.5) << "adapter had no visible effect" << tag;
-    // Token by token (decode): with two threads the linears run as grouped jobs
-    // (ForwardRun::linears), with one thread one product at a time. Same bits, near the reference.
-    pa.n_batch = 1;
-    const auto grouped = run_paw(*m, tokens, binding, pa);
-    pa.n_threads = 1;
-    const auto one_by_one = run_paw(*m, tokens, binding, pa);
-    test::expect_logits_near(grouped.logits.data(), ref.logits, tol, "decode vs reference unmerged" + tag);
-    EXPECT_EQ(0, std::memcmp(grouped.logits.data(), one_by_one.logits.data(), grouped.logits.size() * sizeof(float)))
-        << "grouped decode differs from one product at a time" << tag;
-  }
+  for (const KernelTable* kt : test::tables_to_test())
+    for (const AdapterBinding* binding : {&file_views, &attached}) {
+      const std::string tag = std::string(" [") + kt->name + (binding == &attached ? ", as attached]" : "]");
+      test::PawArgs pa;
+      pa.kt = kt;
+      const auto with = run_paw(*m, tokens, *binding, pa);
+      const auto without = run_paw(*m, tokens, AdapterBinding{}, pa);
+      const auto tol = test::logit_tolerance(least_precise, *kt);
+      test::expect_logits_near(with.logits.data(), ref.logits, tol, "unmerged vs reference unmerged" + tag);
+      test::expect_logits_near(with.logits.data(), ref_merged.logits, tol, "unmerged vs reference merged" + tag);
+      // The adapters must matter: far more than the tolerance.
+      EXPECT_GT(max_abs_diff(with.logits, without.logits), 0.5) << "adapter had no visible effect" << tag;
+      // Token by token (decode): with two threads the linears run as grouped jobs
+      // (ForwardRun::linears), with one thread one product at a time. Same bits, near the reference.
+      pa.n_batch = 1;
+      const auto grouped = run_paw(*m, tokens, *binding, pa);
+      pa.n_threads = 1;
+      const auto one_by_one = run_paw(*m, tokens, *binding, pa);
+      test::expect_logits_near(grouped.logits.data(), ref.logits, tol, "decode vs reference unmerged" + tag);
+      EXPECT_EQ(0, std::memcmp(grouped.logits.data(), one_by_one.logits.data(), grouped.logits.size() * sizeof(float)))
+          << "grouped decode differs from one product at a time" << tag;
+    }
 }
 
 TEST(Lora, Qwen3AllModulesF32) {

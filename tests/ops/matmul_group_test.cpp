@@ -18,7 +18,8 @@ using test::TestMatrix;
 
 // A decode-step-like group: q/k/v-shaped base products with LoRA A matrices beside them
 // (shared input), odd row counts, a K-quant, float weights and a rank-128 B (a panel, so not a
-// member of the AVX-512 job), some accumulating into non-zero outputs.
+// member of the AVX-512 job), interleaved Q4_0 (LoRA as attached), some accumulating into
+// non-zero outputs.
 struct Case {
   DType type;
   int64_t rows, cols;
@@ -29,6 +30,8 @@ const Case kCases[] = {
     {DType::Q4_K, 48, 256, false},  {DType::Q6_K, 33, 256, true},   {DType::F16, 40, 256, false},
     {DType::Q4_0, 200, 64, true},   {DType::Q8_0, 131, 64, true},   {DType::Q4_0, 80, 128, true},
     {DType::F32, 17, 64, true},     {DType::Q5_0, 50, 256, false},  {DType::Q4_1, 64, 256, true},
+    // LoRA matrices as a session holds them: A [rank, n_in] and B [n_out, rank] interleaved
+    {DType::Q4_0_X16, 64, 256, false}, {DType::Q4_0_X16, 96, 64, true}, {DType::Q4_0_X16, 40, 128, true},
 };
 
 struct Group {
@@ -38,7 +41,7 @@ struct Group {
     uint64_t seed = 100;
     const auto x256 = random_floats(256, 1), x64 = random_floats(64, 2), x128 = random_floats(128, 3);
     for (const Case& c : kCases) {
-      w.push_back(make_matrix(c.type, c.rows, c.cols, seed++));
+      w.push_back(test::make_any(c.type, c.rows, c.cols, seed++));
       x.push_back(c.cols == 256 ? x256 : c.cols == 64 ? x64 : x128);
       y0.push_back(c.accumulate ? random_floats(static_cast<size_t>(c.rows), seed++) : std::vector<float>(c.rows, 7.0f));
     }

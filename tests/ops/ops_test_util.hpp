@@ -9,6 +9,7 @@
 
 #include "paw/ops/kernels.hpp"
 #include "paw/tensor/dtype.hpp"
+#include "paw/tensor/interleave.hpp"
 #include "paw/tensor/quantize.hpp"
 
 namespace paw::test {
@@ -29,7 +30,25 @@ struct TestMatrix {
   MatrixView view;
 };
 
-inline TestMatrix make_matrix(DType type, int64_t rows, int64_t cols, uint64_t seed, size_t misalign = 0) {
+inline TestMatrix make_matrix(DType type, int64_t rows, int64_t cols, uint64_t seed, size_t misalign = 0);
+
+// Q4_0_X16 (rows interleaved from a random Q4_0 matrix); values are the Q4_0 matrix's.
+inline TestMatrix make_interleaved(int64_t rows, int64_t cols, uint64_t seed) {
+  TestMatrix q = make_matrix(DType::Q4_0, rows, cols, seed);
+  TestMatrix m;
+  m.bytes.resize(interleaved_bytes(rows, cols));
+  interleave_q4_0(q.view, m.bytes.data());
+  m.values = std::move(q.values);
+  m.view = MatrixView{DType::Q4_0_X16, rows, cols, m.bytes.data()};
+  return m;
+}
+
+// A weight matrix of any type make_matrix or make_interleaved builds.
+inline TestMatrix make_any(DType type, int64_t rows, int64_t cols, uint64_t seed) {
+  return type == DType::Q4_0_X16 ? make_interleaved(rows, cols, seed) : make_matrix(type, rows, cols, seed);
+}
+
+inline TestMatrix make_matrix(DType type, int64_t rows, int64_t cols, uint64_t seed, size_t misalign) {
   TestMatrix m;
   const auto src = random_floats(static_cast<size_t>(rows * cols), seed, 0.5f);
   const size_t rb = *row_bytes(type, cols);

@@ -29,6 +29,9 @@ enum class DType : uint32_t {
   I64 = 27,
   F64 = 28,
   BF16 = 30,
+  // In-memory layouts paw makes itself, never stored in a file (ids above ggml's range; the
+  // file readers and dtype_from_name do not know them). See paw/tensor/interleave.hpp.
+  Q4_0_X16 = 1002,  // Q4_0 with 16 rows interleaved block by block
 };
 
 struct DTypeTraits {
@@ -38,13 +41,16 @@ struct DTypeTraits {
   size_t type_size;       // bytes per block
   bool can_dequantize;    // paw has a reference dequantizer
   bool can_quantize;      // paw has a reference quantizer
+  bool in_memory_only = false;  // a layout paw builds in memory (Q4_0_X16); no file holds it
 };
 
-// nullopt for an id paw does not know (GGUF readers turn that into a clear error).
+// nullopt for an id paw does not know, and for in-memory-only layouts (GGUF readers turn that
+// into a clear error).
 std::optional<DTypeTraits> dtype_traits(uint32_t id);
 const DTypeTraits& traits(DType t);  // for known types; throws paw::Error otherwise
 std::string_view dtype_name(DType t);
-std::optional<DType> dtype_from_name(std::string_view name);  // case-insensitive "q8_0", "Q6_K", "f16"
+// Case-insensitive "q8_0", "Q6_K", "f16"; file types only (nullopt for in-memory layouts).
+std::optional<DType> dtype_from_name(std::string_view name);
 
 // llama.cpp's general.file_type (llama_ftype) for a model whose linears are `t`
 // (K-quants map to their _M variants); 0 (all F32) for types without one.

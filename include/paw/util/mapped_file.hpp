@@ -24,6 +24,10 @@ class MappedFile {
   size_t size() const noexcept { return size_; }
   std::span<const uint8_t> bytes() const noexcept { return {data_, size_}; }
   const std::string& path() const noexcept { return path_; }
+  // Drops the whole pages inside [p, p + n) from this process's resident memory — for bytes
+  // read once and copied elsewhere. The mapping stays valid: a later read faults them back in
+  // from the file. A hint: ranges outside the mapping and failures are ignored.
+  void release(const uint8_t* p, size_t n) const noexcept;
 
  private:
   const uint8_t* data_ = nullptr;

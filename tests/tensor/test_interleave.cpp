@@ -1,0 +1,81 @@
+// Q4_0_X16 (paw/tensor/interleave.hpp): the bytes sit where the header's layout says, every
+// row comes back unchanged, padding rows are zero, and the layout is not a file type.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "paw/tensor/blocks.hpp"
+#include "paw/tensor/dtype.hpp"
+#include "paw/tensor/interleave.hpp"
+#include "paw/util/error.hpp"
+
+namespace paw {
+namespace {
+
+// Arbitrary bytes are a valid Q4_0 matrix as far as the layout is concerned.
+std::vector<uint8_t> random_q4_0(int64_t rows, int64_t cols, uint32_t seed) {
+  std::vector<uint8_t> v(static_cast<size_t>(rows * cols / 32) * 18);
+  std::mt19937 rng(seed);
+  for (auto& b : v) b = static_cast<uint8_t>(rng());
+  return v;
+}
+
+TEST(Interleave, BytesWhereTheLayoutPutsThem) {
+  const int64_t rows = 37, cols = 96, nb = 3;  // three groups, the last with 5 real rows
+  const auto src = random_q4_0(rows, cols, 1);
+  std::vector<uint8_t> dst(interleaved_bytes(rows, cols), 0xAB);
+  ASSERT_EQ(dst.size(), 48u * nb * 18);  // rows rounded up to 48
+  interleave_q4_0(MatrixView{DType::Q4_0, rows, cols, src.data()}, dst.data());
+  for (int64_t r = 0; r < 48; ++r)
+    for (int64_t b = 0; b < nb; ++b) {
+      const size_t base = static_cast<size_t>((r / 16) * nb + b) * 288;
+      const size_t i = static_cast<size_t>(r % 16);
+      const uint8_t* blk = src.data() + static_cast<size_t>(r * nb + b) * 18;  // only read when r < rows
+      for (int k = 0; k < 2; ++k)
+        EXPECT_EQ(dst[base + 2 * i + k], r < rows ? blk[k] : 0) << "d byte " << k << " row " << r << " block " << b;
+      for (int m = 0; m < 4; ++m)
+        for (int k = 0; k < 4; ++k)
+          EXPECT_EQ(dst[base + 32 + 64 * m + 4 * i + k], r < rows ? blk[2 + 4 * m + k] : 0)
+              << "qs byte " << 4 * m + k << " row " << r << " block " << b;
+    }
+}
+
+TEST(Interleave, EveryRowComesBack) {
+  for (int64_t rows : {1, 15, 16, 17, 64}) {
+    const int64_t cols = 64;
+    const auto src = random_q4_0(rows, cols, static_cast<uint32_t>(rows));
+    std::vector<uint8_t> dst(interleaved_bytes(rows, cols));
+    interleave_q4_0(MatrixView{DType::Q4_0, rows, cols, src.data()}, dst.data());
+    const MatrixView w{DType::Q4_0_X16, rows, cols, dst.data()};
+    std::vector<uint8_t> row(static_cast<size_t>(cols / 32) * 18);
+    for (int64_t r = 0; r < rows; ++r) {
+      deinterleave_row_q4_0(w, r, row.data());
+      EXPECT_EQ(0, std::memcmp(row.data(), src.data() + r * row.size(), row.size())) << "rows " << rows << " row " << r;
+    }
+  }
+}
+
+TEST(Interleave, SameBytesAsQ4_0ForWholeGroups) {
+  EXPECT_EQ(interleaved_bytes(64, 1024), *row_bytes(DType::Q4_0, 1024) * 64);
+  EXPECT_EQ(*row_bytes(DType::Q4_0_X16, 64), *row_bytes(DType::Q4_0, 64));
+}
+
+TEST(Interleave, RefusesWhatItCannotLayOut) {
+  std::vector<uint8_t> buf(4096);
+  EXPECT_THROW(interleave_q4_0(MatrixView{DType::Q8_0, 16, 32, buf.data()}, buf.data()), Error);
+  EXPECT_THROW(interleaved_bytes(16, 48), Error);
+  EXPECT_THROW(interleaved_bytes(16, 0), Error);
+}
+
+TEST(Interleave, NotAFileType) {
+  // GGUF readers look types up by id, the CLI by name: neither may produce the in-memory layout.
+  EXPECT_FALSE(dtype_traits(static_cast<uint32_t>(DType::Q4_0_X16)).has_value());
+  EXPECT_FALSE(dtype_from_name("q4_0x16").has_value());
+  EXPECT_TRUE(traits(DType::Q4_0_X16).in_memory_only);
+  EXPECT_EQ(dtype_name(DType::Q4_0_X16), "q4_0x16");
+}
+
+}  // namespace
+}  // namespace paw
