@@ -40,22 +40,28 @@ void ForwardRun::linears(std::initializer_list<Out> outs, const float* x, int64_
     if (const auto* terms = terms_of(o.w))
       for (const LoraTerm& t : *terms) tmp_need += t.a.rows;
   if (tmp_need > static_cast<int64_t>(s.group_tmp_.size())) return one_by_one();
-  std::vector<MatmulCall>& calls = s.group_calls_;  // capacity reserved: no allocation here
-  // Job 1: every base product and every A product (all read x).
+  // capacity reserved (ForwardScratch::reserve): no allocation here
+  std::vector<MatmulCall>& calls = s.group_calls_;
+  std::vector<MatmulCall>& then = s.group_then_;
+  // One job: every base product and every A product (all read x), then — in the same job,
+  // once those are done — the B product of each linear's first term, scaled by its factor.
   calls.clear();
+  then.clear();
   float* tmp = s.group_tmp_.data();
+  for (const Out& o : outs) calls.push_back({o.w.view, x, o.y, false});
   for (const Out& o : outs) {
-    calls.push_back({o.w.view, x, o.y, false});
     if (const auto* terms = terms_of(o.w))
-      for (const LoraTerm& t : *terms) {
+      for (size_t j = 0; j < terms->size(); ++j) {
+        const LoraTerm& t = (*terms)[j];
         calls.push_back({t.a, x, tmp, false});  // [r]
+        if (j == 0) then.push_back({t.b, tmp, o.y, true, t.scale});
         tmp += t.a.rows;
       }
   }
-  matmul_group(kt, calls, ctx);
-  // Job 2..: the B products, term k of every linear per job (two terms of one linear would
-  // accumulate into the same y, which one job must not do). Nearly always a single job.
-  for (size_t k = 0;; ++k) {
+  matmul_group(kt, calls, then, ctx);
+  // Further terms (several adapters): term k of every linear per job, as two terms of one
+  // linear would accumulate into the same y, which one round must not do.
+  for (size_t k = 1;; ++k) {
     calls.clear();
     tmp = s.group_tmp_.data();
     for (const Out& o : outs)

@@ -27,10 +27,10 @@ struct ForwardRun {
   // THE linear: y[T, n_out] = x[T, n_in]·Wᵀ + Σ scale·B(A·x) (+ bias, added after the deltas).
   void linear(const WeightRef& w, const float* x, float* y, int64_t n_tok, const WeightRef* bias = nullptr);
   // Several linears of the same input x [T, n_in] (q/k/v, gate/up, or one alone). At decode
-  // (T = 1, more than one thread) the base products and every LoRA A product run as ONE
-  // parallel job and the B products as a second (ops matmul_group), instead of a job per
-  // product with the small LoRA ones on a single thread; otherwise linear() per output. The
-  // results are the same bit for bit either way.
+  // (T = 1, more than one thread) the base products, every LoRA A product and then, in the
+  // same job's second round, the B products run as ONE parallel job (ops matmul_group),
+  // instead of a job per product with the small LoRA ones on a single thread; otherwise
+  // linear() per output. The results are the same bit for bit either way.
   struct Out {
     const WeightRef& w;
     float* y;                          // [T, rows of w]

@@ -67,8 +67,8 @@ void ForwardScratch::reserve(const AdapterBinding& b) {
     lora_tmp_.resize(static_cast<size_t>(n_batch_ * r));
   }
   size_t need = ws_bytes_;
-  // A decode group holds up to kMaxGroupLinears linears, each with its base product and its A
-  // products (job 1), or its B products (job 2).
+  // A decode group holds up to kMaxGroupLinears linears, each with its base product, its A
+  // products and its first term's B product (one job), or a further term's B (later jobs).
   size_t lora_members = 0;
   for (const auto& terms : b.per_linear) {
     size_t a_sum = 0, b_sum = 0;
@@ -78,12 +78,13 @@ void ForwardScratch::reserve(const AdapterBinding& b) {
       a_sum += matmul_group_scratch_bytes(*kt_, t.a.type, t.a.cols, n_threads_);
       b_sum += matmul_group_scratch_bytes(*kt_, t.b.type, t.b.cols, n_threads_);
     }
-    lora_members = std::max(lora_members, std::max(a_sum, b_sum));
+    lora_members = std::max(lora_members, a_sum + b_sum);
     group_terms_ = std::max(group_terms_, static_cast<int64_t>(terms.size()));
   }
   need = std::max(need, static_cast<size_t>(kMaxGroupLinears) * (group_base_bytes_ + lora_members));
   group_tmp_.resize(std::max(group_tmp_.size(), static_cast<size_t>(kMaxGroupLinears * group_terms_ * r)));
   group_calls_.reserve(static_cast<size_t>(kMaxGroupLinears * (1 + group_terms_)));
+  group_then_.reserve(static_cast<size_t>(kMaxGroupLinears));
   for (const auto& e : b.embedding) need = std::max(need, kt_->matmul_scratch_bytes(e.b.type, e.b.cols, n_batch_, n_threads_));
   grow_workspace(need);
 }

@@ -14,7 +14,8 @@ size_t quant_scratch_bytes(DType type, int64_t n_in, int64_t n_tokens, int n_thr
 void quant_matmul(const MatrixView& w, const float* x, float* y, int64_t n_tokens, bool accumulate,
                   const OpContext& ctx);
 // The table's matmul_group: quantized single-token products share one parallel job.
-void matmul_group(const MatmulCall* calls, int64_t n_calls, const OpContext& ctx);
+void matmul_group(const MatmulCall* first, int64_t n_first, const MatmulCall* second, int64_t n_second,
+                  const OpContext& ctx);
 
 // matmul_avx2.cpp — the table's matmul: F32/F16/BF16 here, quantized types above, the rest
 // through the scalar reference.

@@ -4,12 +4,22 @@
 namespace paw {
 
 void matmul_group(const KernelTable& kt, std::span<const MatmulCall> calls, const OpContext& ctx) {
-  if (calls.empty()) return;
+  matmul_group(kt, calls, {}, ctx);
+}
+
+void matmul_group(const KernelTable& kt, std::span<const MatmulCall> first, std::span<const MatmulCall> second,
+                  const OpContext& ctx) {
+  if (first.empty() && second.empty()) return;
   if (kt.matmul_group && ctx.n_threads > 1) {
-    kt.matmul_group(calls.data(), static_cast<int64_t>(calls.size()), ctx);
+    kt.matmul_group(first.data(), static_cast<int64_t>(first.size()), second.data(),
+                    static_cast<int64_t>(second.size()), ctx);
     return;
   }
-  for (const MatmulCall& c : calls) kt.matmul(c.w, c.x, c.y, 1, c.accumulate, ctx);
+  for (const MatmulCall& c : first) kt.matmul(c.w, c.x, c.y, 1, c.accumulate, ctx);
+  for (const MatmulCall& c : second) {
+    if (c.pre_scale != 1.0f) kt.scale(c.x, c.pre_scale, const_cast<float*>(c.x), c.w.cols);
+    kt.matmul(c.w, c.x, c.y, 1, c.accumulate, ctx);
+  }
 }
 
 size_t matmul_group_scratch_bytes(const KernelTable& kt, DType type, int64_t n_in, int n_threads) {

@@ -385,7 +385,7 @@ void x16_tokens(const uint8_t* group, const Acts& a, int64_t t0, float* y, int64
   const __m256i k0f = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
   for (int64_t b = 0; b < a.L.n_blk; ++b) {
     const uint8_t* p = group + static_cast<size_t>(b) * kX16BlockBytes;
-    for (size_t o = 0; o < kX16BlockBytes; o += 64) __builtin_prefetch(p + simd::kPrefetchBytes + o, 0, 3);
+    simd::prefetch_row(p + simd::kInterleavedPrefetchBytes, kX16BlockBytes);
     for (int h = 0; h < 2; ++h) {
       const __m256 sc = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * h)));
       __m256i w[8];
@@ -417,6 +417,8 @@ void x16_tokens(const uint8_t* group, const Acts& a, int64_t t0, float* y, int64
 void x16_rows(const MatrixView& w, int64_t r0, int64_t r1, const Acts& a, int64_t n_tokens, float* y,
               bool accumulate) {
   const size_t group_bytes = static_cast<size_t>(a.L.n_blk) * kX16BlockBytes;
+  simd::prefetch_item_start(w.data + static_cast<size_t>(r0 / 16) * group_bytes,
+                            static_cast<size_t>((r1 - r0 + 15) / 16) * group_bytes);
   for (int64_t r = r0; r < r1; r += 16) {
     const uint8_t* group = w.data + static_cast<size_t>(r / 16) * group_bytes;
     const int64_t nr = simd::imin(16, r1 - r);
@@ -518,8 +520,9 @@ struct GroupIsa {
 
 }  // namespace
 
-void matmul_group(const MatmulCall* calls, int64_t n_calls, const OpContext& ctx) {
-  simd::group_job<GroupIsa>(calls, n_calls, ctx);
+void matmul_group(const MatmulCall* first, int64_t n_first, const MatmulCall* second, int64_t n_second,
+                  const OpContext& ctx) {
+  simd::group_job<GroupIsa>(first, n_first, second, n_second, ctx);
 }
 
 bool quant_supported(DType type, int64_t n_in) {

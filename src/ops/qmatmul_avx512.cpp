@@ -782,9 +782,6 @@ void panel_all_tokens(const uint8_t* panel, const Acts& a, int64_t n_tokens, flo
 // decoding permutes, no horizontal sums: 16 outputs per store.
 
 constexpr size_t kX16BlockBytes = 16 * sizeof(block_q4_0);  // 288
-#ifndef PAW_X16_PF
-#define PAW_X16_PF 8192
-#endif
 
 // Group `group` (16 rows from r0, nr of them real) against tokens [t0, t0 + NT).
 template <int NT>
@@ -805,7 +802,7 @@ void x16_tokens(const uint8_t* group, const Acts& a, int64_t t0, float* y, int64
   for (int64_t b = 0; b < a.L.n_blk; ++b) {
     const uint8_t* p = group + static_cast<size_t>(b) * kX16BlockBytes;
     // the group's bytes a few KiB ahead (a hint; past the matrix it is dropped)
-    if (PAW_X16_PF) for (size_t o = 0; o < kX16BlockBytes; o += 64) __builtin_prefetch(p + PAW_X16_PF + o, 0, 3);
+    simd::prefetch_row(p + simd::kInterleavedPrefetchBytes, kX16BlockBytes);
     const __m512 sc = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
     __m512i w[8];
     for (int m = 0; m < 4; ++m) {
@@ -838,11 +835,8 @@ void x16_tokens(const uint8_t* group, const Acts& a, int64_t t0, float* y, int64
 void x16_rows(const MatrixView& w, int64_t r0, int64_t r1, const Acts& a, int64_t n_tokens, float* y,
               bool accumulate) {
   const size_t group_bytes = static_cast<size_t>(a.L.n_blk) * kX16BlockBytes;
-  // A work item is a few KiB (LoRA matrices are small): request its first kPrefetchBytes at
-  // once instead of missing on them one line at a time; x16_tokens keeps that distance ahead.
-  const size_t item_bytes = static_cast<size_t>((r1 - r0 + 15) / 16) * group_bytes;
-  simd::prefetch_row(w.data + static_cast<size_t>(r0 / 16) * group_bytes,
-                     item_bytes < static_cast<size_t>(PAW_X16_PF) ? item_bytes : static_cast<size_t>(PAW_X16_PF));
+  simd::prefetch_item_start(w.data + static_cast<size_t>(r0 / 16) * group_bytes,
+                            static_cast<size_t>((r1 - r0 + 15) / 16) * group_bytes);
   for (int64_t r = r0; r < r1; r += 16) {
     const uint8_t* group = w.data + static_cast<size_t>(r / 16) * group_bytes;
     const int64_t nr = simd::imin(16, r1 - r);
@@ -964,8 +958,9 @@ struct GroupIsa {
 
 }  // namespace
 
-void matmul_group(const MatmulCall* calls, int64_t n_calls, const OpContext& ctx) {
-  simd::group_job<GroupIsa>(calls, n_calls, ctx);
+void matmul_group(const MatmulCall* first, int64_t n_first, const MatmulCall* second, int64_t n_second,
+                  const OpContext& ctx) {
+  simd::group_job<GroupIsa>(first, n_first, second, n_second, ctx);
 }
 
 bool quant_supported(DType type, int64_t n_in) {

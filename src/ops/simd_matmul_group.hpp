@@ -1,8 +1,12 @@
 #pragma once
 // Private: the driver behind the SIMD tables' matmul_group entries (see paw::matmul_group).
 // Each ISA supplies how a call joins the shared job; the driver does the bookkeeping: which
-// calls join, where their quantized activations go, and how their rows become work items.
+// calls join, where their quantized activations go, how their rows become work items, and
+// how the second round waits for the first inside the job.
 // No intrinsics here (see ops/simd.hpp on what ISA files may share).
+#include <immintrin.h>  // _mm_pause only
+
+#include <atomic>
 #include <cstdint>
 
 #include "ops/parallel.hpp"
@@ -20,9 +24,26 @@ namespace {
 //   static void rows(const MatmulCall& c, const ActLayout& L, const uint8_t* acts, int64_t r0, int64_t r1);
 //   static void alone(const MatmulCall& c, const OpContext& ctx)   — the table's matmul.
 // Members' rows are cut at row_grain(rows, n_threads, 16), the split a whole-matrix call
-// makes, so every row is computed exactly as there.
+// makes (Q4_0_X16 ones at interleaved_grain); every in-place kernel computes a row the same
+// way wherever a cut at a multiple of 16 rows falls, so results match matmul's bit for bit.
+//
+// Work items, claimed in this order (parallel_for hands them out in increasing order):
+//   [rows of every first-round member] [one "prepare" item per second-round member]
+//   [rows of every second-round member].
+// A prepare item waits until every first-round item has finished, then scales its member's
+// x (pre_scale) and quantizes it; a second-round row item waits for its member's prepare
+// item. Nothing waits for an item claimed after it, so the waits end: every awaited item is
+// already running on some thread (or, when parallel_for runs alone, already done).
+// x = pre_scale · x in place (one IEEE multiply per value: kt.scale's result exactly).
+inline void pre_scale_input(const MatmulCall& c) {
+  if (c.pre_scale == 1.0f) return;
+  auto* x = const_cast<float*>(c.x);  // paw::MatmulCall: a scaled x is the caller's writable buffer
+  for (int64_t k = 0; k < c.w.cols; ++k) x[k] *= c.pre_scale;
+}
+
 template <class Isa>
-void group_job(const MatmulCall* calls, int64_t n_calls, const OpContext& ctx) {
+void group_job(const MatmulCall* first, int64_t n_first, const MatmulCall* second, int64_t n_second,
+               const OpContext& ctx) {
   const int nt = ctx.n_threads > 0 ? ctx.n_threads : 1;
   struct Member {
     const MatmulCall* call;
@@ -30,40 +51,78 @@ void group_job(const MatmulCall* calls, int64_t n_calls, const OpContext& ctx) {
     uint8_t* acts;
     int64_t grain, first_item, n_items;
   };
-  constexpr int64_t kMaxMembers = 32;
-  Member members[kMaxMembers];
-  bool joined[kMaxMembers] = {};  // for the first kMaxMembers calls; later ones run alone
-  int64_t n_members = 0, n_items = 0;
+  constexpr int64_t kMaxMembers = 32;  // per round; later calls run alone
+  Member members[2][kMaxMembers];
+  int64_t n_members[2] = {0, 0};
+  bool joined[2][kMaxMembers] = {};
+  int64_t n_items = 0;
   size_t used = 0;
-  for (int64_t i = 0; i < n_calls && i < kMaxMembers; ++i) {
-    const MatmulCall& c = calls[i];
-    ActLayout L;
-    if (!Isa::join(c, nt, L)) continue;
-    const size_t bytes = L.stride;
-    if (used + bytes > ctx.scratch_bytes) continue;
-    Member& m = members[n_members++];
-    m.call = &c;
-    m.L = L;
-    m.acts = ctx.scratch + used;
-    m.grain = row_grain(c.w.rows, nt, 16);
-    m.first_item = n_items;
-    m.n_items = (c.w.rows + m.grain - 1) / m.grain;
-    n_items += m.n_items;
-    used += a64(bytes);
-    joined[i] = true;
+  const MatmulCall* rounds[2] = {first, second};
+  const int64_t n_calls[2] = {n_first, n_second};
+  for (int r = 0; r < 2; ++r) {
+    for (int64_t i = 0; i < n_calls[r] && i < kMaxMembers; ++i) {
+      const MatmulCall& c = rounds[r][i];
+      ActLayout L;
+      if (!Isa::join(c, nt, L) || used + L.stride > ctx.scratch_bytes) continue;
+      Member& m = members[r][n_members[r]++];
+      m.call = &c;
+      m.L = L;
+      m.acts = ctx.scratch + used;
+      m.grain = c.w.type == DType::Q4_0_X16 ? interleaved_grain(c.w.rows, c.w.cols) : row_grain(c.w.rows, nt, 16);
+      m.n_items = (c.w.rows + m.grain - 1) / m.grain;
+      used += a64(L.stride);
+      joined[r][i] = true;
+    }
   }
-  // The others first, alone, with the whole scratch (the calls are independent).
-  for (int64_t i = 0; i < n_calls; ++i)
-    if (i >= kMaxMembers || !joined[i]) Isa::alone(calls[i], ctx);
-  if (n_members == 0) return;
-  for (int64_t i = 0; i < n_members; ++i) Isa::quantize(*members[i].call, members[i].L, members[i].acts);
-  ops_detail::parallel_for(nt, n_items, [&](int64_t item, int) {
-    int64_t i = 0;
-    while (item >= members[i].first_item + members[i].n_items) ++i;
-    const Member& m = members[i];
-    const int64_t r0 = (item - m.first_item) * m.grain;
-    Isa::rows(*m.call, m.L, m.acts, r0, imin(m.call->w.rows, r0 + m.grain));
-  });
+  // Item layout: first-round rows, prepares, second-round rows.
+  for (int64_t i = 0; i < n_members[0]; ++i) {
+    members[0][i].first_item = n_items;
+    n_items += members[0][i].n_items;
+  }
+  const int64_t n_first_items = n_items, first_prepare = n_items;
+  n_items += n_members[1];
+  for (int64_t i = 0; i < n_members[1]; ++i) {
+    members[1][i].first_item = n_items;
+    n_items += members[1][i].n_items;
+  }
+  // First-round calls that did not join run alone first, with the whole scratch (the calls are
+  // independent); so must second-round ones, but after the job (they read first-round results).
+  for (int64_t i = 0; i < n_first; ++i)
+    if (i >= kMaxMembers || !joined[0][i]) Isa::alone(first[i], ctx);
+  for (int64_t i = 0; i < n_members[0]; ++i) Isa::quantize(*members[0][i].call, members[0][i].L, members[0][i].acts);
+
+  std::atomic<int64_t> first_done{0};
+  std::atomic<bool> ready[kMaxMembers];
+  for (auto& f : ready) f.store(false, std::memory_order_relaxed);
+  if (n_items > 0)
+    ops_detail::parallel_for(nt, n_items, [&](int64_t item, int) {
+      if (item < n_first_items) {
+        int64_t i = 0;
+        while (item >= members[0][i].first_item + members[0][i].n_items) ++i;
+        const Member& m = members[0][i];
+        const int64_t r0 = (item - m.first_item) * m.grain;
+        Isa::rows(*m.call, m.L, m.acts, r0, imin(m.call->w.rows, r0 + m.grain));
+        first_done.fetch_add(1, std::memory_order_release);
+      } else if (item < first_prepare + n_members[1]) {
+        const Member& m = members[1][item - first_prepare];
+        while (first_done.load(std::memory_order_acquire) < n_first_items) _mm_pause();
+        pre_scale_input(*m.call);
+        Isa::quantize(*m.call, m.L, m.acts);
+        ready[item - first_prepare].store(true, std::memory_order_release);
+      } else {
+        int64_t i = 0;
+        while (item >= members[1][i].first_item + members[1][i].n_items) ++i;
+        const Member& m = members[1][i];
+        while (!ready[i].load(std::memory_order_acquire)) _mm_pause();
+        const int64_t r0 = (item - m.first_item) * m.grain;
+        Isa::rows(*m.call, m.L, m.acts, r0, imin(m.call->w.rows, r0 + m.grain));
+      }
+    });
+  for (int64_t i = 0; i < n_second; ++i)
+    if (i >= kMaxMembers || !joined[1][i]) {
+      pre_scale_input(second[i]);
+      Isa::alone(second[i], ctx);
+    }
 }
 
 }  // namespace

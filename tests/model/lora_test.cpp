@@ -56,7 +56,9 @@ void check_lora(const std::string& model_args, const std::vector<std::pair<std::
     if (const LoraEmbeddingPair* e = loaded.back()->embedding_pair())
       attached.add_embedding(*m, EmbeddingLoraTerm{e->a, e->b, scale * loaded.back()->embedding_factor()});
   }
-  if (least_precise == DType::Q4_0) EXPECT_TRUE(any_interleaved) << "no Q4_0 pair was interleaved";
+  if (least_precise == DType::Q4_0) {
+    EXPECT_TRUE(any_interleaved) << "no Q4_0 pair was interleaved";
+  }
   const auto ref = reference(path, tokens, ra);
   ra.merge = true;
   const auto ref_merged = reference(path, tokens, ra);

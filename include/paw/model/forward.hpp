@@ -77,7 +77,7 @@ class ForwardScratch {
   std::vector<float> x_, cur_, q_, k_, v_, attn_, ff_a_, ff_b_, qkv_, lora_tmp_;
   // Decode groups (ForwardRun::linears): the calls of one job and the A results of up to
   // kMaxGroupLinears linears × their terms, [Σ ranks].
-  std::vector<MatmulCall> group_calls_;
+  std::vector<MatmulCall> group_calls_, group_then_;
   std::vector<float> group_tmp_;
   int64_t group_terms_ = 0;      // most LoRA terms on one linear (group_tmp_ holds 3 × that × rank)
   size_t group_base_bytes_ = 0;  // largest matmul_group_scratch_bytes of a base linear

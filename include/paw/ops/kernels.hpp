@@ -53,6 +53,10 @@ struct MatmulCall {
   const float* x = nullptr;  // [n_in]
   float* y = nullptr;        // [n_out]
   bool accumulate = false;
+  // Second round of a two-round group only: x is first scaled in place, x[i] = pre_scale·x[i]
+  // (the LoRA scale on an A result), exactly as kt.scale would; x must then be writable
+  // memory of the caller's. 1 = left as is.
+  float pre_scale = 1.0f;
 };
 
 struct KernelTable {
@@ -65,9 +69,10 @@ struct KernelTable {
                  const OpContext& ctx) = nullptr;
   // Scratch matmul needs for a weight of `type` with n_in columns and a batch of n_tokens.
   size_t (*matmul_scratch_bytes)(DType type, int64_t n_in, int64_t n_tokens, int n_threads) = nullptr;
-  // Optional (nullptr: the calls run one by one through matmul). Runs independent single-token
-  // products as one parallel job; callers go through paw::matmul_group below.
-  void (*matmul_group)(const MatmulCall* calls, int64_t n_calls, const OpContext& ctx) = nullptr;
+  // Optional (nullptr: the calls run one by one through matmul). Runs single-token products,
+  // in one or two dependent rounds, as one parallel job; callers go through paw::matmul_group.
+  void (*matmul_group)(const MatmulCall* first, int64_t n_first, const MatmulCall* second, int64_t n_second,
+                       const OpContext& ctx) = nullptr;
 
   // y[r] = x[r] / sqrt(mean(x[r]^2) + eps) * w, for n_rows rows of n.  (x == y allowed)
   void (*rmsnorm)(const float* x, const float* w, float* y, int64_t n_rows, int64_t n, float eps) = nullptr;
@@ -131,8 +136,16 @@ void rope_tables(const int32_t* pos, int64_t n_tokens, int64_t head_dim, double 
 // items that the threads claim in any order; results are bit for bit those of calling
 // kt.matmul(w, x, y, 1, accumulate, ctx) per call (items start at multiples of 16 rows, as the
 // per-call split does). No call's y may overlap another call's x or y; calls may run in any
-// order. ctx.scratch must hold matmul_group_scratch_bytes over the calls.
+// order. ctx.scratch must hold matmul_group_scratch_bytes over the calls (of both rounds).
 void matmul_group(const KernelTable& kt, std::span<const MatmulCall> calls, const OpContext& ctx);
+// Two dependent rounds as ONE job: the calls of `second` may read what those of `first` write
+// (LoRA: the A products' results are the B products' inputs), so none of them starts before
+// every call of `first` has finished — inside the job, which saves a second fork/join per
+// decode group. Results: bit for bit those of the `first` calls through kt.matmul, then per
+// `second` call kt.scale(x, pre_scale) (if not 1) and kt.matmul. Within each round the rules
+// above hold; a `second` call's y must not overlap any call's x or another call's y.
+void matmul_group(const KernelTable& kt, std::span<const MatmulCall> first, std::span<const MatmulCall> second,
+                  const OpContext& ctx);
 // Scratch for one member of a group: sum this over the calls (an upper bound for every table).
 size_t matmul_group_scratch_bytes(const KernelTable& kt, DType type, int64_t n_in, int n_threads);
 
