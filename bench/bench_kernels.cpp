@@ -28,6 +28,7 @@
 #include "paw/ops/kernels.hpp"
 #include "paw/tensor/dtype.hpp"
 #include "paw/tensor/half.hpp"
+#include "paw/tensor/interleave.hpp"
 
 namespace {
 
@@ -213,17 +214,24 @@ void bm_attention(benchmark::State& state) {
 void bm_lora(benchmark::State& state) {
   const int64_t n_in = state.range(0), n_out = state.range(1), T = state.range(2);
   const int threads = static_cast<int>(state.range(3));
+  const bool interleaved = state.range(4) != 0;  // Q4_0_X16, as an adapter is loaded
   const int64_t r = 64;
   const paw::KernelTable& kt = paw::kernels();
   const size_t a_bytes = *paw::row_bytes(DType::Q4_0, n_in) * r, b_bytes = *paw::row_bytes(DType::Q4_0, r) * n_out;
-  Aligned a(a_bytes), b(b_bytes);
+  Aligned a(a_bytes), b(b_bytes), ai(a_bytes), bi(b_bytes);
   fill_weights(DType::Q4_0, a.p, a_bytes, n_in, r);
   fill_weights(DType::Q4_0, b.p, b_bytes, r, n_out);
-  const paw::MatrixView av{DType::Q4_0, r, n_in, a.p}, bv{DType::Q4_0, n_out, r, b.p};
+  paw::MatrixView av{DType::Q4_0, r, n_in, a.p}, bv{DType::Q4_0, n_out, r, b.p};
+  if (interleaved) {
+    paw::interleave_q4_0(av, ai.p);
+    paw::interleave_q4_0(bv, bi.p);
+    av = {DType::Q4_0_X16, r, n_in, ai.p};
+    bv = {DType::Q4_0_X16, n_out, r, bi.p};
+  }
   const auto x = random_acts(static_cast<size_t>(T * n_in));
   std::vector<float> y(static_cast<size_t>(T * n_out)), tmp(static_cast<size_t>(T * r));
-  Aligned scratch(std::max(kt.matmul_scratch_bytes(DType::Q4_0, n_in, T, threads),
-                           kt.matmul_scratch_bytes(DType::Q4_0, r, T, threads)) + 64);
+  Aligned scratch(std::max(kt.matmul_scratch_bytes(av.type, n_in, T, threads),
+                           kt.matmul_scratch_bytes(bv.type, r, T, threads)) + 64);
   const paw::OpContext ctx{threads, scratch.p, scratch.n};
   for (auto _ : state) {
     paw::lora_apply(kt, av, bv, 0.25f, x.data(), y.data(), T, tmp.data(), ctx);
@@ -286,11 +294,13 @@ int register_all() {
       ->UseRealTime()
       ->Unit(benchmark::kMicrosecond);
   auto* lora = benchmark::RegisterBenchmark("lora_q4_0_r64", bm_lora);
-  lora->ArgNames({"n_in", "n_out", "T", "threads"})->UseRealTime()->Unit(benchmark::kMicrosecond);
-  lora->Args({1024, 3072, 1, 1});
-  for (int64_t T : {int64_t{1}, int64_t{64}}) {
-    lora->Args({1024, 3072, T, max_threads});
-    lora->Args({3072, 1024, T, max_threads});
+  lora->ArgNames({"n_in", "n_out", "T", "threads", "interleaved"})->UseRealTime()->Unit(benchmark::kMicrosecond);
+  for (int64_t il : {int64_t{0}, int64_t{1}}) {
+    lora->Args({1024, 3072, 1, 1, il});
+    for (int64_t T : {int64_t{1}, int64_t{64}}) {
+      lora->Args({1024, 3072, T, max_threads, il});
+      lora->Args({3072, 1024, T, max_threads, il});
+    }
   }
   benchmark::RegisterBenchmark("small_ops_per_layer", bm_small_ops)->Unit(benchmark::kMicrosecond);
   return 0;

@@ -119,6 +119,83 @@ TEST(MatmulGroup, ResultsAreTheProductsThemselves) {
   }
 }
 
+// Two rounds (LoRA at decode): base products and A products, then B products that read the
+// A results scaled in place. Must equal the sequence matmul(A), scale, matmul(B) bit for bit,
+// whatever joins the job: interleaved and legacy Q4_0 members, F32 ones that run alone (a
+// first-round one before the job, a second-round one after it), with too little scratch.
+struct TwoRounds {
+  struct Lin {
+    TestMatrix w, a, b;
+    float scale;
+    std::vector<float> y0;
+  };
+  std::vector<Lin> lins;
+  std::vector<float> x = random_floats(256, 40);
+  TwoRounds() {
+    const DType a_types[] = {DType::Q4_0_X16, DType::Q4_0, DType::F32, DType::Q4_0_X16};
+    const DType b_types[] = {DType::Q4_0_X16, DType::F32, DType::Q4_0, DType::Q4_0_X16};
+    const int64_t rows[] = {128, 64, 96, 200};
+    for (int i = 0; i < 4; ++i) {
+      const uint64_t seed = 300 + 10 * static_cast<uint64_t>(i);
+      lins.push_back(Lin{test::make_any(DType::Q8_0, rows[i], 256, seed), test::make_any(a_types[i], 32 + 32 * (i % 2), 256, seed + 1),
+                         test::make_any(b_types[i], rows[i], 32 + 32 * (i % 2), seed + 2), 0.25f + 0.5f * static_cast<float>(i),
+                         random_floats(static_cast<size_t>(rows[i]), seed + 3)});
+    }
+  }
+  size_t scratch(const KernelTable& kt, int threads) const {
+    size_t n = 0;
+    for (const Lin& l : lins)
+      for (const TestMatrix* m : {&l.w, &l.a, &l.b}) n += matmul_group_scratch_bytes(kt, m->view.type, m->view.cols, threads);
+    return n;
+  }
+  // Outputs then A results, for the grouped run or the plain sequence.
+  std::vector<std::vector<float>> run(const KernelTable& kt, int threads, bool grouped, size_t scratch_bytes) const {
+    std::vector<std::vector<float>> y, tmp;
+    for (const Lin& l : lins) {
+      y.push_back(l.y0);
+      tmp.emplace_back(static_cast<size_t>(l.a.view.rows), -1.0f);
+    }
+    Scratch s(scratch_bytes);
+    const OpContext ctx = s.ctx(threads);
+    if (grouped) {
+      std::vector<MatmulCall> first, second;
+      for (size_t i = 0; i < lins.size(); ++i) first.push_back({lins[i].w.view, x.data(), y[i].data(), false});
+      for (size_t i = 0; i < lins.size(); ++i) {
+        first.push_back({lins[i].a.view, x.data(), tmp[i].data(), false});
+        second.push_back({lins[i].b.view, tmp[i].data(), y[i].data(), true, lins[i].scale});
+      }
+      matmul_group(kt, first, second, ctx);
+    } else {
+      for (size_t i = 0; i < lins.size(); ++i) {
+        kt.matmul(lins[i].w.view, x.data(), y[i].data(), 1, false, ctx);
+        kt.matmul(lins[i].a.view, x.data(), tmp[i].data(), 1, false, ctx);
+        kt.scale(tmp[i].data(), lins[i].scale, tmp[i].data(), lins[i].a.view.rows);
+        kt.matmul(lins[i].b.view, tmp[i].data(), y[i].data(), 1, true, ctx);
+      }
+    }
+    y.insert(y.end(), tmp.begin(), tmp.end());
+    return y;
+  }
+};
+
+TEST(MatmulGroup, SecondRoundReadsTheFirstRoundsResults) {
+  const TwoRounds g;
+  for (const KernelTable* kt : available_kernels())
+    for (int threads : {1, 2, 3}) {
+      size_t single = 0;
+      for (const auto& l : g.lins)
+        for (const TestMatrix* m : {&l.w, &l.a, &l.b})
+          single = std::max(single, kt->matmul_scratch_bytes(m->view.type, m->view.cols, 1, threads));
+      const auto ref = g.run(*kt, threads, false, single);
+      for (size_t scratch : {g.scratch(*kt, threads), std::max(single, g.scratch(*kt, threads) / 3)}) {
+        const auto got = g.run(*kt, threads, true, scratch);
+        for (size_t i = 0; i < ref.size(); ++i)
+          EXPECT_TRUE(same_bits(ref[i], got[i])) << kt->name << " threads " << threads << " scratch " << scratch
+                                                 << (i < g.lins.size() ? " output " : " A result ") << i % g.lins.size();
+      }
+    }
+}
+
 TEST(MatmulGroup, EmptyGroupDoesNothing) {
   Scratch s(64);
   for (const KernelTable* kt : available_kernels()) matmul_group(*kt, {}, s.ctx(2));
