@@ -213,9 +213,18 @@ inline float hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-// One row against tokens [t0, t0 + NT).
+// Lane i of the result = the sum of the 8 lanes of v[i] (three rounds of pairwise adds).
+inline __m256 reduce8(const __m256* v) {
+  const __m256 a = _mm256_hadd_ps(_mm256_hadd_ps(v[0], v[1]), _mm256_hadd_ps(v[2], v[3]));
+  const __m256 b = _mm256_hadd_ps(_mm256_hadd_ps(v[4], v[5]), _mm256_hadd_ps(v[6], v[7]));
+  // a: [rows 0-3 over the low 128 bits | rows 0-3 over the high 128 bits], b likewise for 4-7
+  return _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), _mm256_permute2f128_ps(a, b, 0x31));
+}
+
+// One row against tokens [t0, t0 + NT): per token a vector to sum horizontally, plus the min
+// term (types with a min) as a scalar.
 template <class D, int NT>
-void row_tokens(const uint8_t* row, const Acts& a, int64_t t0, float* out) {
+void row_token_sums(const uint8_t* row, const Acts& a, int64_t t0, __m256* sums, float* min_terms) {
   D dec(row);
   const __m256i ones = _mm256_set1_epi16(1);
   __m256 f[NT];
@@ -245,7 +254,18 @@ void row_tokens(const uint8_t* row, const Acts& a, int64_t t0, float* out) {
       if constexpr (D::kMin) mins[t] += m * fs[t][b];
     }
   }
-  for (int t = 0; t < NT; ++t) out[t] = hsum(f[t]) + mins[t];
+  for (int t = 0; t < NT; ++t) {
+    sums[t] = f[t];
+    min_terms[t] = mins[t];
+  }
+}
+
+template <class D, int NT>
+void row_tokens(const uint8_t* row, const Acts& a, int64_t t0, float* out) {
+  __m256 sums[NT];
+  float mins[NT];
+  row_token_sums<D, NT>(row, a, t0, sums, mins);
+  for (int t = 0; t < NT; ++t) out[t] = hsum(sums[t]) + mins[t];
 }
 
 // ---- K-quants, one super-block (256 values, one activation scale) at a time: vpmaddubsw
@@ -443,6 +463,24 @@ void rows(const MatrixView& w, size_t stride, int64_t r0, int64_t r1, const Acts
     float v[4];
     const int64_t ahead = simd::prefetch_rows(stride);
     simd::prefetch_rows_start(w.data, stride, r0, r1, ahead);
+    if constexpr (D::kKind == 0) {
+      // Decode: the vector sums of 8 rows reduced together (reduce8) and stored at once,
+      // instead of a chain of dependent shuffles and a scalar store ending every row
+      // (1-thread Qwen3-0.6B-shape decode with this table: Q4_0 46.2 -> 47.9, Q8_0 40.8 -> 43.3 t/s).
+      if (n_tokens == 1)
+        for (; r0 + 8 <= r1; r0 += 8) {
+          __m256 sums[8];
+          alignas(32) float mins[8];
+          for (int i = 0; i < 8; ++i) {
+            const uint8_t* row = w.data + static_cast<size_t>(r0 + i) * stride;
+            if (r0 + i + ahead < r1) simd::prefetch_row(row + static_cast<size_t>(ahead) * stride, stride);
+            row_token_sums<D, 1>(row, a, 0, &sums[i], &mins[i]);
+          }
+          __m256 v8 = _mm256_add_ps(reduce8(sums), _mm256_load_ps(mins));
+          if (accumulate) v8 = _mm256_add_ps(_mm256_loadu_ps(y + r0), v8);
+          _mm256_storeu_ps(y + r0, v8);
+        }
+    }
     for (int64_t r = r0; r < r1; ++r) {
       const uint8_t* row = w.data + static_cast<size_t>(r) * stride;
       if (r + ahead < r1) simd::prefetch_row(row + static_cast<size_t>(ahead) * stride, stride);
