@@ -91,6 +91,7 @@ void group_job(const MatmulCall* first, int64_t n_first, const MatmulCall* secon
     if (i >= kMaxMembers || !joined[0][i]) Isa::alone(first[i], ctx);
   for (int64_t i = 0; i < n_members[0]; ++i) Isa::quantize(*members[0][i].call, members[0][i].L, members[0][i].acts);
 
+  const bool has_second = n_members[1] > 0;
   std::atomic<int64_t> first_done{0};
   std::atomic<bool> ready[kMaxMembers];
   for (auto& f : ready) f.store(false, std::memory_order_relaxed);
@@ -102,7 +103,9 @@ void group_job(const MatmulCall* first, int64_t n_first, const MatmulCall* secon
         const Member& m = members[0][i];
         const int64_t r0 = (item - m.first_item) * m.grain;
         Isa::rows(*m.call, m.L, m.acts, r0, imin(m.call->w.rows, r0 + m.grain));
-        first_done.fetch_add(1, std::memory_order_release);
+        // Counted only when a second round waits for it: otherwise each of the ~3000 items
+        // of a decode step would pay an atomic add on a cache line every core writes.
+        if (has_second) first_done.fetch_add(1, std::memory_order_release);
       } else if (item < first_prepare + n_members[1]) {
         const Member& m = members[1][item - first_prepare];
         while (first_done.load(std::memory_order_acquire) < n_first_items) _mm_pause();
