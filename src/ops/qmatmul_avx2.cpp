@@ -386,7 +386,7 @@ void row_kernel(const uint8_t* row, const Acts& a, int64_t t0, float* out) {
 // rows, multiplied with 4 broadcast activation bytes by vpmaddubsw. Eight such int16 pair sums
 // stay below 8 · 2 · 15 · 127 = 30480, so they add in int16 before one vpmaddwd widens them.
 
-constexpr size_t kX16BlockBytes = 16 * sizeof(block_q4_0);  // 288
+static_assert(simd::kInterleavedBlockBytes == 16 * sizeof(block_q4_0), "16 Q4_0 rows per block");
 
 template <int NT>
 void x16_tokens(const uint8_t* group, const Acts& a, int64_t t0, float* y, int64_t n_out, int64_t r0, int64_t nr,
@@ -404,8 +404,8 @@ void x16_tokens(const uint8_t* group, const Acts& a, int64_t t0, float* y, int64
   }
   const __m256i k0f = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
   for (int64_t b = 0; b < a.L.n_blk; ++b) {
-    const uint8_t* p = group + static_cast<size_t>(b) * kX16BlockBytes;
-    simd::prefetch_row(p + simd::kInterleavedPrefetchBytes, kX16BlockBytes);
+    const uint8_t* p = group + static_cast<size_t>(b) * simd::kInterleavedBlockBytes;
+    simd::prefetch_row(p + simd::kInterleavedPrefetchBytes, simd::kInterleavedBlockBytes);
     for (int h = 0; h < 2; ++h) {
       const __m256 sc = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * h)));
       __m256i w[8];
@@ -433,24 +433,17 @@ void x16_tokens(const uint8_t* group, const Acts& a, int64_t t0, float* y, int64
   }
 }
 
-// Rows [r0, r1) (r0 a multiple of 16) of a Q4_0_X16 matrix against every token, 4 at a time.
+struct X16Kernel {
+  template <int NT>
+  static void tokens(const uint8_t* group, const Acts& a, int64_t t0, float* y, int64_t n_out, int64_t r0, int64_t nr,
+                     bool accumulate) {
+    x16_tokens<NT>(group, a, t0, y, n_out, r0, nr, accumulate);
+  }
+};
+
 void x16_rows(const MatrixView& w, int64_t r0, int64_t r1, const Acts& a, int64_t n_tokens, float* y,
               bool accumulate) {
-  const size_t group_bytes = static_cast<size_t>(a.L.n_blk) * kX16BlockBytes;
-  simd::prefetch_item_start(w.data + static_cast<size_t>(r0 / 16) * group_bytes,
-                            static_cast<size_t>((r1 - r0 + 15) / 16) * group_bytes);
-  for (int64_t r = r0; r < r1; r += 16) {
-    const uint8_t* group = w.data + static_cast<size_t>(r / 16) * group_bytes;
-    const int64_t nr = simd::imin(16, r1 - r);
-    int64_t t = 0;
-    for (; t + 4 <= n_tokens; t += 4) x16_tokens<4>(group, a, t, y, w.rows, r, nr, accumulate);
-    switch (n_tokens - t) {
-      case 3: x16_tokens<3>(group, a, t, y, w.rows, r, nr, accumulate); break;
-      case 2: x16_tokens<2>(group, a, t, y, w.rows, r, nr, accumulate); break;
-      case 1: x16_tokens<1>(group, a, t, y, w.rows, r, nr, accumulate); break;
-      default: break;
-    }
-  }
+  simd::interleaved_rows<X16Kernel>(w, r0, r1, a, n_tokens, y, accumulate);
 }
 
 template <class D>

@@ -672,6 +672,13 @@ void short_rows(const MatrixView& w, size_t stride, int64_t r0, int64_t r1, cons
 
 // ---- panels
 
+// The first nr (≤ 16) lanes of v to dst (added to what is there when accumulating).
+inline void store_outputs(float* dst, __m512 v, int64_t nr, bool accumulate) {
+  const __mmask16 mask = static_cast<__mmask16>((1u << nr) - 1u);
+  if (accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, dst));
+  _mm512_mask_storeu_ps(dst, mask, v);
+}
+
 // Decodes rows [r0, r0 + nr) (nr ≤ 16) into the packed panel layout of simd_matmul.hpp.
 // Pass 1 decodes each row chunk by chunk into `stage`, placing 16-byte quarter g of row
 // i = 4·L + r at [chunk][g][r][L]; pass 2 then finds, for each chunk and quarter, four
@@ -771,13 +778,7 @@ void panel_tokens(const uint8_t* panel, const Acts& a, int64_t t0, float* y, int
       if constexpr (MIN) f[t] = _mm512_fmadd_ps(mv, _mm512_set1_ps(fs[t][b]), f[t]);
     }
   }
-  const __mmask16 mask = static_cast<__mmask16>((1u << nr) - 1u);
-  for (int t = 0; t < NT; ++t) {
-    float* dst = y + (t0 + t) * n_out + r0;
-    __m512 v = f[t];
-    if (accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, dst));
-    _mm512_mask_storeu_ps(dst, mask, v);
-  }
+  for (int t = 0; t < NT; ++t) store_outputs(y + (t0 + t) * n_out + r0, f[t], nr, accumulate);
 }
 
 template <class D>
@@ -805,7 +806,7 @@ void panel_all_tokens(const uint8_t* panel, const Acts& a, int64_t n_tokens, flo
 // the operand of one vpdpbusd against 4 broadcast activation bytes. Same bytes as Q4_0, no
 // decoding permutes, no horizontal sums: 16 outputs per store.
 
-constexpr size_t kX16BlockBytes = 16 * sizeof(block_q4_0);  // 288
+static_assert(simd::kInterleavedBlockBytes == 16 * sizeof(block_q4_0), "16 Q4_0 rows per block");
 
 // Group `group` (16 rows from r0, nr of them real) against tokens [t0, t0 + NT).
 template <int NT>
@@ -824,9 +825,9 @@ void x16_tokens(const uint8_t* group, const Acts& a, int64_t t0, float* y, int64
   }
   const __m512i k0f = _mm512_set1_epi8(0x0F);
   for (int64_t b = 0; b < a.L.n_blk; ++b) {
-    const uint8_t* p = group + static_cast<size_t>(b) * kX16BlockBytes;
+    const uint8_t* p = group + static_cast<size_t>(b) * simd::kInterleavedBlockBytes;
     // the group's bytes a few KiB ahead (a hint; past the matrix it is dropped)
-    simd::prefetch_row(p + simd::kInterleavedPrefetchBytes, kX16BlockBytes);
+    simd::prefetch_row(p + simd::kInterleavedPrefetchBytes, simd::kInterleavedBlockBytes);
     const __m512 sc = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
     __m512i w[8];
     for (int m = 0; m < 4; ++m) {
@@ -846,33 +847,20 @@ void x16_tokens(const uint8_t* group, const Acts& a, int64_t t0, float* y, int64
       f[t] = _mm512_fmadd_ps(dot, _mm512_mul_ps(sc, _mm512_set1_ps(dx[t][b])), f[t]);
     }
   }
-  const __mmask16 mask = static_cast<__mmask16>((1u << nr) - 1u);
-  for (int t = 0; t < NT; ++t) {
-    float* dst = y + (t0 + t) * n_out + r0;
-    __m512 v = f[t];
-    if (accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, dst));
-    _mm512_mask_storeu_ps(dst, mask, v);
-  }
+  for (int t = 0; t < NT; ++t) store_outputs(y + (t0 + t) * n_out + r0, f[t], nr, accumulate);
 }
 
-// Rows [r0, r1) (r0 a multiple of 16) of a Q4_0_X16 matrix against every token, 4 at a time.
+struct X16Kernel {
+  template <int NT>
+  static void tokens(const uint8_t* group, const Acts& a, int64_t t0, float* y, int64_t n_out, int64_t r0, int64_t nr,
+                     bool accumulate) {
+    x16_tokens<NT>(group, a, t0, y, n_out, r0, nr, accumulate);
+  }
+};
+
 void x16_rows(const MatrixView& w, int64_t r0, int64_t r1, const Acts& a, int64_t n_tokens, float* y,
               bool accumulate) {
-  const size_t group_bytes = static_cast<size_t>(a.L.n_blk) * kX16BlockBytes;
-  simd::prefetch_item_start(w.data + static_cast<size_t>(r0 / 16) * group_bytes,
-                            static_cast<size_t>((r1 - r0 + 15) / 16) * group_bytes);
-  for (int64_t r = r0; r < r1; r += 16) {
-    const uint8_t* group = w.data + static_cast<size_t>(r / 16) * group_bytes;
-    const int64_t nr = simd::imin(16, r1 - r);
-    int64_t t = 0;
-    for (; t + 4 <= n_tokens; t += 4) x16_tokens<4>(group, a, t, y, w.rows, r, nr, accumulate);
-    switch (n_tokens - t) {
-      case 3: x16_tokens<3>(group, a, t, y, w.rows, r, nr, accumulate); break;
-      case 2: x16_tokens<2>(group, a, t, y, w.rows, r, nr, accumulate); break;
-      case 1: x16_tokens<1>(group, a, t, y, w.rows, r, nr, accumulate); break;
-      default: break;
-    }
-  }
+  simd::interleaved_rows<X16Kernel>(w, r0, r1, a, n_tokens, y, accumulate);
 }
 
 // ---- driver

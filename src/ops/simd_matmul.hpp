@@ -179,8 +179,10 @@ inline int64_t row_grain(int64_t n_rows, int nt, int64_t unit) {
 // token: 2-thread decode with a rank-64 adapter cost 11 % more than without on a quiet host,
 // 6 % with whole matrices (about the 3.6 % more bytes it reads, plus the A→B dependency).
 constexpr int64_t kInterleavedItemBytes = int64_t{128} << 10;
+// Bytes of one 32-value block of a 16-row Q4_0_X16 group: 16 × sizeof(block_q4_0).
+constexpr size_t kInterleavedBlockBytes = 16 * 18;
 inline int64_t interleaved_grain(int64_t n_rows, int64_t n_cols) {
-  const int64_t group_bytes = n_cols / 32 * 18 * 16;  // 16 rows of Q4_0 blocks
+  const auto group_bytes = static_cast<int64_t>(n_cols / 32 * kInterleavedBlockBytes);
   const int64_t groups = imax(1, kInterleavedItemBytes / imax(1, group_bytes));
   return imin((n_rows + 15) / 16, groups) * 16;
 }
@@ -214,6 +216,29 @@ inline void prefetch_rows_start(const uint8_t* data, size_t row_stride, int64_t 
 constexpr size_t kInterleavedPrefetchBytes = 8192;
 inline void prefetch_item_start(const uint8_t* p, size_t item_bytes) {
   prefetch_row(p, item_bytes < kInterleavedPrefetchBytes ? item_bytes : kInterleavedPrefetchBytes);
+}
+
+// Rows [r0, r1) (r0 a multiple of 16) of a Q4_0_X16 matrix against every token, 4 at a time.
+// K::tokens<NT>(group, a, t0, y, n_out, r0, nr, accumulate) is the ISA's kernel for one 16-row
+// group (nr of them real) and NT tokens; Acts is the ISA's quantized-activation view.
+template <class K, class Acts, class View>
+void interleaved_rows(const View& w, int64_t r0, int64_t r1, const Acts& a, int64_t n_tokens, float* y,
+                      bool accumulate) {
+  const size_t group_bytes = static_cast<size_t>(a.L.n_blk) * kInterleavedBlockBytes;
+  prefetch_item_start(w.data + static_cast<size_t>(r0 / 16) * group_bytes,
+                      static_cast<size_t>((r1 - r0 + 15) / 16) * group_bytes);
+  for (int64_t r = r0; r < r1; r += 16) {
+    const uint8_t* group = w.data + static_cast<size_t>(r / 16) * group_bytes;
+    const int64_t nr = imin(16, r1 - r);
+    int64_t t = 0;
+    for (; t + 4 <= n_tokens; t += 4) K::template tokens<4>(group, a, t, y, w.rows, r, nr, accumulate);
+    switch (n_tokens - t) {
+      case 3: K::template tokens<3>(group, a, t, y, w.rows, r, nr, accumulate); break;
+      case 2: K::template tokens<2>(group, a, t, y, w.rows, r, nr, accumulate); break;
+      case 1: K::template tokens<1>(group, a, t, y, w.rows, r, nr, accumulate); break;
+      default: break;
+    }
+  }
 }
 
 // Below this many multiply-adds a matmul runs on the calling thread: waking the OpenMP team

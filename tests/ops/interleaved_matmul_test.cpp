@@ -20,15 +20,7 @@ namespace {
 
 using test::make_interleaved;
 using test::random_floats;
-using test::Scratch;
-
-std::vector<float> run(const KernelTable& kt, const MatrixView& w, const std::vector<float>& x, int64_t T,
-                       int threads, bool accumulate, float init) {
-  Scratch s(kt.matmul_scratch_bytes(w.type, w.cols, T, threads));
-  std::vector<float> y(static_cast<size_t>(T * w.rows), init);
-  kt.matmul(w, x.data(), y.data(), T, accumulate, s.ctx(threads));
-  return y;
-}
+using test::run_matmul;
 
 TEST(InterleavedMatmul, MatchesDoubleProductsOnEveryTable) {
   for (int64_t n_in : {32, 64, 288})
@@ -41,8 +33,8 @@ TEST(InterleavedMatmul, MatchesDoubleProductsOnEveryTable) {
           for (int threads : {1, 2}) {
             SCOPED_TRACE(std::string(kt->name) + " n_in=" + std::to_string(n_in) + " n_out=" + std::to_string(n_out) +
                          " T=" + std::to_string(T) + " threads=" + std::to_string(threads));
-            const auto y = run(*kt, w.view, x, T, threads, false, 123.0f);
-            const auto y2 = run(*kt, w.view, x, T, threads, true, -0.5f);
+            const auto y = run_matmul(*kt, w.view, x, T, threads, false, 123.0f);
+            const auto y2 = run_matmul(*kt, w.view, x, T, threads, true, -0.5f);
             for (int64_t t = 0; t < T; ++t)
               for (int64_t o = 0; o < n_out; ++o) {
                 const float* wr = &w.values[o * n_in];
@@ -69,8 +61,8 @@ TEST(InterleavedMatmul, ScalarTableGivesQ4_0Bits) {
   const MatrixView x16{DType::Q4_0_X16, n_out, n_in, bytes.data()};
   const auto x = random_floats(static_cast<size_t>(T * n_in), 4);
   for (int threads : {1, 2}) {
-    const auto a = run(scalar_kernels(), q.view, x, T, threads, false, 0.0f);
-    const auto b = run(scalar_kernels(), x16, x, T, threads, false, 0.0f);
+    const auto a = run_matmul(scalar_kernels(), q.view, x, T, threads, false, 0.0f);
+    const auto b = run_matmul(scalar_kernels(), x16, x, T, threads, false, 0.0f);
     EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(float))) << "threads " << threads;
   }
 }
@@ -96,7 +88,7 @@ TEST(InterleavedMatmul, ExactOnIntegerData) {
       for (int64_t b = 0; b < n_in; b += 32) x[t * n_in + b + (t + b / 32) % 32] = (b / 32) % 2 ? 127.0f : -127.0f;
     for (const KernelTable* kt : available_kernels())
       for (int threads : {1, 2}) {
-        const auto y = run(*kt, w, x, T, threads, false, 0.0f);
+        const auto y = run_matmul(*kt, w, x, T, threads, false, 0.0f);
         for (int64_t t = 0; t < T; ++t)
           for (int64_t o = 0; o < n_out; ++o) {
             double want = 0;

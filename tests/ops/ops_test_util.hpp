@@ -69,4 +69,14 @@ struct Scratch {
   uint8_t* p;
 };
 
+// y = W·x through kt.matmul with scratch sized as callers size it; y starts filled with `init`
+// (so that accumulate adds to it and an overwrite is visible).
+inline std::vector<float> run_matmul(const KernelTable& kt, const MatrixView& w, const std::vector<float>& x, int64_t T,
+                                     int threads, bool accumulate, float init) {
+  Scratch s(kt.matmul_scratch_bytes(w.type, w.cols, T, threads));
+  std::vector<float> y(static_cast<size_t>(T * w.rows), init);
+  kt.matmul(w, x.data(), y.data(), T, accumulate, s.ctx(threads));
+  return y;
+}
+
 }  // namespace paw::test

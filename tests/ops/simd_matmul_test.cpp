@@ -22,6 +22,7 @@ namespace {
 
 using test::make_matrix;
 using test::random_floats;
+using test::run_matmul;
 using test::Scratch;
 
 std::vector<const KernelTable*> simd_tables() {
@@ -36,14 +37,6 @@ double abs_dot(const float* w, const float* x, int64_t n) {
   double s = 0;
   for (int64_t i = 0; i < n; ++i) s += std::fabs(static_cast<double>(w[i]) * x[i]);
   return s;
-}
-
-std::vector<float> run(const KernelTable& kt, const MatrixView& w, const std::vector<float>& x, int64_t T,
-                       int threads, bool accumulate, float init) {
-  Scratch s(kt.matmul_scratch_bytes(w.type, w.cols, T, threads));
-  std::vector<float> y(static_cast<size_t>(T * w.rows), init);
-  kt.matmul(w, x.data(), y.data(), T, accumulate, s.ctx(threads));
-  return y;
 }
 
 struct TypeCase {
@@ -65,14 +58,14 @@ TEST_P(SimdMatmul, MatchesScalarWithinActivationRounding) {
         auto x = random_floats(static_cast<size_t>(T * n_in), 77 + T);
         // One outlier per token makes the activation scale of its block large, as in real models.
         for (int64_t t = 0; t < T; ++t) x[t * n_in + (t * 13) % n_in] *= 8.0f;
-        const auto ref = run(scalar_kernels(), w.view, x, T, 1, false, 0.0f);
+        const auto ref = run_matmul(scalar_kernels(), w.view, x, T, 1, false, 0.0f);
         for (const KernelTable* kt : tables)
           for (int threads : {1, 2}) {
             SCOPED_TRACE(std::string(kt->name) + " " + std::string(dtype_name(type)) + " n_in=" + std::to_string(n_in) +
                          " n_out=" + std::to_string(n_out) + " T=" + std::to_string(T) +
                          " threads=" + std::to_string(threads));
-            const auto y = run(*kt, w.view, x, T, threads, false, 123.0f);
-            const auto y2 = run(*kt, w.view, x, T, threads, true, -0.5f);
+            const auto y = run_matmul(*kt, w.view, x, T, threads, false, 123.0f);
+            const auto y2 = run_matmul(*kt, w.view, x, T, threads, true, -0.5f);
             for (int64_t t = 0; t < T; ++t)
               for (int64_t o = 0; o < n_out; ++o) {
                 const float* wr = &w.values[o * n_in];
@@ -103,8 +96,8 @@ TEST(SimdMatmul, ActivationRoundingIsWhatTheBoundDescribes) {
   for (const KernelTable* kt : simd_tables()) {
     auto w = make_matrix(DType::Q8_0, 64, 1024, 5);
     auto x = random_floats(1024, 6);
-    const auto ref = run(scalar_kernels(), w.view, x, 1, 1, false, 0);
-    const auto y = run(*kt, w.view, x, 1, 1, false, 0);
+    const auto ref = run_matmul(scalar_kernels(), w.view, x, 1, 1, false, 0);
+    const auto y = run_matmul(*kt, w.view, x, 1, 1, false, 0);
     double max_ratio = 0;
     for (int64_t o = 0; o < 64; ++o) {
       const double bound = test::act_error_bound(*kt, DType::Q8_0, &w.values[o * 1024], x.data(), 1024);
@@ -143,7 +136,7 @@ TEST(SimdMatmul, ExactOnIntegerData) {
     for (const KernelTable* kt : available_kernels())
       for (int64_t T : {1, 3, 5})  // in place and panels
         for (int threads : {1, 2}) {
-          const auto y = run(*kt, v, x, T, threads, false, 0);
+          const auto y = run_matmul(*kt, v, x, T, threads, false, 0);
           for (int64_t t = 0; t < T; ++t)
             for (int64_t o = 0; o < n_out; ++o) {
               double want = 0;
@@ -161,7 +154,7 @@ TEST(SimdMatmul, Avx512Bf16BothPaths) {
   if (!cpu::has_avx512()) GTEST_SKIP() << "no AVX-512";
   auto w = make_matrix(DType::BF16, 37, 100, 3);
   auto x = random_floats(5 * 100, 4);
-  const auto ref = run(scalar_kernels(), w.view, x, 5, 1, false, 0);
+  const auto ref = run_matmul(scalar_kernels(), w.view, x, 5, 1, false, 0);
   for (bool dot : {false, true}) {
     if (dot && !cpu::has_avx512_bf16()) continue;
     Scratch s(avx512::matmul_scratch_bytes(DType::BF16, 100, 5, 2));
