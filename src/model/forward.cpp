@@ -48,8 +48,8 @@ void ForwardRun::linears(std::initializer_list<Out> outs, const float* x, int64_
   calls.clear();
   then.clear();
   float* tmp = s.group_tmp_.data();
-  for (const Out& o : outs) calls.push_back({o.w.view, x, o.y, false});
   for (const Out& o : outs) {
+    calls.push_back({o.w.view, x, o.y, false});
     if (const auto* terms = terms_of(o.w))
       for (size_t j = 0; j < terms->size(); ++j) {
         const LoraTerm& t = (*terms)[j];

@@ -30,16 +30,22 @@ namespace {
 // Work items, claimed in this order (parallel_for hands them out in increasing order):
 //   [rows of every first-round member] [one "prepare" item per second-round member]
 //   [rows of every second-round member].
-// A prepare item waits until every first-round item has finished, then scales its member's
-// x (pre_scale) and quantizes it; a second-round row item waits for its member's prepare
-// item. Nothing waits for an item claimed after it, so the waits end: every awaited item is
-// already running on some thread (or, when parallel_for runs alone, already done).
+// A prepare item waits until the first-round members its call depends on — those whose output
+// overlaps its input or its output (LoRA: the A product that wrote its x, the base product it
+// adds to) — have finished all their items, then scales its member's x (pre_scale) and
+// quantizes it; a second-round row item waits for its member's prepare item. So the B product
+// of q can run while v's base product is still streaming. Nothing waits for an item claimed
+// after it, so the waits end: every awaited item is already running on some thread (or, when
+// parallel_for runs alone, already done).
 // x = pre_scale · x in place (one IEEE multiply per value: kt.scale's result exactly).
 inline void pre_scale_input(const MatmulCall& c) {
   if (c.pre_scale == 1.0f) return;
   auto* x = const_cast<float*>(c.x);  // paw::MatmulCall: a scaled x is the caller's writable buffer
   for (int64_t k = 0; k < c.w.cols; ++k) x[k] *= c.pre_scale;
 }
+
+// Whether the floats [a, a + na) and [b, b + nb) share memory.
+inline bool overlaps(const float* a, int64_t na, const float* b, int64_t nb) { return a < b + nb && b < a + na; }
 
 template <class Isa>
 void group_job(const MatmulCall* first, int64_t n_first, const MatmulCall* second, int64_t n_second,
@@ -79,7 +85,7 @@ void group_job(const MatmulCall* first, int64_t n_first, const MatmulCall* secon
     members[0][i].first_item = n_items;
     n_items += members[0][i].n_items;
   }
-  const int64_t n_first_items = n_items, first_prepare = n_items;
+  const int64_t n_first_items = n_items, first_prepare = n_items;  // prepare items follow
   n_items += n_members[1];
   for (int64_t i = 0; i < n_members[1]; ++i) {
     members[1][i].first_item = n_items;
@@ -92,7 +98,19 @@ void group_job(const MatmulCall* first, int64_t n_first, const MatmulCall* secon
   for (int64_t i = 0; i < n_members[0]; ++i) Isa::quantize(*members[0][i].call, members[0][i].L, members[0][i].acts);
 
   const bool has_second = n_members[1] > 0;
-  std::atomic<int64_t> first_done{0};
+  // Finished items per first-round member, each counter on its own cache line.
+  struct alignas(64) Counter {
+    std::atomic<int64_t> n{0};
+  };
+  Counter done[kMaxMembers];
+  uint32_t needs[kMaxMembers] = {};  // per second-round member: the first-round members it waits for
+  for (int64_t j = 0; j < n_members[1]; ++j) {
+    const MatmulCall& c = *members[1][j].call;
+    for (int64_t i = 0; i < n_members[0]; ++i) {
+      const MatmulCall& f = *members[0][i].call;
+      if (overlaps(f.y, f.w.rows, c.x, c.w.cols) || overlaps(f.y, f.w.rows, c.y, c.w.rows)) needs[j] |= 1u << i;
+    }
+  }
   std::atomic<bool> ready[kMaxMembers];
   for (auto& f : ready) f.store(false, std::memory_order_relaxed);
   if (n_items > 0)
@@ -103,15 +121,18 @@ void group_job(const MatmulCall* first, int64_t n_first, const MatmulCall* secon
         const Member& m = members[0][i];
         const int64_t r0 = (item - m.first_item) * m.grain;
         Isa::rows(*m.call, m.L, m.acts, r0, imin(m.call->w.rows, r0 + m.grain));
-        // Counted only when a second round waits for it: otherwise each of the ~3000 items
-        // of a decode step would pay an atomic add on a cache line every core writes.
-        if (has_second) first_done.fetch_add(1, std::memory_order_release);
+        // Counted only when a second round may wait for it: otherwise each of the ~3000 items
+        // of a decode step would pay an atomic add on a cache line both cores write.
+        if (has_second) done[i].n.fetch_add(1, std::memory_order_release);
       } else if (item < first_prepare + n_members[1]) {
-        const Member& m = members[1][item - first_prepare];
-        while (first_done.load(std::memory_order_acquire) < n_first_items) _mm_pause();
+        const int64_t j = item - first_prepare;
+        const Member& m = members[1][j];
+        for (int64_t i = 0; i < n_members[0]; ++i)
+          if (needs[j] >> i & 1u)
+            while (done[i].n.load(std::memory_order_acquire) < members[0][i].n_items) _mm_pause();
         pre_scale_input(*m.call);
         Isa::quantize(*m.call, m.L, m.acts);
-        ready[item - first_prepare].store(true, std::memory_order_release);
+        ready[j].store(true, std::memory_order_release);
       } else {
         int64_t i = 0;
         while (item >= members[1][i].first_item + members[1][i].n_items) ++i;

@@ -175,7 +175,9 @@ TEST(BpeTrainer, GgufLoadsAndRoundTripsHeldOutText) {
     const auto ids = tok.encode(text);
     EXPECT_EQ(tok.decode(ids), text);
     const bool ascii = std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-    if (ascii) EXPECT_LT(ids.size(), text.size()) << "no merges used on: " << text;
+    if (ascii) {
+      EXPECT_LT(ids.size(), text.size()) << "no merges used on: " << text;
+    }
   }
   // NFC: a decomposed é comes back composed (the qwen2 normaliser), U+0065 U+0301 -> U+00E9.
   EXPECT_EQ(tok.decode(tok.encode("re\xCC\x81sume\xCC\x81")), "r\xC3\xA9sum\xC3\xA9");

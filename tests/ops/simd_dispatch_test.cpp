@@ -43,8 +43,11 @@ TEST(SimdDispatch, TablesMatchCpuFeatures) {
   for (const KernelTable* kt : available_kernels()) names += std::string(kt->name) + " ";
   EXPECT_EQ(find_kernels("avx512") != nullptr, cpu::has_avx512()) << names;
   EXPECT_EQ(find_kernels("avx2") != nullptr, cpu::has_avx2()) << names;
-  if (cpu::has_avx512()) EXPECT_EQ(std::string(available_kernels().front()->name), "avx512");
-  else if (cpu::has_avx2()) EXPECT_EQ(std::string(available_kernels().front()->name), "avx2");
+  if (cpu::has_avx512()) {
+    EXPECT_EQ(std::string(available_kernels().front()->name), "avx512");
+  } else if (cpu::has_avx2()) {
+    EXPECT_EQ(std::string(available_kernels().front()->name), "avx2");
+  }
 }
 
 TEST(SimdDispatch, EnvironmentPicksTheTable) {

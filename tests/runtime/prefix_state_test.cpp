@@ -214,7 +214,9 @@ TEST(PrefixState, TruncatedOrCorruptFilesAreRefused) {
   for (size_t n = 0; n < bytes.size(); ++n) {
     const std::string msg = error_of([&] { PrefixState::parse(std::span(bytes).first(n), "mem"); });
     ASSERT_FALSE(msg.empty()) << "truncated to " << n << " bytes was accepted";
-    if (n >= 8) EXPECT_TRUE(msg.find("truncated") != std::string::npos) << n << ": " << msg;
+    if (n >= 8) {
+      EXPECT_TRUE(msg.find("truncated") != std::string::npos) << n << ": " << msg;
+    }
   }
   // Every single flipped byte.
   std::vector<uint8_t> bad = bytes;

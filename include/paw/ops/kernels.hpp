@@ -138,12 +138,13 @@ void rope_tables(const int32_t* pos, int64_t n_tokens, int64_t head_dim, double 
 // per-call split does). No call's y may overlap another call's x or y; calls may run in any
 // order. ctx.scratch must hold matmul_group_scratch_bytes over the calls (of both rounds).
 void matmul_group(const KernelTable& kt, std::span<const MatmulCall> calls, const OpContext& ctx);
-// Two dependent rounds as ONE job: the calls of `second` may read what those of `first` write
-// (LoRA: the A products' results are the B products' inputs), so none of them starts before
-// every call of `first` has finished — inside the job, which saves a second fork/join per
-// decode group. Results: bit for bit those of the `first` calls through kt.matmul, then per
-// `second` call kt.scale(x, pre_scale) (if not 1) and kt.matmul. Within each round the rules
-// above hold; a `second` call's y must not overlap any call's x or another call's y.
+// Two dependent rounds as ONE job: a call of `second` may read what calls of `first` write
+// (LoRA: an A product's result is a B product's input) and may add to a `first` call's output
+// (the base product the B product accumulates into); it starts once the `first` calls whose
+// outputs overlap its x or y have finished — inside the job, which saves a second fork/join
+// per decode group. Results: bit for bit those of the `first` calls through kt.matmul, then
+// per `second` call kt.scale(x, pre_scale) (if not 1) and kt.matmul. Within each round the
+// rules above hold; a `second` call's y must not overlap any call's x.
 void matmul_group(const KernelTable& kt, std::span<const MatmulCall> first, std::span<const MatmulCall> second,
                   const OpContext& ctx);
 // Scratch for one member of a group: sum this over the calls (an upper bound for every table).
