@@ -1,4 +1,5 @@
-// AVX2 matmul for quantized weights: Q8_0 Q4_0 Q5_0 Q4_1 Q5_1 Q4_K Q5_K Q6_K.
+// AVX2 matmul for quantized weights: Q8_0 Q4_0 Q5_0 Q4_1 Q5_1 Q4_K Q5_K Q6_K, and Q4_0_X16
+// (16 interleaved rows, its own kernel: x16_tokens below).
 //
 // Same arithmetic as the AVX-512 kernels (activations rounded to int8 per 32 values once per
 // call, simd_matmul.hpp), without VNNI: one 32-value block of a row is decoded into a 256-bit

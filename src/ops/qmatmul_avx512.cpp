@@ -1,4 +1,5 @@
-// AVX-512 (VNNI) matmul for quantized weights: Q8_0 Q4_0 Q5_0 Q4_1 Q5_1 Q4_K Q5_K Q6_K.
+// AVX-512 (VNNI) matmul for quantized weights: Q8_0 Q4_0 Q5_0 Q4_1 Q5_1 Q4_K Q5_K Q6_K, and
+// Q4_0_X16 (16 interleaved rows, its own kernel for every batch size: x16_tokens below).
 //
 // Activations are quantized once per call to int8, one scale per 32 values (per 256 for
 // K-quants; simd_matmul.hpp explains the arithmetic); weights are decoded to unsigned byte
@@ -8,7 +9,7 @@
 //   each chunk's 16 integer lanes into floats without horizontal sums until the row ends.
 //   K-quants: one super-block at a time, sub-block scales applied in integer arithmetic
 //   (vpmaddubsw + vpdpwssd), one float FMA per 256 values. Memory bound.
-// - panels (prefill, and rows of ≤ 256 values such as LoRA B): a thread decodes 16 rows into a
+// - panels (prefill, and other rows of ≤ 256 values): a thread decodes 16 rows into a
 //   packed panel (simd_matmul.hpp) in its scratch, then runs every token against it, 8 tokens
 //   at a time, so the weights are read from memory and decoded once per call. Per 32 values
 //   and token the inner kernel issues 8 vpdpbusd (16 rows × 4 values each, activation bytes
