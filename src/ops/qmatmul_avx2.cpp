@@ -1,5 +1,5 @@
 // AVX2 matmul for quantized weights: Q8_0 Q4_0 Q5_0 Q4_1 Q5_1 Q4_K Q5_K Q6_K, and Q4_0_X16
-// (16 interleaved rows, its own kernel: x16_tokens below).
+// (16 interleaved rows, its own kernel: X16Kernel below).
 //
 // Same arithmetic as the AVX-512 kernels (activations rounded to int8 per 32 values once per
 // call, simd_matmul.hpp), without VNNI: one 32-value block of a row is decoded into a 256-bit
@@ -142,7 +142,7 @@ struct DecQ6_K {
   static constexpr int kKind = 6, kOffset = 32;
 };
 
-// Q4_0_X16 has its own kernel (x16_rows below); this only names it in type switches.
+// Q4_0_X16 has its own kernel (X16Kernel below); this only names it in type switches.
 struct DecQ4_0X16 {
   static constexpr int kKind = simd::kInterleavedKind, kOffset = 8;
 };
@@ -389,69 +389,61 @@ void row_kernel(const uint8_t* row, const Acts& a, int64_t t0, float* out) {
 
 static_assert(simd::kInterleavedBlockBytes == 16 * sizeof(block_q4_0), "16 Q4_0 rows per block");
 
-template <int NT>
-void x16_tokens(const uint8_t* group, const Acts& a, int64_t t0, float* y, int64_t n_out, int64_t r0, int64_t nr,
-                bool accumulate) {
-  const int8_t* qs[NT];
-  const float* dx[NT];
-  const int32_t* corr[NT];
-  __m256 f[NT][2];
-  for (int t = 0; t < NT; ++t) {
-    const uint8_t* p = a.tok(t0 + t);
-    qs[t] = reinterpret_cast<const int8_t*>(p + a.L.qs);
-    dx[t] = reinterpret_cast<const float*>(p + a.L.d);
-    corr[t] = reinterpret_cast<const int32_t*>(p + a.L.corr);
-    f[t][0] = f[t][1] = _mm256_setzero_ps();
-  }
-  const __m256i k0f = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
-  for (int64_t b = 0; b < a.L.n_blk; ++b) {
-    const uint8_t* p = group + static_cast<size_t>(b) * simd::kInterleavedBlockBytes;
-    simd::prefetch_row(p + simd::kInterleavedPrefetchBytes, simd::kInterleavedBlockBytes);
-    for (int h = 0; h < 2; ++h) {
-      const __m256 sc = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * h)));
-      __m256i w[8];
-      for (int m = 0; m < 4; ++m) {
-        const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 + 64 * m + 32 * h));
-        w[m] = _mm256_and_si256(raw, k0f);
-        w[4 + m] = _mm256_and_si256(_mm256_srli_epi16(raw, 4), k0f);
-      }
-      for (int t = 0; t < NT; ++t) {
-        const int8_t* xq = qs[t] + 32 * b;
-        __m256i s16 = _mm256_setzero_si256();
-        for (int k = 0; k < 8; ++k)
-          s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(w[k], _mm256_set1_epi32(static_cast<int>(ld32(xq + 4 * k)))));
-        const __m256i dot = _mm256_add_epi32(_mm256_madd_epi16(s16, ones), _mm256_set1_epi32(corr[t][b]));
-        f[t][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_mul_ps(sc, _mm256_set1_ps(dx[t][b])), f[t][h]);
-      }
-    }
-  }
-  for (int t = 0; t < NT; ++t) {
-    alignas(32) float v[16];
-    _mm256_store_ps(v, f[t][0]);
-    _mm256_store_ps(v + 8, f[t][1]);
-    float* dst = y + (t0 + t) * n_out + r0;
-    for (int64_t i = 0; i < nr; ++i) dst[i] = accumulate ? dst[i] + v[i] : v[i];
-  }
-}
-
+// The ISA's part of simd::interleaved_rows.
 struct X16Kernel {
+  // Group `group` (16 rows from r0, nr of them real) against tokens [t0, t0 + NT).
   template <int NT>
   static void tokens(const uint8_t* group, const Acts& a, int64_t t0, float* y, int64_t n_out, int64_t r0, int64_t nr,
                      bool accumulate) {
-    x16_tokens<NT>(group, a, t0, y, n_out, r0, nr, accumulate);
+    const int8_t* qs[NT];
+    const float* dx[NT];
+    const int32_t* corr[NT];
+    __m256 f[NT][2];
+    for (int t = 0; t < NT; ++t) {
+      const uint8_t* p = a.tok(t0 + t);
+      qs[t] = reinterpret_cast<const int8_t*>(p + a.L.qs);
+      dx[t] = reinterpret_cast<const float*>(p + a.L.d);
+      corr[t] = reinterpret_cast<const int32_t*>(p + a.L.corr);
+      f[t][0] = f[t][1] = _mm256_setzero_ps();
+    }
+    const __m256i k0f = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+    for (int64_t b = 0; b < a.L.n_blk; ++b) {
+      const uint8_t* p = group + static_cast<size_t>(b) * simd::kInterleavedBlockBytes;
+      simd::prefetch_row(p + simd::kInterleavedPrefetchBytes, simd::kInterleavedBlockBytes);
+      for (int h = 0; h < 2; ++h) {
+        const __m256 sc = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * h)));
+        __m256i w[8];
+        for (int m = 0; m < 4; ++m) {
+          const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 + 64 * m + 32 * h));
+          w[m] = _mm256_and_si256(raw, k0f);
+          w[4 + m] = _mm256_and_si256(_mm256_srli_epi16(raw, 4), k0f);
+        }
+        for (int t = 0; t < NT; ++t) {
+          const int8_t* xq = qs[t] + 32 * b;
+          __m256i s16 = _mm256_setzero_si256();
+          for (int k = 0; k < 8; ++k)
+            s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(w[k], _mm256_set1_epi32(static_cast<int>(ld32(xq + 4 * k)))));
+          const __m256i dot = _mm256_add_epi32(_mm256_madd_epi16(s16, ones), _mm256_set1_epi32(corr[t][b]));
+          f[t][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_mul_ps(sc, _mm256_set1_ps(dx[t][b])), f[t][h]);
+        }
+      }
+    }
+    for (int t = 0; t < NT; ++t) {
+      alignas(32) float v[16];
+      _mm256_store_ps(v, f[t][0]);
+      _mm256_store_ps(v + 8, f[t][1]);
+      float* dst = y + (t0 + t) * n_out + r0;
+      for (int64_t i = 0; i < nr; ++i) dst[i] = accumulate ? dst[i] + v[i] : v[i];
+    }
   }
 };
 
-void x16_rows(const MatrixView& w, int64_t r0, int64_t r1, const Acts& a, int64_t n_tokens, float* y,
-              bool accumulate) {
-  simd::interleaved_rows<X16Kernel>(w, r0, r1, a, n_tokens, y, accumulate);
-}
 
 template <class D>
 void rows(const MatrixView& w, size_t stride, int64_t r0, int64_t r1, const Acts& a, int64_t n_tokens, float* y,
           bool accumulate) {
   if constexpr (D::kKind == simd::kInterleavedKind) {
-    x16_rows(w, r0, r1, a, n_tokens, y, accumulate);
+    simd::interleaved_rows<X16Kernel>(w, r0, r1, a, n_tokens, y, accumulate);
   } else {
     const int64_t n_out = w.rows;
     float v[4];

@@ -1,5 +1,5 @@
 // AVX-512 (VNNI) matmul for quantized weights: Q8_0 Q4_0 Q5_0 Q4_1 Q5_1 Q4_K Q5_K Q6_K, and
-// Q4_0_X16 (16 interleaved rows, its own kernel for every batch size: x16_tokens below).
+// Q4_0_X16 (16 interleaved rows, its own kernel for every batch size: X16Kernel below).
 //
 // Activations are quantized once per call to int8, one scale per 32 values (per 256 for
 // K-quants; simd_matmul.hpp explains the arithmetic); weights are decoded to unsigned byte
@@ -246,7 +246,7 @@ inline __m512i q6k_levels(const block_q6_K* p, int j) {
   return _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ll, 4), k0f), _mm512_and_si512(hh, k30));
 }
 
-// Q4_0_X16 has its own kernel (x16_rows below); this only names it in type switches.
+// Q4_0_X16 has its own kernel (X16Kernel below); this only names it in type switches.
 struct DecQ4_0X16 {
   static constexpr int kKind = simd::kInterleavedKind;
   static constexpr int kSb = 32, kOffset = 8;
@@ -809,60 +809,51 @@ void panel_all_tokens(const uint8_t* panel, const Acts& a, int64_t n_tokens, flo
 
 static_assert(simd::kInterleavedBlockBytes == 16 * sizeof(block_q4_0), "16 Q4_0 rows per block");
 
-// Group `group` (16 rows from r0, nr of them real) against tokens [t0, t0 + NT).
-template <int NT>
-void x16_tokens(const uint8_t* group, const Acts& a, int64_t t0, float* y, int64_t n_out, int64_t r0, int64_t nr,
-                bool accumulate) {
-  const int8_t* qs[NT];
-  const float* dx[NT];
-  const int32_t* corr[NT];
-  __m512 f[NT];
-  for (int t = 0; t < NT; ++t) {
-    const uint8_t* p = a.tok(t0 + t);
-    qs[t] = reinterpret_cast<const int8_t*>(p + a.L.qs);
-    dx[t] = reinterpret_cast<const float*>(p + a.L.d);
-    corr[t] = reinterpret_cast<const int32_t*>(p + a.L.corr);
-    f[t] = _mm512_setzero_ps();
-  }
-  const __m512i k0f = _mm512_set1_epi8(0x0F);
-  for (int64_t b = 0; b < a.L.n_blk; ++b) {
-    const uint8_t* p = group + static_cast<size_t>(b) * simd::kInterleavedBlockBytes;
-    // the group's bytes a few KiB ahead (a hint; past the matrix it is dropped)
-    simd::prefetch_row(p + simd::kInterleavedPrefetchBytes, simd::kInterleavedBlockBytes);
-    const __m512 sc = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-    __m512i w[8];
-    for (int m = 0; m < 4; ++m) {
-      const __m512i raw = _mm512_loadu_si512(p + 32 + 64 * m);
-      w[m] = _mm512_and_si512(raw, k0f);
-      w[4 + m] = _mm512_and_si512(_mm512_srli_epi16(raw, 4), k0f);
-    }
-    for (int t = 0; t < NT; ++t) {
-      const int8_t* xq = qs[t] + 32 * b;
-      // two chains of four: a single chain of eight dependent vpdpbusd would be latency-bound
-      __m512i acc0 = _mm512_set1_epi32(corr[t][b]), acc1 = _mm512_setzero_si512();
-      for (int k = 0; k < 8; k += 2) {
-        acc0 = _mm512_dpbusd_epi32(acc0, w[k], _mm512_set1_epi32(static_cast<int>(ld32(xq + 4 * k))));
-        acc1 = _mm512_dpbusd_epi32(acc1, w[k + 1], _mm512_set1_epi32(static_cast<int>(ld32(xq + 4 * k + 4))));
-      }
-      const __m512 dot = _mm512_cvtepi32_ps(_mm512_add_epi32(acc0, acc1));
-      f[t] = _mm512_fmadd_ps(dot, _mm512_mul_ps(sc, _mm512_set1_ps(dx[t][b])), f[t]);
-    }
-  }
-  for (int t = 0; t < NT; ++t) store_outputs(y + (t0 + t) * n_out + r0, f[t], nr, accumulate);
-}
-
+// The ISA's part of simd::interleaved_rows.
 struct X16Kernel {
+  // Group `group` (16 rows from r0, nr of them real) against tokens [t0, t0 + NT).
   template <int NT>
   static void tokens(const uint8_t* group, const Acts& a, int64_t t0, float* y, int64_t n_out, int64_t r0, int64_t nr,
                      bool accumulate) {
-    x16_tokens<NT>(group, a, t0, y, n_out, r0, nr, accumulate);
+    const int8_t* qs[NT];
+    const float* dx[NT];
+    const int32_t* corr[NT];
+    __m512 f[NT];
+    for (int t = 0; t < NT; ++t) {
+      const uint8_t* p = a.tok(t0 + t);
+      qs[t] = reinterpret_cast<const int8_t*>(p + a.L.qs);
+      dx[t] = reinterpret_cast<const float*>(p + a.L.d);
+      corr[t] = reinterpret_cast<const int32_t*>(p + a.L.corr);
+      f[t] = _mm512_setzero_ps();
+    }
+    const __m512i k0f = _mm512_set1_epi8(0x0F);
+    for (int64_t b = 0; b < a.L.n_blk; ++b) {
+      const uint8_t* p = group + static_cast<size_t>(b) * simd::kInterleavedBlockBytes;
+      // the group's bytes a few KiB ahead (a hint; past the matrix it is dropped)
+      simd::prefetch_row(p + simd::kInterleavedPrefetchBytes, simd::kInterleavedBlockBytes);
+      const __m512 sc = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+      __m512i w[8];
+      for (int m = 0; m < 4; ++m) {
+        const __m512i raw = _mm512_loadu_si512(p + 32 + 64 * m);
+        w[m] = _mm512_and_si512(raw, k0f);
+        w[4 + m] = _mm512_and_si512(_mm512_srli_epi16(raw, 4), k0f);
+      }
+      for (int t = 0; t < NT; ++t) {
+        const int8_t* xq = qs[t] + 32 * b;
+        // two chains of four: a single chain of eight dependent vpdpbusd would be latency-bound
+        __m512i acc0 = _mm512_set1_epi32(corr[t][b]), acc1 = _mm512_setzero_si512();
+        for (int k = 0; k < 8; k += 2) {
+          acc0 = _mm512_dpbusd_epi32(acc0, w[k], _mm512_set1_epi32(static_cast<int>(ld32(xq + 4 * k))));
+          acc1 = _mm512_dpbusd_epi32(acc1, w[k + 1], _mm512_set1_epi32(static_cast<int>(ld32(xq + 4 * k + 4))));
+        }
+        const __m512 dot = _mm512_cvtepi32_ps(_mm512_add_epi32(acc0, acc1));
+        f[t] = _mm512_fmadd_ps(dot, _mm512_mul_ps(sc, _mm512_set1_ps(dx[t][b])), f[t]);
+      }
+    }
+    for (int t = 0; t < NT; ++t) store_outputs(y + (t0 + t) * n_out + r0, f[t], nr, accumulate);
   }
 };
 
-void x16_rows(const MatrixView& w, int64_t r0, int64_t r1, const Acts& a, int64_t n_tokens, float* y,
-              bool accumulate) {
-  simd::interleaved_rows<X16Kernel>(w, r0, r1, a, n_tokens, y, accumulate);
-}
 
 // ---- driver
 
@@ -892,7 +883,7 @@ template <class D>
 void rows_in_place(const MatrixView& w, size_t stride, int64_t r0, int64_t r1, const Acts& a, int64_t n_tokens,
                    float* y, bool accumulate) {
   if constexpr (D::kKind == simd::kInterleavedKind) {
-    x16_rows(w, r0, r1, a, n_tokens, y, accumulate);
+    simd::interleaved_rows<X16Kernel>(w, r0, r1, a, n_tokens, y, accumulate);
   } else {
     if constexpr (D::kKind == 0) {
       if (a.L.n_chunks == 1) return short_rows<D>(w, stride, r0, r1, a, n_tokens, y, accumulate);

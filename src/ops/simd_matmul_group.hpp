@@ -113,14 +113,22 @@ void group_job(const MatmulCall* first, int64_t n_first, const MatmulCall* secon
   }
   std::atomic<bool> ready[kMaxMembers];
   for (auto& f : ready) f.store(false, std::memory_order_relaxed);
+  // The member of round r whose row items include `item`, and that item's rows.
+  const auto member_of = [&](int r, int64_t item) {
+    int64_t i = 0;
+    while (item >= members[r][i].first_item + members[r][i].n_items) ++i;
+    return i;
+  };
+  const auto run_rows = [&](int r, int64_t i, int64_t item) {
+    const Member& m = members[r][i];
+    const int64_t r0 = (item - m.first_item) * m.grain;
+    Isa::rows(*m.call, m.L, m.acts, r0, imin(m.call->w.rows, r0 + m.grain));
+  };
   if (n_items > 0)
     ops_detail::parallel_for(nt, n_items, [&](int64_t item, int) {
       if (item < n_first_items) {
-        int64_t i = 0;
-        while (item >= members[0][i].first_item + members[0][i].n_items) ++i;
-        const Member& m = members[0][i];
-        const int64_t r0 = (item - m.first_item) * m.grain;
-        Isa::rows(*m.call, m.L, m.acts, r0, imin(m.call->w.rows, r0 + m.grain));
+        const int64_t i = member_of(0, item);
+        run_rows(0, i, item);
         // Counted only when a second round may wait for it: otherwise each of the ~3000 items
         // of a decode step would pay an atomic add on a cache line both cores write.
         if (has_second) done[i].n.fetch_add(1, std::memory_order_release);
@@ -134,12 +142,9 @@ void group_job(const MatmulCall* first, int64_t n_first, const MatmulCall* secon
         Isa::quantize(*m.call, m.L, m.acts);
         ready[j].store(true, std::memory_order_release);
       } else {
-        int64_t i = 0;
-        while (item >= members[1][i].first_item + members[1][i].n_items) ++i;
-        const Member& m = members[1][i];
-        while (!ready[i].load(std::memory_order_acquire)) _mm_pause();
-        const int64_t r0 = (item - m.first_item) * m.grain;
-        Isa::rows(*m.call, m.L, m.acts, r0, imin(m.call->w.rows, r0 + m.grain));
+        const int64_t j = member_of(1, item);
+        while (!ready[j].load(std::memory_order_acquire)) _mm_pause();
+        run_rows(1, j, item);
       }
     });
   for (int64_t i = 0; i < n_second; ++i)
