@@ -145,7 +145,7 @@ std::shared_ptr<const LoraAdapter> LoraAdapter::load_gguf(const std::string& pat
                   tensor_where(path, *rp.b),
                   "lora_a must be ne [n_in, rank] and lora_b ne [rank, n_out] (adapters from the old "
                   "'finetune' example store lora_a untransposed)");
-    builder.pairs().emplace(base, LoraPair{a, b});
+    builder.pairs().emplace(base, LoraPair{a, b, {}, {}});
   }
   builder.set_ignored_norms(ignored_norms);
   builder.set_identity(path, arch, static_cast<float>(alpha), sha256_hex(st.map.bytes()));

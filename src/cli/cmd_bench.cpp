@@ -56,6 +56,7 @@ struct BenchCmdOptions {
   bool json = false;
   std::string kv = "f16";
   bool no_bandwidth = false;               // skip the 1 GiB read measurement
+  bool no_interleave = false;              // Q4_0 weights in place (ModelLoadOptions::interleave_q4_0)
   std::string program;                     // --program: per-call latency mode
   int64_t program_input_tokens = 30;
   int64_t program_output_tokens = 5;
@@ -168,7 +169,9 @@ void run_model_bench(const BenchCmdOptions& o) {
   if (o.reps < 1) throw Error("-r must be >= 1", "paw bench -r");
 
   const auto t_load = Clock::now();
-  std::shared_ptr<const Model> model = Model::load(o.model);
+  ModelLoadOptions lo;
+  lo.interleave_q4_0 = !o.no_interleave;
+  std::shared_ptr<const Model> model = Model::load(o.model, lo);
   const double load_s = seconds_since(t_load);
   const std::string arch(arch_name(model->arch()));
   std::vector<ActiveAdapter> adapters;
@@ -241,6 +244,7 @@ void run_model_bench(const BenchCmdOptions& o) {
       }
       j["rss_bytes"] = r.rss;
       j["load_s"] = load_s;
+      j["interleaved_bytes"] = model->interleaved_bytes();
       j["decode_bytes_per_token"] = r.lora ? decode_bytes : base_decode_bytes;
       std::puts(j.dump().c_str());
       std::fflush(stdout);
@@ -294,9 +298,12 @@ void run_model_bench(const BenchCmdOptions& o) {
     return;
   }
 
-  std::printf("model: %s (%s, %s weights, %.3f B params), kernels %s, KV %s, load %.3f s (mmap), %d reps after 1 warm-up\n",
+  const std::string how = model->interleaved_bytes()
+                              ? "mmap, " + human_bytes(model->interleaved_bytes()) + " of Q4_0 interleaved"
+                              : std::string("mmap");
+  std::printf("model: %s (%s, %s weights, %.3f B params), kernels %s, KV %s, load %.3f s (%s), %d reps after 1 warm-up\n",
               model_name.c_str(), arch.c_str(), human_bytes(model->weight_bytes()).c_str(),
-              static_cast<double>(model->n_params()) / 1e9, kernels().name, o.kv.c_str(), load_s, o.reps);
+              static_cast<double>(model->n_params()) / 1e9, kernels().name, o.kv.c_str(), load_s, how.c_str(), o.reps);
   if (!lora_names.empty()) std::printf("lora: %s\n", lora_names.c_str());
   std::printf("\n| %-28s | %10s | %7s | %-6s | %7s | %6s | %18s |\n", "model", "size", "params", "type", "threads",
               "test", "t/s");
@@ -407,6 +414,7 @@ void add_bench_command(CLI::App& app) {
   cmd->add_flag("--json", o->json, "One JSON object per line per test (JSONL)");
   cmd->add_option("--kv", o->kv, "KV cache type: f16 or f32")->check(CLI::IsMember({"f16", "f32"}))->capture_default_str();
   cmd->add_flag("--no-bandwidth", o->no_bandwidth, "Skip the 1 GiB streaming-read bandwidth measurement");
+  cmd->add_flag("--no-interleave", o->no_interleave, kNoInterleaveHelp);
   cmd->add_option("--program", o->program, "Per-call latency of this program (.paw file, folder or cached id)");
   cmd->callback([o] {
     if (!o->program.empty()) return run_program_bench(*o);

@@ -120,7 +120,9 @@ BaseCheck check_base(const ProgramBundle& b) {
     return c;
   }
   try {
-    auto model = Model::load(c.path);
+    ModelLoadOptions lo;
+    lo.interleave_q4_0 = false;  // shapes only: nothing is multiplied
+    auto model = Model::load(c.path, lo);
     auto adapter = load_program_adapter(b);
     validate_adapter_for_model(*adapter, std::string(arch_name(model->arch())),
                                [&](const std::string& name) -> std::optional<std::array<int64_t, 2>> {

@@ -58,11 +58,14 @@ void add_model_options(CLI::App* cmd, ModelArgs& a, bool with_lora, bool with_ct
   cmd->add_option("-t,--threads", a.threads, "Threads (default: one per physical core)");
   cmd->add_option("--kv-type", a.kv_type, "KV cache type: f16 (default) or f32")->check(CLI::IsMember({"f16", "f32"}));
   if (with_ctx) cmd->add_option("-c,--ctx", a.n_ctx, "Context length in tokens (default: min(model context, 2048))");
+  cmd->add_flag("--no-interleave", a.no_interleave, kNoInterleaveHelp);
 }
 
 LoadedModel load_model(const ModelArgs& a) {
   LoadedModel m;
-  m.model = Model::load(a.model);
+  ModelLoadOptions lo;
+  lo.interleave_q4_0 = !a.no_interleave;
+  m.model = Model::load(a.model, lo);
   m.tokenizer = m.model->gguf() ? Tokenizer::from_gguf(*m.model->gguf()) : Tokenizer::load(a.model);
   const std::string arch(arch_name(m.model->arch()));
   for (const std::string& s : a.loras) {

@@ -414,4 +414,8 @@ const GGUFTensorInfo* GGUFFile::find_tensor(std::string_view name) const {
   return nullptr;
 }
 
+void GGUFFile::release(const uint8_t* p, size_t n) const noexcept {
+  if (map_) map_->release(p, n);
+}
+
 }  // namespace paw

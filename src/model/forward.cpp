@@ -7,6 +7,7 @@
 #include <string>
 
 #include "model/forward_impl.hpp"
+#include "paw/tensor/interleave.hpp"
 #include "paw/tensor/quantize.hpp"
 #include "paw/util/error.hpp"
 
@@ -18,7 +19,7 @@ ForwardRun::ForwardRun(const Model& model, const AdapterBinding& adapters, KVCac
       ctx{scratch.n_threads(), scratch.ws_.get(), scratch.ws_bytes_}, n_tokens(n), pos0(p0) {}
 
 void ForwardRun::linear(const WeightRef& w, const float* x, float* y, int64_t n_tok, const WeightRef* bias) {
-  kt.matmul(w.view, x, y, n_tok, /*accumulate=*/false, ctx);
+  kt.matmul(w.kernel_view(), x, y, n_tok, /*accumulate=*/false, ctx);
   if (w.linear >= 0 && static_cast<size_t>(w.linear) < ad.per_linear.size())
     for (const LoraTerm& t : ad.per_linear[static_cast<size_t>(w.linear)])
       lora_apply(kt, t.a, t.b, t.scale, x, y, n_tok, s.lora_tmp_.data(), ctx);
@@ -49,7 +50,7 @@ void ForwardRun::linears(std::initializer_list<Out> outs, const float* x, int64_
   then.clear();
   float* tmp = s.group_tmp_.data();
   for (const Out& o : outs) {
-    calls.push_back({o.w.view, x, o.y, false});
+    calls.push_back({o.w.kernel_view(), x, o.y, false});
     if (const auto* terms = terms_of(o.w))
       for (size_t j = 0; j < terms->size(); ++j) {
         const LoraTerm& t = (*terms)[j];
@@ -82,11 +83,20 @@ void ForwardRun::linears(std::initializer_list<Out> outs, const float* x, int64_
 }
 
 void ForwardRun::embed(std::span<const int32_t> tokens, float* x) {
-  const MatrixView& e = m.weights().token_embd.view;
-  const size_t stride = *row_bytes(e.type, e.cols);
   const int64_t T = static_cast<int64_t>(tokens.size());
-  for (int64_t t = 0; t < T; ++t)
-    dequantize_row(e.type, e.data + static_cast<size_t>(tokens[t]) * stride, x + t * hp.n_embd, hp.n_embd);
+  // An interleaved tied head is read back row by row: its file pages were released at load,
+  // and touching them again would map whole folios of the file back in.
+  if (const MatrixView& k = m.weights().token_embd.kernel_view(); k.type == DType::Q4_0_X16) {
+    for (int64_t t = 0; t < T; ++t) {
+      deinterleave_row_q4_0(k, tokens[t], s.embed_row_.data());
+      dequantize_row(DType::Q4_0, s.embed_row_.data(), x + t * hp.n_embd, hp.n_embd);
+    }
+  } else {
+    const MatrixView& e = m.weights().token_embd.view;
+    const size_t stride = *row_bytes(e.type, e.cols);
+    for (int64_t t = 0; t < T; ++t)
+      dequantize_row(e.type, e.data + static_cast<size_t>(tokens[t]) * stride, x + t * hp.n_embd, hp.n_embd);
+  }
   // Embedding LoRA: gather each token's r-vector from A, scale, then x += B·a.
   for (const EmbeddingLoraTerm& term : ad.embedding) {
     const int64_t r = term.a.cols;
@@ -205,7 +215,7 @@ void forward(const Model& m, const AdapterBinding& adapters, KVCache& kv, Forwar
   if (w.output.present())
     r.linear(w.output, h, req.logits, n_rows);
   else
-    r.kt.matmul(w.token_embd.view, h, req.logits, n_rows, /*accumulate=*/false, r.ctx);
+    r.kt.matmul(w.token_embd.kernel_view(), h, req.logits, n_rows, /*accumulate=*/false, r.ctx);
 }
 
 }  // namespace paw

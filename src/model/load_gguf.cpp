@@ -6,9 +6,11 @@
 
 namespace paw {
 
-std::shared_ptr<const Model> Model::load_gguf(const std::string& path) { return from_gguf(GGUFFile::open(path)); }
+std::shared_ptr<const Model> Model::load_gguf(const std::string& path, const ModelLoadOptions& opts) {
+  return from_gguf(GGUFFile::open(path), opts);
+}
 
-std::shared_ptr<const Model> Model::from_gguf(GGUFFile file) {
+std::shared_ptr<const Model> Model::from_gguf(GGUFFile file, const ModelLoadOptions& opts) {
   auto m = ModelBuilder::make();
   auto& st = ModelBuilder::storage(*m);
   st.gguf.emplace(std::move(file));
@@ -23,6 +25,7 @@ std::shared_ptr<const Model> Model::from_gguf(GGUFFile file) {
         return SourceTensor{t->ne, t->type, t->data, t->n_bytes};
       },
       f.path());
+  if (opts.interleave_q4_0) ModelBuilder::interleave_q4_0(*m, [&f](const uint8_t* p, size_t n) { f.release(p, n); });
   return m;
 }
 

@@ -96,7 +96,7 @@ void Model::finish_binding() {
     n_params_ += r.view.rows * r.view.cols;
     if (spec.kind == TensorKind::Linear) {
       r.linear = static_cast<int>(linears_.size());
-      linears_.push_back(LinearInfo{r.name, r.view});
+      linears_.push_back(LinearInfo{r.name, r.view, r.kernel_view()});
     }
   };
   for (const TensorSpec& spec : tensor_specs(hp_.arch)) {
@@ -125,12 +125,12 @@ const WeightRef* Model::find_weight(std::string_view gguf_name) const {
   return nullptr;
 }
 
-std::shared_ptr<const Model> Model::load(const std::string& path) {
+std::shared_ptr<const Model> Model::load(const std::string& path, const ModelLoadOptions& opts) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (fs::is_directory(path, ec)) return load_hf(path);
   if (fs::path(path).filename() == "config.json") return load_hf(fs::path(path).parent_path().string());
-  return load_gguf(path);
+  return load_gguf(path, opts);
 }
 
 }  // namespace paw

@@ -1,7 +1,9 @@
 #pragma once
 // Private: how loaders (GGUF, HF safetensors) bind tensors into a Model through the
 // binding table. A loader supplies one lookup function; validation is shared.
+#include <cstdlib>
 #include <deque>
+#include <memory>
 #include <functional>
 #include <optional>
 #include <string>
@@ -17,6 +19,10 @@ struct Model::Storage {
   std::optional<GGUFFile> gguf;
   std::optional<SafetensorsCheckpoint> safetensors;
   std::deque<std::vector<float>> owned;  // converted tensors; a deque never moves its elements
+  struct FreeBytes {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+  std::vector<std::unique_ptr<uint8_t, FreeBytes>> interleaved;  // WeightRef::kernel copies (64-byte aligned)
 };
 
 // One tensor as a source presents it, already in GGUF orientation (ne innermost first).
@@ -40,6 +46,9 @@ struct ModelBuilder {
   static Model::Storage& storage(Model& m);
   static HParams& hparams(Model& m) { return m.hp_; }
   static std::string& path(Model& m) { return m.path_; }
+  static void interleave_q4_0(Model& m, const std::function<void(const uint8_t*, size_t)>& release) {
+    m.interleave_q4_0(release);
+  }
 };
 
 }  // namespace paw

@@ -5,6 +5,7 @@
 
 #include "model/forward_impl.hpp"
 #include "paw/model/forward.hpp"
+#include "paw/tensor/quantize.hpp"
 #include "paw/util/error.hpp"
 
 namespace paw {
@@ -37,15 +38,16 @@ ForwardScratch::ForwardScratch(const Model& m, int64_t n_batch, int64_t n_ctx, i
     v_.resize(B * hp.v_dim());
   }
   pos_.resize(B);
+  if (m.weights().token_embd.kernel_view().type == DType::Q4_0_X16) embed_row_.resize(*row_bytes(DType::Q4_0, hp.n_embd));
   // Kernel workspace: the largest need of any matmul (every linear and the head, at the
   // full batch) and of attention over the whole context.
   size_t need = kt_->attention_scratch_bytes(n_ctx, hp.head_dim_v, n_threads_);
   // Decode groups (ForwardRun::linears) hold up to kMaxGroupLinears base products side by side.
   for (const LinearInfo& li : m.linears()) {
-    need = std::max(need, kt_->matmul_scratch_bytes(li.view.type, li.n_in(), n_batch, n_threads_));
-    group_base_bytes_ = std::max(group_base_bytes_, matmul_group_scratch_bytes(*kt_, li.view.type, li.n_in(), n_threads_));
+    need = std::max(need, kt_->matmul_scratch_bytes(li.kernel.type, li.n_in(), n_batch, n_threads_));
+    group_base_bytes_ = std::max(group_base_bytes_, matmul_group_scratch_bytes(*kt_, li.kernel.type, li.n_in(), n_threads_));
   }
-  need = std::max(need, kt_->matmul_scratch_bytes(m.head().type, hp.n_embd, n_batch, n_threads_));
+  need = std::max(need, kt_->matmul_scratch_bytes(m.head_kernel().type, hp.n_embd, n_batch, n_threads_));
   need = std::max(need, static_cast<size_t>(kMaxGroupLinears) * group_base_bytes_);
   group_calls_.reserve(static_cast<size_t>(kMaxGroupLinears));
   grow_workspace(need);

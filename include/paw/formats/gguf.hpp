@@ -116,6 +116,10 @@ class GGUFFile {
   const std::vector<GGUFTensorInfo>& tensors() const noexcept { return tensors_; }
   const GGUFTensorInfo* find_tensor(std::string_view name) const;
 
+  // Drops the whole pages of [p, p + n) from the resident set when the file is mapped (bytes
+  // copied elsewhere; a later read faults them back in). No-op for caller-owned bytes.
+  void release(const uint8_t* p, size_t n) const noexcept;
+
  private:
   std::shared_ptr<MappedFile> map_;   // null when parsed from caller-owned bytes
   std::span<const uint8_t> bytes_;
