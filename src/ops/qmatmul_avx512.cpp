@@ -248,9 +248,7 @@ inline __m512i q6k_levels(const block_q6_K* p, int j) {
 
 // Q4_0_X16 has its own kernel (X16Kernel below); this only names it in type switches.
 struct DecQ4_0X16 {
-  static constexpr int kKind = simd::kInterleavedKind;
-  static constexpr int kSb = 32, kOffset = 8;
-  static constexpr bool kMin = false;
+  static constexpr int kKind = simd::kInterleavedKind, kOffset = 8;
 };
 
 // K-quant decoders in the chunk interface (used to pack panels).
