@@ -95,7 +95,9 @@ void run_export_lora(const ExportLoraOptions& o) {
 void add_export_lora_command(CLI::App& app) {
   auto o = std::make_shared<ExportLoraOptions>();
   auto* cmd = app.add_subcommand("export-lora", "Merge LoRA adapters into a base model GGUF");
-  add_model_options(cmd, o->model, /*with_lora=*/true, /*with_ctx=*/false);
+  // Merging reads the stored weights; an interleaved copy would only cost time.
+  add_model_options(cmd, o->model, /*with_lora=*/true, /*with_ctx=*/false, /*with_interleave=*/false);
+  o->model.no_interleave = true;
   cmd->add_option("-o,--out", o->out, "Output .gguf (written atomically)")->required();
   cmd->add_option("--type", o->type, "Type of the merged tensors: f32 (default) or f16")
       ->check(CLI::IsMember({"f32", "f16"}));

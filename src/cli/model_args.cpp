@@ -50,7 +50,7 @@ LoraSpec parse_lora_spec(const std::string& spec) {
   return out;
 }
 
-void add_model_options(CLI::App* cmd, ModelArgs& a, bool with_lora, bool with_ctx) {
+void add_model_options(CLI::App* cmd, ModelArgs& a, bool with_lora, bool with_ctx, bool with_interleave) {
   cmd->add_option("--model,-m", a.model, "Base model: GGUF file or Hugging Face folder")->required();
   if (with_lora)
     cmd->add_option("--lora", a.loras,
@@ -58,7 +58,7 @@ void add_model_options(CLI::App* cmd, ModelArgs& a, bool with_lora, bool with_ct
   cmd->add_option("-t,--threads", a.threads, "Threads (default: one per physical core)");
   cmd->add_option("--kv-type", a.kv_type, "KV cache type: f16 (default) or f32")->check(CLI::IsMember({"f16", "f32"}));
   if (with_ctx) cmd->add_option("-c,--ctx", a.n_ctx, "Context length in tokens (default: min(model context, 2048))");
-  cmd->add_flag("--no-interleave", a.no_interleave, kNoInterleaveHelp);
+  if (with_interleave) cmd->add_flag("--no-interleave", a.no_interleave, kNoInterleaveHelp);
 }
 
 LoadedModel load_model(const ModelArgs& a) {

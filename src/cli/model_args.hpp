@@ -40,8 +40,9 @@ struct ModelArgs {
   bool no_interleave = false;        // use Q4_0 weights in place (ModelLoadOptions::interleave_q4_0)
 };
 // Adds --model, --lora (when with_lora), -t/--threads, --kv-type, -c/--ctx (when with_ctx),
-// --no-interleave.
-void add_model_options(CLI::App* cmd, ModelArgs& a, bool with_lora = true, bool with_ctx = true);
+// --no-interleave (when with_interleave: commands that multiply with the weights).
+void add_model_options(CLI::App* cmd, ModelArgs& a, bool with_lora = true, bool with_ctx = true,
+                       bool with_interleave = true);
 
 struct LoadedModel {
   std::shared_ptr<const Model> model;

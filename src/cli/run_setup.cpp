@@ -11,6 +11,7 @@ ProgramOptions program_options(const ProgramFlags& f) {
   po.offline = offline_mode(f.offline);
   po.model_override = f.model;
   po.interpreter.n_threads = f.threads;
+  po.interpreter.interleave_q4_0 = !f.no_interleave;
   return po;
 }
 
@@ -30,6 +31,7 @@ void add_program_flags(CLI::App* cmd, ProgramFlags& f) {
   cmd->add_option("-t,--threads", f.threads, "Threads per evaluation (0 = one per physical core)")->capture_default_str();
   cmd->add_option("--max-tokens", f.max_tokens, "Most tokens to generate (-1 = until EOS or the context is full)")
       ->capture_default_str();
+  cmd->add_flag("--no-interleave", f.no_interleave, kNoInterleaveHelp);
 }
 
 Program open_program_from_flags(const std::string& ref, const ProgramFlags& f) {

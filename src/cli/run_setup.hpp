@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "cli/model_args.hpp"
 #include "paw/paw.hpp"
 
 namespace paw::cli {
@@ -14,9 +15,10 @@ struct ProgramFlags {
   bool no_prefix_cache = false; // --no-prefix-cache: never read or write prefix_kv_cache.bin
   int threads = 0;              // -t N: threads per evaluation (0 = one per physical core)
   int64_t max_tokens = -1;      // --max-tokens N (-1: until EOS or the context is full)
+  bool no_interleave = false;   // --no-interleave: Q4_0 weights used in place (InterpreterOptions)
 };
 
-// Adds --model, --offline, --no-prefix-cache, -t/--threads, --max-tokens to `cmd`.
+// Adds --model, --offline, --no-prefix-cache, -t/--threads, --max-tokens, --no-interleave to `cmd`.
 void add_program_flags(CLI::App* cmd, ProgramFlags& f);
 
 // Opens PROGRAM (a .paw file, a bundle folder or a cached id) on the base model the flags or

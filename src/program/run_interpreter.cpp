@@ -65,7 +65,9 @@ Interpreter Interpreter::open(const std::string& model_path, const InterpreterOp
   impl->path = model_path;
   impl->opts = opts;
   impl->cache_root = opts.cache_dir.empty() ? default_cache_dir() : opts.cache_dir;
-  impl->model = Model::load(model_path);
+  ModelLoadOptions lo;
+  lo.interleave_q4_0 = opts.interleave_q4_0;
+  impl->model = Model::load(model_path, lo);
   const Model& m = *impl->model;
   impl->tokenizer = m.gguf() ? Tokenizer::from_gguf(*m.gguf()) : Tokenizer::load(model_path);
   // The reference stops on the vocabulary's EOS only (not llama.cpp's end-of-generation set).

@@ -7,9 +7,12 @@
 #include <algorithm>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli/cli_model_util.hpp"
+#include "paw/formats/gguf.hpp"
+#include "paw/ops/kernels.hpp"
 
 namespace paw {
 namespace {
@@ -72,6 +75,26 @@ TEST(CliBench, WithoutLoraOneRowPerTest) {
     EXPECT_EQ(j["samples"].size(), 2u);
     EXPECT_FALSE(j.contains("lora_overhead"));
   }
+}
+
+// Q4_0 models are interleaved at load unless --no-interleave: the JSON reports the copy's size,
+// which is each 2-D Q4_0 tensor's (a tied tiny Qwen3: every linear and the head) with its
+// rows rounded up to 16 — computed here from the file's directory.
+TEST(CliBench, ReportsTheInterleavedCopyAndNoInterleaveSkipsIt) {
+  const std::string model = fixture("model --arch qwen3 --preset tiny --type q4_0 --seed 3");
+  uint64_t expected = 0;
+  const GGUFFile g = GGUFFile::open(model);
+  for (const auto& t : g.tensors())
+    if (t.type == DType::Q4_0 && t.ne.size() >= 2 && t.ne[1] > 1)
+      expected += static_cast<uint64_t>((t.ne[1] + 15) / 16 * 16) * static_cast<uint64_t>(t.ne[0] / 32) * 18;
+  ASSERT_GT(expected, 0u);
+  if (std::string_view(kernels().name) == "scalar") expected = 0;  // the scalar table skips the copy
+  const auto lines = bench_lines("-m " + model + " -p 0 -n 2 -t 1 -r 1");
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0]["interleaved_bytes"].get<uint64_t>(), expected);
+  const auto plain = bench_lines("-m " + model + " -p 0 -n 2 -t 1 -r 1 --no-interleave");
+  ASSERT_EQ(plain.size(), 1u);
+  EXPECT_EQ(plain[0]["interleaved_bytes"].get<uint64_t>(), 0u);
 }
 
 }  // namespace
