@@ -15,7 +15,21 @@
 
 namespace paw {
 namespace {
+
 constexpr size_t kSliceBytes = size_t{1} << 20;  // source bytes per slice
+
+// fn(ref) for every tensor of `kind` in the binding table of `arch`, in table order.
+template <class F>
+void for_each_of_kind(Arch arch, ModelWeights& w, TensorKind kind, F&& fn) {
+  for (const TensorSpec& spec : tensor_specs(arch)) {
+    if (spec.kind != kind) continue;
+    if (spec.per_layer())
+      for (LayerWeights& l : w.layers) fn(l.*spec.layer_field);
+    else
+      fn(w.*spec.model_field);
+  }
+}
+
 }  // namespace
 
 void Model::interleave_q4_0(const std::function<void(const uint8_t*, size_t)>& release) {
@@ -60,14 +74,9 @@ void Model::interleave_q4_0(const std::function<void(const uint8_t*, size_t)>& r
     interleaved_bytes_ += n;
     if (r.linear >= 0) linears_[static_cast<size_t>(r.linear)].kernel = r.kernel;
   };
-  for (const TensorSpec& spec : tensor_specs(hp_.arch)) {
-    if (spec.kind != TensorKind::Linear) continue;
-    if (spec.per_layer())
-      for (LayerWeights& l : w_.layers) copy(l.*spec.layer_field);
-    else
-      copy(w_.*spec.model_field);
-  }
+  for_each_of_kind(hp_.arch, w_, TensorKind::Linear, copy);
   if (!w_.output.present()) copy(w_.token_embd);  // the tied head; ForwardRun::embed reads its rows back
+  if (interleaved_bytes_ == 0) return;  // no Q4_0 matrix: everything stays in place
   // Norm weights used in place would keep a large folio of the file mapped around each of them
   // (tens of MB over a model): copy them too, so that the forward pass never touches the file.
   const auto detach = [&](WeightRef& r) {
@@ -77,13 +86,7 @@ void Model::interleave_q4_0(const std::function<void(const uint8_t*, size_t)>& r
     note(r.view.data, n * sizeof(float));
     r.f32 = buf.data();
   };
-  for (const TensorSpec& spec : tensor_specs(hp_.arch)) {
-    if (spec.kind != TensorKind::Vector) continue;
-    if (spec.per_layer())
-      for (LayerWeights& l : w_.layers) detach(l.*spec.layer_field);
-    else
-      detach(w_.*spec.model_field);
-  }
+  for_each_of_kind(hp_.arch, w_, TensorKind::Vector, detach);
   if (lo) release(lo, static_cast<size_t>(hi - lo));
 }
 

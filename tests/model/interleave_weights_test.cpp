@@ -111,6 +111,13 @@ TEST(InterleaveWeights, OnlyQ4_0IsCopiedAndAnUntiedEmbeddingStaysInTheFile) {
   for (const LayerWeights& l : w.layers) expect_copy_holds_the_file(l.ffn_down);
 }
 
+TEST(InterleaveWeights, AModelWithoutQ4_0StaysEntirelyInTheFile) {
+  const auto m = load(fixture("model --arch qwen3 --preset tiny --type q8_0 --seed 26"), true);
+  EXPECT_EQ(m->interleaved_bytes(), 0u);
+  for (const LinearInfo& li : m->linears()) EXPECT_EQ(li.kernel.data, li.view.data) << li.name;
+  for (const LayerWeights& l : m->weights().layers) EXPECT_TRUE(inside_file(*m, l.attn_norm.f32)) << l.attn_norm.name;
+}
+
 // Both loads against the float64 reference, every kernel table, batch and token by token.
 TEST(InterleaveWeights, BothLoadsMatchTheReference) {
   for (const char* args : {"model --arch qwen3 --preset tiny --type q4_0 --std 0.15 --seed 23",
