@@ -122,10 +122,11 @@ const WeightSet& weights(DType type, int64_t n_in, int64_t n_out) {
   const size_t n_copies = std::max<size_t>(1, (want + g_weights.matrix_bytes - 1) / g_weights.matrix_bytes);
   for (size_t i = 0; i < n_copies; ++i) {
     g_weights.copies.push_back(std::make_unique<Aligned>(g_weights.matrix_bytes));
-    if (type == DType::Q4_0_X16) {  // Q4_0 weights, interleaved as LoRA matrices are
-      Aligned q4(g_weights.matrix_bytes);
-      fill_weights(DType::Q4_0, q4.p, g_weights.matrix_bytes, n_in, n_out);
-      paw::interleave_q4_0(paw::MatrixView{DType::Q4_0, n_out, n_in, q4.p}, g_weights.copies.back()->p);
+    if (paw::is_interleaved(type)) {  // stored weights, interleaved as a model's are at load
+      const DType stored = paw::stored_type(type);
+      Aligned q(g_weights.matrix_bytes);
+      fill_weights(stored, q.p, g_weights.matrix_bytes, n_in, n_out);
+      paw::interleave(paw::MatrixView{stored, n_out, n_in, q.p}, g_weights.copies.back()->p);
     } else {
       fill_weights(type, g_weights.copies.back()->p, g_weights.matrix_bytes, n_in, n_out);
     }
@@ -270,7 +271,7 @@ struct Shape {
 
 int register_all() {
   const DType types[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q8_0,    DType::Q4_0,
-                         DType::Q4_K, DType::Q5_K, DType::Q6_K, DType::Q4_0_X16};
+                         DType::Q4_K, DType::Q5_K, DType::Q6_K, DType::Q4_0_X16, DType::Q8_0_X16};
   // 64x3072: a rank-64 LoRA B matrix (short rows: per-row overhead, not bandwidth, decides).
   const Shape shapes[] = {{"1024x3072", 1024, 3072}, {"3072x1024", 3072, 1024}, {"1024x151936", 1024, 151936},
                           {"64x3072", 64, 3072}};

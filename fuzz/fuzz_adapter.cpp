@@ -1,9 +1,9 @@
 // libFuzzer target for the LoRA adapter loader (LoraAdapter::load_gguf): any byte string must
 // load or throw paw::Error. On top of the fuzzed GGUF reader this covers the adapter's own
 // checks — general.type/adapter.type/alpha keys, lora_a/lora_b pairing, shapes and ranks,
-// the embedding pair — and the Q4_0 matrices interleaved at load (LoraPair::a_kernel/b_kernel):
-// every row of every kernel view is read back, so a view that claims more than was copied
-// shows up as an ASan report.
+// the embedding pair — and the Q4_0 / Q8_0 matrices interleaved at load
+// (LoraPair::a_kernel/b_kernel): every row of every kernel view is read back, so a view that
+// claims more than was copied shows up as an ASan report.
 #include <unistd.h>
 
 #include <cstddef>
@@ -30,11 +30,11 @@ const std::string& input_path() {
 
 size_t touch(const paw::MatrixView& m) {
   if (m.rows <= 0 || m.cols <= 0) return 0;
-  if (m.type == paw::DType::Q4_0_X16) {
-    std::vector<uint8_t> row(*paw::row_bytes(paw::DType::Q4_0, m.cols));
+  if (paw::is_interleaved(m.type)) {
+    std::vector<uint8_t> row(*paw::row_bytes(paw::stored_type(m.type), m.cols));
     size_t h = 0;
     for (int64_t r = 0; r < m.rows; ++r) {
-      paw::deinterleave_row_q4_0(m, r, row.data());
+      paw::deinterleave_row(m, r, row.data());
       h += row.front() + row.back();
     }
     return h;

@@ -1,7 +1,7 @@
 // libFuzzer target for loading a model from GGUF bytes: the hyper-parameter keys
 // (hparams_from_gguf), binding through the architecture's table (names, shapes, types), the
-// Q4_0 interleaving at load, and the tokenizer read from the same metadata. Any byte string
-// must load or throw paw::Error. A model that loads and is small runs one forward step of two
+// Q4_0 and Q8_0 interleaving at load, and the tokenizer read from the same metadata. Any byte
+// string must load or throw paw::Error. A model that loads and is small runs one forward step of two
 // tokens, so a shape the validation let through but the kernels cannot take shows up here.
 #include <cstddef>
 #include <cstdint>

@@ -37,9 +37,9 @@ struct InterpreterOptions {
   // Kernel table by name ("scalar" is the reference; see paw/ops/kernels.hpp); empty = the
   // best one for this CPU, or the one $PAW_CPU names.
   std::string kernels;
-  // Q4_0 weights copied once into a 16-row interleaved layout at load (faster decode and
-  // prefill); false multiplies them in place from the file mapping. See ModelLoadOptions.
-  bool interleave_q4_0 = true;
+  // Q4_0 and Q8_0 weights copied once into a 16-row interleaved layout at load (faster decode
+  // and prefill); false multiplies them in place from the file mapping. See ModelLoadOptions.
+  bool interleave = true;
 };
 
 class Interpreter {

@@ -1,7 +1,7 @@
 // LoraAdapterBuilder::finish: the kernel views of every pair (LoraPair::a_kernel / b_kernel).
-// Q4_0 matrices are interleaved into Q4_0_X16 once here, so that every session attaching the
-// adapter shares one copy; the file pages they came from are then dropped from the resident
-// set (the copy replaces them, so attaching costs no extra memory).
+// Q4_0 and Q8_0 matrices are interleaved into Q4_0_X16 / Q8_0_X16 once here, so that every
+// session attaching the adapter shares one copy; the file pages they came from are then
+// dropped from the resident set (the copy replaces them, so attaching costs no extra memory).
 #include <cstdlib>
 #include <string>
 
@@ -13,15 +13,16 @@ namespace paw::detail {
 namespace {
 
 MatrixView kernel_view(const MatrixView& m, LoraAdapter::Storage& st) {
-  if (m.type != DType::Q4_0 || m.cols % 32 != 0 || m.rows <= 0) return m;
-  const size_t n = interleaved_bytes(m.rows, m.cols);
+  const DType x16 = interleaved_type(m.type);
+  if (x16 == DType::F32 || m.cols % 32 != 0 || m.rows <= 0) return m;
+  const size_t n = interleaved_bytes(x16, m.rows, m.cols);
   auto* mem = static_cast<uint8_t*>(std::aligned_alloc(64, (n + 63) / 64 * 64));
   if (!mem) throw Error("cannot allocate " + std::to_string(n) + " bytes for an interleaved LoRA matrix", "adapter");
   std::shared_ptr<uint8_t> owned(mem, [](uint8_t* q) { std::free(q); });
-  interleave_q4_0(m, owned.get());
+  interleave(m, owned.get());
   st.interleaved.push_back(owned);
   st.map.release(m.data, *row_bytes(m.type, m.cols) * static_cast<size_t>(m.rows));
-  return MatrixView{DType::Q4_0_X16, m.rows, m.cols, owned.get()};
+  return MatrixView{x16, m.rows, m.cols, owned.get()};
 }
 
 }  // namespace

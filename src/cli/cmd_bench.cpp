@@ -56,7 +56,7 @@ struct BenchCmdOptions {
   bool json = false;
   std::string kv = "f16";
   bool no_bandwidth = false;               // skip the 1 GiB read measurement
-  bool no_interleave = false;              // Q4_0 weights in place (ModelLoadOptions::interleave_q4_0)
+  bool no_interleave = false;              // Q4_0/Q8_0 weights in place (ModelLoadOptions::interleave)
   std::string program;                     // --program: per-call latency mode
   int64_t program_input_tokens = 30;
   int64_t program_output_tokens = 5;
@@ -175,7 +175,7 @@ void run_model_bench(const BenchCmdOptions& o) {
 
   const auto t_load = Clock::now();
   ModelLoadOptions lo;
-  lo.interleave_q4_0 = !o.no_interleave;
+  lo.interleave = !o.no_interleave;
   std::shared_ptr<const Model> model = Model::load(o.model, lo);
   const double load_s = seconds_since(t_load);
   const std::string arch(arch_name(model->arch()));
@@ -304,7 +304,7 @@ void run_model_bench(const BenchCmdOptions& o) {
   }
 
   const std::string how = model->interleaved_bytes()
-                              ? "mmap, " + human_bytes(model->interleaved_bytes()) + " of Q4_0 interleaved"
+                              ? "mmap, " + human_bytes(model->interleaved_bytes()) + " interleaved"
                               : std::string("mmap");
   std::printf("model: %s (%s, %s weights, %.3f B params), kernels %s, KV %s, load %.3f s (%s), %d reps after 1 warm-up\n",
               model_name.c_str(), arch.c_str(), human_bytes(model->weight_bytes()).c_str(),

@@ -121,7 +121,7 @@ BaseCheck check_base(const ProgramBundle& b) {
   }
   try {
     ModelLoadOptions lo;
-    lo.interleave_q4_0 = false;  // shapes only: nothing is multiplied
+    lo.interleave = false;  // shapes only: nothing is multiplied
     auto model = Model::load(c.path, lo);
     auto adapter = load_program_adapter(b);
     validate_adapter_for_model(*adapter, std::string(arch_name(model->arch())),

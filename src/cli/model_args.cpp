@@ -64,7 +64,7 @@ void add_model_options(CLI::App* cmd, ModelArgs& a, bool with_lora, bool with_ct
 LoadedModel load_model(const ModelArgs& a) {
   LoadedModel m;
   ModelLoadOptions lo;
-  lo.interleave_q4_0 = !a.no_interleave;
+  lo.interleave = !a.no_interleave;
   m.model = Model::load(a.model, lo);
   m.tokenizer = m.model->gguf() ? Tokenizer::from_gguf(*m.model->gguf()) : Tokenizer::load(a.model);
   const std::string arch(arch_name(m.model->arch()));

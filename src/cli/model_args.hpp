@@ -28,8 +28,8 @@ LoraSpec parse_lora_spec(const std::string& spec);
 // Options common to the model commands (defaults documented in the --help text).
 // --no-interleave's help, shared by every command that loads a model.
 inline constexpr const char* kNoInterleaveHelp =
-    "Multiply Q4_0 weights in place from the file mapping instead of a copy interleaved 16 rows at a time at load "
-    "(slower on AVX2/AVX-512, but the weight pages stay shared with other processes)";
+    "Multiply Q4_0/Q8_0 weights in place from the file mapping instead of a copy interleaved 16 rows at a time at "
+    "load (slower on AVX2/AVX-512, but the weight pages stay shared with other processes)";
 
 struct ModelArgs {
   std::string model;                 // GGUF file or HF folder
@@ -37,7 +37,7 @@ struct ModelArgs {
   int threads = 0;                   // 0 = default_thread_count(): one per physical core
   std::string kv_type = "f16";       // KV cache: f16 | f32
   int64_t n_ctx = 0;                 // 0 = min(model context, 2048)
-  bool no_interleave = false;        // use Q4_0 weights in place (ModelLoadOptions::interleave_q4_0)
+  bool no_interleave = false;        // use Q4_0/Q8_0 weights in place (ModelLoadOptions::interleave)
 };
 // Adds --model, --lora (when with_lora), -t/--threads, --kv-type, -c/--ctx (when with_ctx),
 // --no-interleave (when with_interleave: commands that multiply with the weights).

@@ -11,7 +11,7 @@ ProgramOptions program_options(const ProgramFlags& f) {
   po.offline = offline_mode(f.offline);
   po.model_override = f.model;
   po.interpreter.n_threads = f.threads;
-  po.interpreter.interleave_q4_0 = !f.no_interleave;
+  po.interpreter.interleave = !f.no_interleave;
   return po;
 }
 

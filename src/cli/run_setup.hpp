@@ -15,7 +15,7 @@ struct ProgramFlags {
   bool no_prefix_cache = false; // --no-prefix-cache: never read or write prefix_kv_cache.bin
   int threads = 0;              // -t N: threads per evaluation (0 = one per physical core)
   int64_t max_tokens = -1;      // --max-tokens N (-1: until EOS or the context is full)
-  bool no_interleave = false;   // --no-interleave: Q4_0 weights used in place (InterpreterOptions)
+  bool no_interleave = false;   // --no-interleave: Q4_0/Q8_0 weights used in place (InterpreterOptions)
 };
 
 // Adds --model, --offline, --no-prefix-cache, -t/--threads, --max-tokens, --no-interleave to `cmd`.

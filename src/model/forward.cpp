@@ -86,10 +86,10 @@ void ForwardRun::embed(std::span<const int32_t> tokens, float* x) {
   const int64_t T = static_cast<int64_t>(tokens.size());
   // An interleaved tied head is read back row by row: its file pages were released at load,
   // and touching them again would map whole folios of the file back in.
-  if (const MatrixView& k = m.weights().token_embd.kernel_view(); k.type == DType::Q4_0_X16) {
+  if (const MatrixView& k = m.weights().token_embd.kernel_view(); is_interleaved(k.type)) {
     for (int64_t t = 0; t < T; ++t) {
-      deinterleave_row_q4_0(k, tokens[t], s.embed_row_.data());
-      dequantize_row(DType::Q4_0, s.embed_row_.data(), x + t * hp.n_embd, hp.n_embd);
+      deinterleave_row(k, tokens[t], s.embed_row_.data());
+      dequantize_row(stored_type(k.type), s.embed_row_.data(), x + t * hp.n_embd, hp.n_embd);
     }
   } else {
     const MatrixView& e = m.weights().token_embd.view;

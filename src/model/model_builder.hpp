@@ -46,8 +46,8 @@ struct ModelBuilder {
   static Model::Storage& storage(Model& m);
   static HParams& hparams(Model& m) { return m.hp_; }
   static std::string& path(Model& m) { return m.path_; }
-  static void interleave_q4_0(Model& m, const std::function<void(const uint8_t*, size_t)>& release) {
-    m.interleave_q4_0(release);
+  static void interleave_weights(Model& m, const std::function<void(const uint8_t*, size_t)>& release) {
+    m.interleave_weights(release);
   }
 };
 

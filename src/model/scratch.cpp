@@ -5,6 +5,7 @@
 
 #include "model/forward_impl.hpp"
 #include "paw/model/forward.hpp"
+#include "paw/tensor/interleave.hpp"
 #include "paw/tensor/quantize.hpp"
 #include "paw/util/error.hpp"
 
@@ -38,7 +39,8 @@ ForwardScratch::ForwardScratch(const Model& m, int64_t n_batch, int64_t n_ctx, i
     v_.resize(B * hp.v_dim());
   }
   pos_.resize(B);
-  if (m.weights().token_embd.kernel_view().type == DType::Q4_0_X16) embed_row_.resize(*row_bytes(DType::Q4_0, hp.n_embd));
+  if (const DType e = m.weights().token_embd.kernel_view().type; is_interleaved(e))
+    embed_row_.resize(*row_bytes(stored_type(e), hp.n_embd));
   // Kernel workspace: the largest need of any matmul (every linear and the head, at the
   // full batch) and of attention over the whole context.
   size_t need = kt_->attention_scratch_bytes(n_ctx, hp.head_dim_v, n_threads_);

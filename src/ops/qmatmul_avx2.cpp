@@ -1,5 +1,5 @@
-// AVX2 matmul for quantized weights: Q8_0 Q4_0 Q5_0 Q4_1 Q5_1 Q4_K Q5_K Q6_K, and Q4_0_X16
-// (16 interleaved rows, its own kernel: X16Kernel below).
+// AVX2 matmul for quantized weights: Q8_0 Q4_0 Q5_0 Q4_1 Q5_1 Q4_K Q5_K Q6_K, and Q4_0_X16 and
+// Q8_0_X16 (16 interleaved rows, their own kernel: X16Kernel below).
 //
 // Same arithmetic as the AVX-512 kernels (activations rounded to int8 per 32 values once per
 // call, simd_matmul.hpp), without VNNI: one 32-value block of a row is decoded into a 256-bit
@@ -142,9 +142,17 @@ struct DecQ6_K {
   static constexpr int kKind = 6, kOffset = 32;
 };
 
-// Q4_0_X16 has its own kernel (X16Kernel below); this only names it in type switches.
+// The interleaved layouts have their own kernel (X16Kernel below); these name them in type
+// switches (Levels: defined with the kernel).
+struct NibbleLevels;
+struct ByteLevels;
 struct DecQ4_0X16 {
   static constexpr int kKind = simd::kInterleavedKind, kOffset = 8;
+  using Levels = NibbleLevels;
+};
+struct DecQ8_0X16 {
+  static constexpr int kKind = simd::kInterleavedKind, kOffset = 128;
+  using Levels = ByteLevels;
 };
 
 // ---- activations: qs, d and fsum of simd::ActLayout (no lanes, no corr)
@@ -381,16 +389,56 @@ void row_kernel(const uint8_t* row, const Acts& a, int64_t t0, float* out) {
     row_tokens<D, NT>(row, a, t0, out);
 }
 
-// ---- Q4_0_X16: 16 interleaved rows (layout in paw/tensor/interleave.hpp), as two halves of 8
-// rows. Per 32-value block each half's scales are one 128-bit load and its nibbles four
-// 256-bit loads; and/shift give, per vector k, the levels (0..15) of values 4k .. 4k+3 of 8
-// rows, multiplied with 4 broadcast activation bytes by vpmaddubsw. Eight such int16 pair sums
-// stay below 8 · 2 · 15 · 127 = 30480, so they add in int16 before one vpmaddwd widens them.
+// ---- Q4_0_X16 / Q8_0_X16: 16 interleaved rows (layouts in paw/tensor/interleave.hpp), as two
+// halves of 8 rows. Per 32-value block each half's scales are one 128-bit load and its levels 8
+// vectors, vector k the levels of values 4k .. 4k+3 of 8 rows, multiplied with 4 broadcast
+// activation bytes by vpmaddubsw (Levels::dot).
 
-static_assert(simd::kInterleavedBlockBytes == 16 * sizeof(block_q4_0), "16 Q4_0 rows per block");
+struct NibbleLevels {  // Q4_0_X16: four 256-bit loads per half, split by and/shift into 0..15
+  static constexpr size_t kBlockBytes = 16 * sizeof(block_q4_0);
+  static void load(const uint8_t* p, int h, __m256i (&w)[8]) {
+    const __m256i k0f = _mm256_set1_epi8(0x0F);
+    for (int m = 0; m < 4; ++m) {
+      const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 + 64 * m + 32 * h));
+      w[m] = _mm256_and_si256(raw, k0f);
+      w[4 + m] = _mm256_and_si256(_mm256_srli_epi16(raw, 4), k0f);
+    }
+  }
+  // Eight int16 pair sums stay below 8 · 2 · 15 · 127 = 30480, so they add in int16 before one
+  // vpmaddwd widens them; corr (−8 · Σq) turns the unsigned levels into Q4_0's signed ones.
+  static __m256i dot(const __m256i (&w)[8], const int8_t* xq, int32_t corr) {
+    __m256i s16 = _mm256_setzero_si256();
+    for (int k = 0; k < 8; ++k)
+      s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(w[k], _mm256_set1_epi32(static_cast<int>(ld32(xq + 4 * k)))));
+    return _mm256_add_epi32(_mm256_madd_epi16(s16, _mm256_set1_epi16(1)), _mm256_set1_epi32(corr));
+  }
+};
+struct ByteLevels {  // Q8_0_X16: eight 256-bit loads per half, back to signed q (u XOR 0x80)
+  static constexpr size_t kBlockBytes = 16 * sizeof(block_q8_0);
+  static void load(const uint8_t* p, int h, __m256i (&w)[8]) {
+    const __m256i k80 = _mm256_set1_epi8(static_cast<char>(0x80));
+    for (int m = 0; m < 8; ++m)
+      w[m] = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 + 64 * m + 32 * h)), k80);
+  }
+  // Unsigned levels up to 255 would saturate vpmaddubsw: |q| × (x with q's sign) stays within
+  // 2 · 128 · 127 = 32512 per pair; each k is widened by vpmaddwd before the next. Signed
+  // levels need no offset correction, so corr is not used.
+  static __m256i dot(const __m256i (&w)[8], const int8_t* xq, int32_t /*corr*/) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i s32 = _mm256_setzero_si256();
+    for (int k = 0; k < 8; ++k) {
+      const __m256i x = _mm256_set1_epi32(static_cast<int>(ld32(xq + 4 * k)));
+      const __m256i p16 = _mm256_maddubs_epi16(_mm256_abs_epi8(w[k]), _mm256_sign_epi8(x, w[k]));
+      s32 = _mm256_add_epi32(s32, _mm256_madd_epi16(p16, ones));
+    }
+    return s32;
+  }
+};
 
 // The ISA's part of simd::interleaved_rows.
+template <class Levels>
 struct X16Kernel {
+  static constexpr size_t kBlockBytes = Levels::kBlockBytes;
   // Group `group` (16 rows from r0, nr of them real) against tokens [t0, t0 + NT).
   template <int NT>
   static void tokens(const uint8_t* group, const Acts& a, int64_t t0, float* y, int64_t n_out, int64_t r0, int64_t nr,
@@ -406,24 +454,15 @@ struct X16Kernel {
       corr[t] = reinterpret_cast<const int32_t*>(p + a.L.corr);
       f[t][0] = f[t][1] = _mm256_setzero_ps();
     }
-    const __m256i k0f = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
     for (int64_t b = 0; b < a.L.n_blk; ++b) {
-      const uint8_t* p = group + static_cast<size_t>(b) * simd::kInterleavedBlockBytes;
-      simd::prefetch_row(p + simd::kInterleavedPrefetchBytes, simd::kInterleavedBlockBytes);
+      const uint8_t* p = group + static_cast<size_t>(b) * kBlockBytes;
+      simd::prefetch_row(p + simd::kInterleavedPrefetchBytes, kBlockBytes);
       for (int h = 0; h < 2; ++h) {
         const __m256 sc = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * h)));
         __m256i w[8];
-        for (int m = 0; m < 4; ++m) {
-          const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 + 64 * m + 32 * h));
-          w[m] = _mm256_and_si256(raw, k0f);
-          w[4 + m] = _mm256_and_si256(_mm256_srli_epi16(raw, 4), k0f);
-        }
+        Levels::load(p, h, w);
         for (int t = 0; t < NT; ++t) {
-          const int8_t* xq = qs[t] + 32 * b;
-          __m256i s16 = _mm256_setzero_si256();
-          for (int k = 0; k < 8; ++k)
-            s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(w[k], _mm256_set1_epi32(static_cast<int>(ld32(xq + 4 * k)))));
-          const __m256i dot = _mm256_add_epi32(_mm256_madd_epi16(s16, ones), _mm256_set1_epi32(corr[t][b]));
+          const __m256i dot = Levels::dot(w, qs[t] + 32 * b, corr[t][b]);
           f[t][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_mul_ps(sc, _mm256_set1_ps(dx[t][b])), f[t][h]);
         }
       }
@@ -438,12 +477,11 @@ struct X16Kernel {
   }
 };
 
-
 template <class D>
 void rows(const MatrixView& w, size_t stride, int64_t r0, int64_t r1, const Acts& a, int64_t n_tokens, float* y,
           bool accumulate) {
   if constexpr (D::kKind == simd::kInterleavedKind) {
-    simd::interleaved_rows<X16Kernel>(w, r0, r1, a, n_tokens, y, accumulate);
+    simd::interleaved_rows<X16Kernel<typename D::Levels>>(w, r0, r1, a, n_tokens, y, accumulate);
   } else {
     const int64_t n_out = w.rows;
     float v[4];

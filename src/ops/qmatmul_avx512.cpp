@@ -1,5 +1,6 @@
 // AVX-512 (VNNI) matmul for quantized weights: Q8_0 Q4_0 Q5_0 Q4_1 Q5_1 Q4_K Q5_K Q6_K, and
-// Q4_0_X16 (16 interleaved rows, its own kernel for every batch size: X16Kernel below).
+// Q4_0_X16 and Q8_0_X16 (16 interleaved rows, their own kernel for every batch size: X16Kernel
+// below).
 //
 // Activations are quantized once per call to int8, one scale per 32 values (per 256 for
 // K-quants; simd_matmul.hpp explains the arithmetic); weights are decoded to unsigned byte
@@ -246,9 +247,36 @@ inline __m512i q6k_levels(const block_q6_K* p, int j) {
   return _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ll, 4), k0f), _mm512_and_si512(hh, k30));
 }
 
-// Q4_0_X16 has its own kernel (X16Kernel below); this only names it in type switches.
+// ---- interleaved layouts (paw/tensor/interleave.hpp): how one 32-value block of a 16-row group
+// becomes 8 vectors of levels, vector k holding values 4k .. 4k+3 of all 16 rows as unsigned
+// bytes (the operand of one vpdpbusd against 4 broadcast activation bytes).
+struct NibbleLevels {  // Q4_0_X16: four 64-byte vectors of nibble pairs
+  static constexpr size_t kBlockBytes = 16 * sizeof(block_q4_0);
+  static void load(const uint8_t* p, __m512i (&w)[8]) {
+    const __m512i k0f = _mm512_set1_epi8(0x0F);
+    for (int m = 0; m < 4; ++m) {
+      const __m512i raw = _mm512_loadu_si512(p + 32 + 64 * m);
+      w[m] = _mm512_and_si512(raw, k0f);
+      w[4 + m] = _mm512_and_si512(_mm512_srli_epi16(raw, 4), k0f);
+    }
+  }
+};
+struct ByteLevels {  // Q8_0_X16: eight 64-byte vectors, already q + 128
+  static constexpr size_t kBlockBytes = 16 * sizeof(block_q8_0);
+  static void load(const uint8_t* p, __m512i (&w)[8]) {
+    for (int m = 0; m < 8; ++m) w[m] = _mm512_loadu_si512(p + 32 + 64 * m);
+  }
+};
+
+// The interleaved layouts have their own kernel (X16Kernel below); these name them in type
+// switches.
 struct DecQ4_0X16 {
   static constexpr int kKind = simd::kInterleavedKind, kOffset = 8;
+  using Levels = NibbleLevels;
+};
+struct DecQ8_0X16 {
+  static constexpr int kKind = simd::kInterleavedKind, kOffset = 128;
+  using Levels = ByteLevels;
 };
 
 // K-quant decoders in the chunk interface (used to pack panels).
@@ -799,16 +827,17 @@ void panel_all_tokens(const uint8_t* panel, const Acts& a, int64_t n_tokens, flo
   }
 }
 
-// ---- Q4_0_X16: 16 interleaved rows (layout in paw/tensor/interleave.hpp). Per 32-value block
-// the group's 16 scales are one 256-bit load and its nibbles four 512-bit loads; and/shift turn
-// each into the levels of 4 consecutive values of all 16 rows (vector k: values 4k .. 4k+3),
-// the operand of one vpdpbusd against 4 broadcast activation bytes. Same bytes as Q4_0, no
-// decoding permutes, no horizontal sums: 16 outputs per store.
-
-static_assert(simd::kInterleavedBlockBytes == 16 * sizeof(block_q4_0), "16 Q4_0 rows per block");
+// ---- Q4_0_X16 / Q8_0_X16: 16 interleaved rows (layouts in paw/tensor/interleave.hpp). Per
+// 32-value block the group's 16 scales are one 256-bit load and its levels 8 vectors (Levels:
+// Q4_0 four 512-bit loads split by and/shift, Q8_0 eight loads), vector k the levels of values
+// 4k .. 4k+3 of all 16 rows, the operand of one vpdpbusd against 4 broadcast activation
+// bytes. Same bytes as the stored type, no decoding permutes, no horizontal sums: 16 outputs
+// per store.
 
 // The ISA's part of simd::interleaved_rows.
+template <class Levels>
 struct X16Kernel {
+  static constexpr size_t kBlockBytes = Levels::kBlockBytes;
   // Group `group` (16 rows from r0, nr of them real) against tokens [t0, t0 + NT).
   template <int NT>
   static void tokens(const uint8_t* group, const Acts& a, int64_t t0, float* y, int64_t n_out, int64_t r0, int64_t nr,
@@ -824,18 +853,13 @@ struct X16Kernel {
       corr[t] = reinterpret_cast<const int32_t*>(p + a.L.corr);
       f[t] = _mm512_setzero_ps();
     }
-    const __m512i k0f = _mm512_set1_epi8(0x0F);
     for (int64_t b = 0; b < a.L.n_blk; ++b) {
-      const uint8_t* p = group + static_cast<size_t>(b) * simd::kInterleavedBlockBytes;
+      const uint8_t* p = group + static_cast<size_t>(b) * kBlockBytes;
       // the group's bytes a few KiB ahead (a hint; past the matrix it is dropped)
-      simd::prefetch_row(p + simd::kInterleavedPrefetchBytes, simd::kInterleavedBlockBytes);
+      simd::prefetch_row(p + simd::kInterleavedPrefetchBytes, kBlockBytes);
       const __m512 sc = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
       __m512i w[8];
-      for (int m = 0; m < 4; ++m) {
-        const __m512i raw = _mm512_loadu_si512(p + 32 + 64 * m);
-        w[m] = _mm512_and_si512(raw, k0f);
-        w[4 + m] = _mm512_and_si512(_mm512_srli_epi16(raw, 4), k0f);
-      }
+      Levels::load(p, w);
       for (int t = 0; t < NT; ++t) {
         const int8_t* xq = qs[t] + 32 * b;
         // two chains of four: a single chain of eight dependent vpdpbusd would be latency-bound
@@ -881,7 +905,7 @@ template <class D>
 void rows_in_place(const MatrixView& w, size_t stride, int64_t r0, int64_t r1, const Acts& a, int64_t n_tokens,
                    float* y, bool accumulate) {
   if constexpr (D::kKind == simd::kInterleavedKind) {
-    simd::interleaved_rows<X16Kernel>(w, r0, r1, a, n_tokens, y, accumulate);
+    simd::interleaved_rows<X16Kernel<typename D::Levels>>(w, r0, r1, a, n_tokens, y, accumulate);
   } else {
     if constexpr (D::kKind == 0) {
       if (a.L.n_chunks == 1) return short_rows<D>(w, stride, r0, r1, a, n_tokens, y, accumulate);

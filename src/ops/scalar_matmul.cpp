@@ -1,7 +1,8 @@
 // Scalar matmul: y[t, o] = W[o, :] · x[t, :] for any weight type dequantize_row supports.
 // Each output row of W is dequantized once into a per-thread buffer and then dotted with
 // every token of the batch, so the weight is read once per call whatever the batch size.
-// Q4_0_X16 (interleaved rows, paw/tensor/interleave.hpp) reads each row back as Q4_0 first.
+// Q4_0_X16 / Q8_0_X16 (interleaved rows, paw/tensor/interleave.hpp) read each row back in its
+// stored type first.
 #include <omp.h>
 
 #include <cstring>
@@ -27,11 +28,10 @@ float dot_f32(const float* a, const float* b, int64_t n) {
 namespace {
 
 // Per thread: one dequantized row (also used for F32 rows that are not 4-byte aligned), and for
-// Q4_0_X16 the row's Q4_0 bytes after it.
+// an interleaved layout the row's stored bytes (Q4_0 / Q8_0) after it.
 size_t per_thread_bytes(DType type, int64_t n_in) {
   size_t n = ops_detail::align64(static_cast<size_t>(n_in) * sizeof(float));
-  if (type == DType::Q4_0_X16 && n_in % QK4_0 == 0)
-    n += ops_detail::align64(static_cast<size_t>(n_in / QK4_0) * sizeof(block_q4_0));
+  if (is_interleaved(type) && n_in % 32 == 0) n += ops_detail::align64(*row_bytes(stored_type(type), n_in));
   return n;
 }
 
@@ -47,7 +47,7 @@ void matmul(const MatrixView& w, const float* x, float* y, int64_t n_tokens, boo
   const auto& tr = traits(w.type);
   const auto stride = row_bytes(w.type, n_in);
   // Validate before the parallel region: exceptions must not escape an OpenMP block.
-  const bool interleaved = w.type == DType::Q4_0_X16;
+  const bool interleaved = is_interleaved(w.type);
   if (!(tr.can_dequantize || interleaved) || !stride)
     throw Error("matmul: weight type " + std::string(tr.name) + " with " + std::to_string(n_in) +
                     " columns is not supported",
@@ -61,7 +61,7 @@ void matmul(const MatrixView& w, const float* x, float* y, int64_t n_tokens, boo
   {
     uint8_t* mine = ctx.scratch + per_thread * static_cast<size_t>(omp_get_thread_num());
     float* row = reinterpret_cast<float*>(mine);
-    uint8_t* q4_row = mine + ops_detail::align64(static_cast<size_t>(n_in) * sizeof(float));  // Q4_0_X16 only
+    uint8_t* stored_row = mine + ops_detail::align64(static_cast<size_t>(n_in) * sizeof(float));  // interleaved only
 #pragma omp for schedule(static)
     for (int64_t o = 0; o < n_out; ++o) {
       const uint8_t* src = w.data + static_cast<size_t>(o) * *stride;
@@ -69,8 +69,8 @@ void matmul(const MatrixView& w, const float* x, float* y, int64_t n_tokens, boo
       if (direct) {
         wr = reinterpret_cast<const float*>(src);
       } else if (interleaved) {
-        deinterleave_row_q4_0(w, o, q4_row);
-        dequantize_row(DType::Q4_0, q4_row, row, n_in);
+        deinterleave_row(w, o, stored_row);
+        dequantize_row(stored_type(w.type), stored_row, row, n_in);
       } else {
         dequantize_row(w.type, src, row, n_in);
       }

@@ -16,6 +16,7 @@
 #include <cstdint>
 
 #include "paw/tensor/dtype.hpp"
+#include "paw/tensor/interleave.hpp"
 
 // The quantized types of the integer path and the decoder struct each ISA file defines for it
 // (same names in every ISA file): X(type, decoder) per type, for type switches.
@@ -28,13 +29,15 @@
   X(Q4_K, DecQ4_K)                 \
   X(Q5_K, DecQ5_K)                 \
   X(Q6_K, DecQ6_K)                 \
-  X(Q4_0_X16, DecQ4_0X16)
-// DecQ4_0X16 decodes nothing: kKind kInterleavedKind sends its rows to the interleaved kernel.
+  X(Q4_0_X16, DecQ4_0X16)          \
+  X(Q8_0_X16, DecQ8_0X16)
+// DecQ4_0X16 / DecQ8_0X16 decode nothing: kKind kInterleavedKind sends their rows to the ISA's
+// interleaved kernel for the layout (X16Kernel<Levels> in each ISA file).
 
 namespace paw::simd {
 namespace {
 
-constexpr int kInterleavedKind = 7;  // decoder kKind of Q4_0_X16
+constexpr int kInterleavedKind = 7;  // decoder kKind of Q4_0_X16 and Q8_0_X16
 
 inline size_t a64(size_t n) { return (n + 63) / 64 * 64; }
 inline int64_t imin(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -70,8 +73,8 @@ struct QuantSpec {
   int sb = 32;           // elements sharing one scale: 32, or 16 for Q6_K
   int offset = 0;        // u − offset is the signed level
   bool has_min = false;  // w = scale·u + min (Q4_1, Q5_1, Q4_K, Q5_K)
-  // Q4_0_X16 (paw/tensor/interleave.hpp): 16 rows already side by side, so every batch size
-  // runs the interleaved kernel — no panels, no per-lane activation arrays.
+  // Q4_0_X16 / Q8_0_X16 (paw/tensor/interleave.hpp): 16 rows already side by side, so every
+  // batch size runs the interleaved kernel — no panels, no per-lane activation arrays.
   bool interleaved = false;
 };
 
@@ -80,6 +83,7 @@ inline QuantSpec quant_spec(DType t) {
     case DType::Q8_0: return {true, 32, 32, 128, false};
     case DType::Q4_0: return {true, 32, 32, 8, false};
     case DType::Q4_0_X16: return {true, 32, 32, 8, false, true};
+    case DType::Q8_0_X16: return {true, 32, 32, 128, false, true};  // levels stored as q + 128
     case DType::Q5_0: return {true, 32, 32, 16, false};
     case DType::Q4_1: return {true, 32, 32, 0, true};
     case DType::Q5_1: return {true, 32, 32, 0, true};
@@ -172,17 +176,17 @@ inline int64_t row_grain(int64_t n_rows, int nt, int64_t unit) {
   return imax(g, unit);
 }
 
-// Rows per work item of a Q4_0_X16 matrix (LoRA A/B, 36-110 KiB each at rank 64 for Qwen3-0.6B)
+// Rows per work item of an interleaved matrix (LoRA A/B: 36-110 KiB each at rank 64 for Qwen3-0.6B)
 // in a decode group: whole matrices up to kInterleavedItemBytes. Every work item pays a fixed
 // cost — a claim on the job's shared counter, a cold start of its stream — and cut like the
 // base weights (8 items per thread) these small matrices paid it thousands of times per
 // token: 2-thread decode with a rank-64 adapter cost 11 % more than without on a quiet host,
 // 6 % with whole matrices (about the 3.6 % more bytes it reads, plus the A→B dependency).
 constexpr int64_t kInterleavedItemBytes = int64_t{128} << 10;
-// Bytes of one 32-value block of a 16-row Q4_0_X16 group: 16 × sizeof(block_q4_0).
-constexpr size_t kInterleavedBlockBytes = 16 * 18;
-inline int64_t interleaved_grain(int64_t n_rows, int64_t n_cols) {
-  const auto group_bytes = static_cast<int64_t>(n_cols / 32 * kInterleavedBlockBytes);
+// Bytes of one 32-value block of a 16-row group: 16 × the stored block (Q4_0 18, Q8_0 34).
+inline size_t interleaved_block_bytes(DType t) { return t == DType::Q8_0_X16 ? 16 * 34 : 16 * 18; }
+inline int64_t interleaved_grain(DType t, int64_t n_rows, int64_t n_cols) {
+  const auto group_bytes = static_cast<int64_t>(static_cast<size_t>(n_cols / 32) * interleaved_block_bytes(t));
   const int64_t groups = imax(1, kInterleavedItemBytes / imax(1, group_bytes));
   return imin((n_rows + 15) / 16, groups) * 16;
 }
@@ -209,7 +213,7 @@ inline void prefetch_rows_start(const uint8_t* data, size_t row_stride, int64_t 
   if (end > r0) prefetch_row(data + static_cast<size_t>(r0) * row_stride, static_cast<size_t>(end - r0) * row_stride);
 }
 
-// The interleaved (Q4_0_X16) kernels stream whole small matrices: they request a work item's
+// The interleaved kernels stream whole small matrices: they request a work item's
 // first bytes at once and then stay this far ahead. Profiled 2-thread decode with a rank-64
 // adapter, samples in the interleaved kernel per 100 in the base kernels: 6.8 with no start
 // request (4 KiB ahead), 5.8 with one of 4 KiB, 5.0 with 8 KiB, 4.9-5.8 with 16 KiB.
@@ -218,13 +222,13 @@ inline void prefetch_item_start(const uint8_t* p, size_t item_bytes) {
   prefetch_row(p, item_bytes < kInterleavedPrefetchBytes ? item_bytes : kInterleavedPrefetchBytes);
 }
 
-// Rows [r0, r1) (r0 a multiple of 16) of a Q4_0_X16 matrix against every token, 4 at a time.
+// Rows [r0, r1) (r0 a multiple of 16) of an interleaved matrix against every token, 4 at a time.
 // K::tokens<NT>(group, a, t0, y, n_out, r0, nr, accumulate) is the ISA's kernel for one 16-row
 // group (nr of them real) and NT tokens; Acts is the ISA's quantized-activation view.
 template <class K, class Acts, class View>
 void interleaved_rows(const View& w, int64_t r0, int64_t r1, const Acts& a, int64_t n_tokens, float* y,
                       bool accumulate) {
-  const size_t group_bytes = static_cast<size_t>(a.L.n_blk) * kInterleavedBlockBytes;
+  const size_t group_bytes = static_cast<size_t>(a.L.n_blk) * K::kBlockBytes;
   prefetch_item_start(w.data + static_cast<size_t>(r0 / 16) * group_bytes,
                       static_cast<size_t>((r1 - r0 + 15) / 16) * group_bytes);
   for (int64_t r = r0; r < r1; r += 16) {

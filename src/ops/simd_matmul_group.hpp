@@ -24,7 +24,7 @@ namespace {
 //   static void rows(const MatmulCall& c, const ActLayout& L, const uint8_t* acts, int64_t r0, int64_t r1);
 //   static void alone(const MatmulCall& c, const OpContext& ctx)   — the table's matmul.
 // Members' rows are cut at row_grain(rows, n_threads, 16), the split a whole-matrix call
-// makes (Q4_0_X16 ones at interleaved_grain); every in-place kernel computes a row the same
+// makes (interleaved ones at interleaved_grain); every in-place kernel computes a row the same
 // way wherever a cut at a multiple of 16 rows falls, so results match matmul's bit for bit.
 //
 // Work items, claimed in this order (parallel_for hands them out in increasing order):
@@ -74,7 +74,7 @@ void group_job(const MatmulCall* first, int64_t n_first, const MatmulCall* secon
       m.call = &c;
       m.L = L;
       m.acts = ctx.scratch + used;
-      m.grain = c.w.type == DType::Q4_0_X16 ? interleaved_grain(c.w.rows, c.w.cols) : row_grain(c.w.rows, nt, 16);
+      m.grain = is_interleaved(c.w.type) ? interleaved_grain(c.w.type, c.w.rows, c.w.cols) : row_grain(c.w.rows, nt, 16);
       m.n_items = (c.w.rows + m.grain - 1) / m.grain;
       used += a64(L.stride);
       joined[r][i] = true;

@@ -66,7 +66,7 @@ Interpreter Interpreter::open(const std::string& model_path, const InterpreterOp
   impl->opts = opts;
   impl->cache_root = opts.cache_dir.empty() ? default_cache_dir() : opts.cache_dir;
   ModelLoadOptions lo;
-  lo.interleave_q4_0 = opts.interleave_q4_0;
+  lo.interleave = opts.interleave;
   impl->model = Model::load(model_path, lo);
   const Model& m = *impl->model;
   impl->tokenizer = m.gguf() ? Tokenizer::from_gguf(*m.gguf()) : Tokenizer::load(model_path);

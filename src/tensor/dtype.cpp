@@ -35,8 +35,9 @@ constexpr std::array kTraits = {
     DTypeTraits{DType::I64, "i64", 1, 8, false, false},
     DTypeTraits{DType::F64, "f64", 1, 8, false, false},
     DTypeTraits{DType::BF16, "bf16", 1, 2, true, true},
-    // Per row the bytes of Q4_0; dequantize_row cannot read one row alone (interleave.hpp).
+    // Per row the bytes of Q4_0 / Q8_0; dequantize_row cannot read one row alone (interleave.hpp).
     DTypeTraits{DType::Q4_0_X16, "q4_0x16", QK4_0, sizeof(block_q4_0), false, false, true},
+    DTypeTraits{DType::Q8_0_X16, "q8_0x16", QK8_0, sizeof(block_q8_0), false, false, true},
 };
 
 }  // namespace

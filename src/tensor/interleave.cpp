@@ -1,63 +1,102 @@
-// Q4_0 <-> Q4_0_X16 (layout in paw/tensor/interleave.hpp).
+// Q4_0 <-> Q4_0_X16 and Q8_0 <-> Q8_0_X16 (layouts in paw/tensor/interleave.hpp).
 #include "paw/tensor/interleave.hpp"
 
 #include <cstring>
 #include <string>
 
 #include "paw/tensor/blocks.hpp"
+#include "paw/tensor/dtype.hpp"
 #include "paw/util/error.hpp"
 
 namespace paw {
 namespace {
 
-constexpr size_t kGroupBlockBytes = kInterleaveRows * sizeof(block_q4_0);  // 288
+// One layout: the stored block's size and how many 64-byte level vectors a group block has.
+struct Layout {
+  size_t block_bytes;  // sizeof(block_q4_0) or sizeof(block_q8_0)
+  int level_vectors;   // 4 (two nibbles per byte) or 8
+  uint8_t level_xor;   // applied to every stored level byte: 0, or 0x80 for Q8_0 (q + 128)
+  size_t group_block() const { return static_cast<size_t>(kInterleaveRows) * block_bytes; }
+};
+
+Layout layout_of(DType x16, const char* where) {
+  if (x16 == DType::Q4_0_X16) return {sizeof(block_q4_0), 4, 0};
+  if (x16 == DType::Q8_0_X16) return {sizeof(block_q8_0), 8, 0x80};
+  throw Error(std::string(dtype_name(x16)) + " is not an interleaved layout", where);
+}
 
 void check_cols(int64_t cols, const char* where) {
-  if (cols <= 0 || cols % QK4_0 != 0)
-    throw Error("Q4_0_X16: " + std::to_string(cols) + " columns is not a positive multiple of 32", where,
-                "only whole Q4_0 blocks can be interleaved");
+  if (cols <= 0 || cols % 32 != 0)
+    throw Error("interleaving: " + std::to_string(cols) + " columns is not a positive multiple of 32", where,
+                "only whole blocks can be interleaved");
 }
 
 // Offset of block b of row r's group.
-size_t group_block(int64_t cols, int64_t r, int64_t b) {
-  const int64_t nb = cols / QK4_0, g = r / kInterleaveRows;
-  return static_cast<size_t>(g * nb + b) * kGroupBlockBytes;
+size_t group_block(const Layout& l, int64_t cols, int64_t r, int64_t b) {
+  const int64_t nb = cols / 32, g = r / kInterleaveRows;
+  return static_cast<size_t>(g * nb + b) * l.group_block();
 }
 
 }  // namespace
 
-size_t interleaved_bytes(int64_t rows, int64_t cols) {
+DType interleaved_type(DType stored) {
+  if (stored == DType::Q4_0) return DType::Q4_0_X16;
+  if (stored == DType::Q8_0) return DType::Q8_0_X16;
+  return DType::F32;
+}
+
+DType stored_type(DType interleaved) {
+  if (interleaved == DType::Q4_0_X16) return DType::Q4_0;
+  if (interleaved == DType::Q8_0_X16) return DType::Q8_0;
+  return DType::F32;
+}
+
+size_t interleaved_bytes(DType x16, int64_t rows, int64_t cols) {
+  const Layout l = layout_of(x16, "tensor::interleaved_bytes");
   check_cols(cols, "tensor::interleaved_bytes");
   const int64_t groups = (rows + kInterleaveRows - 1) / kInterleaveRows;
-  return static_cast<size_t>(groups * (cols / QK4_0)) * kGroupBlockBytes;
+  return static_cast<size_t>(groups * (cols / 32)) * l.group_block();
+}
+
+void interleave(const MatrixView& src, uint8_t* dst) {
+  const DType x16 = interleaved_type(src.type);
+  if (x16 == DType::F32)
+    throw Error("cannot interleave " + std::string(dtype_name(src.type)) + " rows (only q4_0 and q8_0)",
+                "tensor::interleave");
+  const Layout l = layout_of(x16, "tensor::interleave");
+  check_cols(src.cols, "tensor::interleave");
+  std::memset(dst, 0, interleaved_bytes(x16, src.rows, src.cols));  // padding rows: d = 0
+  const int64_t nb = src.cols / 32;
+  const size_t qs_off = l.block_bytes - static_cast<size_t>(4 * l.level_vectors);  // after the fp16 d
+  for (int64_t r = 0; r < src.rows; ++r) {
+    const int64_t i = r % kInterleaveRows;
+    for (int64_t b = 0; b < nb; ++b) {
+      const uint8_t* blk = src.data + static_cast<size_t>(r * nb + b) * l.block_bytes;
+      uint8_t* out = dst + group_block(l, src.cols, r, b);
+      std::memcpy(out + 2 * i, blk, 2);  // d
+      for (int m = 0; m < l.level_vectors; ++m)
+        for (int k = 0; k < 4; ++k) out[32 + 64 * m + 4 * i + k] = blk[qs_off + 4 * m + k] ^ l.level_xor;
+    }
+  }
 }
 
 void interleave_q4_0(const MatrixView& src, uint8_t* dst) {
   if (src.type != DType::Q4_0)
     throw Error("Q4_0_X16: source is " + std::string(dtype_name(src.type)) + ", not q4_0", "tensor::interleave_q4_0");
-  check_cols(src.cols, "tensor::interleave_q4_0");
-  std::memset(dst, 0, interleaved_bytes(src.rows, src.cols));  // padding rows: d = 0, nibbles 0
-  const int64_t nb = src.cols / QK4_0;
-  const auto* rows = reinterpret_cast<const block_q4_0*>(src.data);
-  for (int64_t r = 0; r < src.rows; ++r) {
-    const int64_t i = r % kInterleaveRows;
-    for (int64_t b = 0; b < nb; ++b) {
-      const block_q4_0& blk = rows[r * nb + b];
-      uint8_t* out = dst + group_block(src.cols, r, b);
-      std::memcpy(out + 2 * i, &blk.d, 2);
-      for (int m = 0; m < 4; ++m) std::memcpy(out + 32 + 64 * m + 4 * i, blk.qs + 4 * m, 4);
-    }
-  }
+  interleave(src, dst);
 }
 
-void deinterleave_row_q4_0(const MatrixView& w, int64_t r, uint8_t* dst) {
-  check_cols(w.cols, "tensor::deinterleave_row_q4_0");
-  const int64_t nb = w.cols / QK4_0, i = r % kInterleaveRows;
-  auto* out = reinterpret_cast<block_q4_0*>(dst);
+void deinterleave_row(const MatrixView& w, int64_t r, uint8_t* dst) {
+  const Layout l = layout_of(w.type, "tensor::deinterleave_row");
+  check_cols(w.cols, "tensor::deinterleave_row");
+  const int64_t nb = w.cols / 32, i = r % kInterleaveRows;
+  const size_t qs_off = l.block_bytes - static_cast<size_t>(4 * l.level_vectors);
   for (int64_t b = 0; b < nb; ++b) {
-    const uint8_t* in = w.data + group_block(w.cols, r, b);
-    std::memcpy(&out[b].d, in + 2 * i, 2);
-    for (int m = 0; m < 4; ++m) std::memcpy(out[b].qs + 4 * m, in + 32 + 64 * m + 4 * i, 4);
+    const uint8_t* in = w.data + group_block(l, w.cols, r, b);
+    uint8_t* blk = dst + static_cast<size_t>(b) * l.block_bytes;
+    std::memcpy(blk, in + 2 * i, 2);
+    for (int m = 0; m < l.level_vectors; ++m)
+      for (int k = 0; k < 4; ++k) blk[qs_off + 4 * m + k] = in[32 + 64 * m + 4 * i + k] ^ l.level_xor;
   }
 }
 

@@ -32,6 +32,8 @@ const Case kCases[] = {
     {DType::F32, 17, 64, true},     {DType::Q5_0, 50, 256, false},  {DType::Q4_1, 64, 256, true},
     // LoRA matrices as a session holds them: A [rank, n_in] and B [n_out, rank] interleaved
     {DType::Q4_0_X16, 64, 256, false}, {DType::Q4_0_X16, 96, 64, true}, {DType::Q4_0_X16, 40, 128, true},
+    // base weights interleaved at load (ModelLoadOptions::interleave)
+    {DType::Q8_0_X16, 160, 256, false}, {DType::Q8_0_X16, 37, 64, true},
 };
 
 struct Group {
@@ -137,7 +139,7 @@ struct TwoRounds {
     const int64_t rows[] = {128, 64, 96, 200};
     for (int i = 0; i < 4; ++i) {
       const uint64_t seed = 300 + 10 * static_cast<uint64_t>(i);
-      lins.push_back(Lin{test::make_any(DType::Q8_0, rows[i], 256, seed), test::make_any(a_types[i], 32 + 32 * (i % 2), 256, seed + 1),
+      lins.push_back(Lin{test::make_any(i % 2 ? DType::Q8_0_X16 : DType::Q8_0, rows[i], 256, seed), test::make_any(a_types[i], 32 + 32 * (i % 2), 256, seed + 1),
                          test::make_any(b_types[i], rows[i], 32 + 32 * (i % 2), seed + 2), 0.25f + 0.5f * static_cast<float>(i),
                          random_floats(static_cast<size_t>(rows[i]), seed + 3)});
     }

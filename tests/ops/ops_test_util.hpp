@@ -32,20 +32,21 @@ struct TestMatrix {
 
 inline TestMatrix make_matrix(DType type, int64_t rows, int64_t cols, uint64_t seed, size_t misalign = 0);
 
-// Q4_0_X16 (rows interleaved from a random Q4_0 matrix); values are the Q4_0 matrix's.
-inline TestMatrix make_interleaved(int64_t rows, int64_t cols, uint64_t seed) {
-  TestMatrix q = make_matrix(DType::Q4_0, rows, cols, seed);
+// An interleaved layout (Q4_0_X16 by default, or Q8_0_X16): rows interleaved from a random
+// matrix of the stored type; values are that matrix's.
+inline TestMatrix make_interleaved(int64_t rows, int64_t cols, uint64_t seed, DType x16 = DType::Q4_0_X16) {
+  TestMatrix q = make_matrix(stored_type(x16), rows, cols, seed);
   TestMatrix m;
-  m.bytes.resize(interleaved_bytes(rows, cols));
-  interleave_q4_0(q.view, m.bytes.data());
+  m.bytes.resize(interleaved_bytes(x16, rows, cols));
+  interleave(q.view, m.bytes.data());
   m.values = std::move(q.values);
-  m.view = MatrixView{DType::Q4_0_X16, rows, cols, m.bytes.data()};
+  m.view = MatrixView{x16, rows, cols, m.bytes.data()};
   return m;
 }
 
 // A weight matrix of any type make_matrix or make_interleaved builds.
 inline TestMatrix make_any(DType type, int64_t rows, int64_t cols, uint64_t seed) {
-  return type == DType::Q4_0_X16 ? make_interleaved(rows, cols, seed) : make_matrix(type, rows, cols, seed);
+  return is_interleaved(type) ? make_interleaved(rows, cols, seed, type) : make_matrix(type, rows, cols, seed);
 }
 
 inline TestMatrix make_matrix(DType type, int64_t rows, int64_t cols, uint64_t seed, size_t misalign) {

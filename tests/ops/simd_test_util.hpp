@@ -26,6 +26,7 @@ inline bool is_integer_path_type(DType t) {
     case DType::Q8_0:
     case DType::Q4_0:
     case DType::Q4_0_X16:
+    case DType::Q8_0_X16:
     case DType::Q5_0:
     case DType::Q4_1:
     case DType::Q5_1:

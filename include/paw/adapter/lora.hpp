@@ -33,8 +33,8 @@ class GGUFFile;
 struct LoraPair {
   MatrixView a;   // [r rows, n_in cols]    (ne [n_in, r])
   MatrixView b;   // [n_out rows, r cols]   (ne [r, n_out])
-  // The same two matrices as the forward multiplies them: Q4_0 ones interleaved 16 rows at a
-  // time (DType::Q4_0_X16, paw/tensor/interleave.hpp — same values, same bytes, several
+  // The same two matrices as the forward multiplies them: Q4_0 / Q8_0 ones interleaved 16 rows
+  // at a time (Q4_0_X16 / Q8_0_X16, paw/tensor/interleave.hpp — same values, same bytes, several
   // times fewer instructions for LoRA's short rows), made once at load and owned by the
   // adapter; other types are a and b themselves.
   MatrixView a_kernel, b_kernel;

@@ -83,8 +83,8 @@ class ForwardScratch {
   size_t group_base_bytes_ = 0;  // largest matmul_group_scratch_bytes of a base linear
   std::vector<float> rope_cos_, rope_sin_;  // [n_batch, head_dim_k / 2]
   std::vector<int32_t> pos_;
-  // One token_embd row read back as Q4_0 when the table exists only interleaved (the tied
-  // head's copy; ModelLoadOptions::interleave_q4_0), [row_bytes(Q4_0, n_embd)].
+  // One token_embd row read back in its stored type when the table exists only interleaved
+  // (the tied head's copy; ModelLoadOptions::interleave), [row_bytes(stored type, n_embd)].
   std::vector<uint8_t> embed_row_;
   struct FreeBytes {
     void operator()(uint8_t* p) const;

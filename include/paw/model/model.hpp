@@ -29,14 +29,15 @@ struct LinearInfo {
 };
 
 struct ModelLoadOptions {
-  // Q4_0 matrices the forward pass multiplies (the linears, and token_embd when it is the tied
-  // head) are copied once into the Q4_0_X16 layout (paw/tensor/interleave.hpp) and their file
-  // pages dropped from the resident set: the same bytes, multiplied 16 rows at a time — faster
-  // decode and prefill on AVX2/AVX-512 (docs/PERFORMANCE.md). Costs one pass over those bytes
-  // at load, and the copy is private to the process (other processes mapping the same file
-  // share page cache, not it). false: every weight is used in place from the file mapping.
-  // Skipped on the scalar kernel table, where the layout brings nothing.
-  bool interleave_q4_0 = true;
+  // Q4_0 and Q8_0 matrices the forward pass multiplies (the linears, and token_embd when it is
+  // the tied head) are copied once into the Q4_0_X16 / Q8_0_X16 layouts
+  // (paw/tensor/interleave.hpp) and their file pages dropped from the resident set: the same
+  // bytes, multiplied 16 rows at a time — faster decode and prefill on AVX2/AVX-512
+  // (docs/PERFORMANCE.md). Costs one pass over those bytes at load, and the copy is private to
+  // the process (other processes mapping the same file share page cache, not it). false:
+  // every weight is used in place from the file mapping. Skipped on the scalar kernel table,
+  // where the layouts bring nothing.
+  bool interleave = true;
 };
 
 class Model {
@@ -74,7 +75,7 @@ class Model {
 
   // Size accounting over the bound tensors (as stored in the file).
   uint64_t weight_bytes() const { return weight_bytes_; }
-  // Bytes of the interleaved copies made at load (ModelLoadOptions::interleave_q4_0).
+  // Bytes of the interleaved copies made at load (ModelLoadOptions::interleave).
   uint64_t interleaved_bytes() const { return interleaved_bytes_; }
   int64_t n_params() const { return n_params_; }
   // The GGUF metadata (null for HF checkpoints).
@@ -85,8 +86,8 @@ class Model {
  private:
   Model();
   void finish_binding();
-  // ModelLoadOptions::interleave_q4_0; `release(p, n)` drops copied file bytes from memory.
-  void interleave_q4_0(const std::function<void(const uint8_t*, size_t)>& release);
+  // ModelLoadOptions::interleave; `release(p, n)` drops copied file bytes from memory.
+  void interleave_weights(const std::function<void(const uint8_t*, size_t)>& release);
 
   std::string path_;
   HParams hp_;

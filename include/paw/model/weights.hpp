@@ -24,8 +24,8 @@ struct WeightRef {
   const float* f32 = nullptr;   // vectors (norm weights, biases): F32 values
   int linear = -1;              // index in Model::linears() when the tensor is a linear
   uint64_t n_bytes = 0;         // stored size
-  // The form the kernels multiply, when it is not `view` itself: a Q4_0 matrix interleaved
-  // into Q4_0_X16 at load (ModelLoadOptions::interleave_q4_0). Same values, other layout;
+  // The form the kernels multiply, when it is not `view` itself: a Q4_0 / Q8_0 matrix
+  // interleaved into Q4_0_X16 / Q8_0_X16 at load (ModelLoadOptions::interleave). Same values, other layout;
   // `view` stays the file's bytes for everything else (lookups, exports, training).
   MatrixView kernel;
   bool present() const { return view.data != nullptr; }

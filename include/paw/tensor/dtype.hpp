@@ -32,6 +32,7 @@ enum class DType : uint32_t {
   // In-memory layouts paw makes itself, never stored in a file (ids above ggml's range; the
   // file readers and dtype_from_name do not know them). See paw/tensor/interleave.hpp.
   Q4_0_X16 = 1002,  // Q4_0 with 16 rows interleaved block by block
+  Q8_0_X16 = 1003,  // Q8_0 likewise, levels stored as unsigned bytes (q + 128)
 };
 
 struct DTypeTraits {
@@ -41,7 +42,7 @@ struct DTypeTraits {
   size_t type_size;       // bytes per block
   bool can_dequantize;    // paw has a reference dequantizer
   bool can_quantize;      // paw has a reference quantizer
-  bool in_memory_only = false;  // a layout paw builds in memory (Q4_0_X16); no file holds it
+  bool in_memory_only = false;  // a layout paw builds in memory (Q4_0_X16, Q8_0_X16); no file holds it
 };
 
 // nullopt for an id paw does not know, and for in-memory-only layouts (GGUF readers turn that

@@ -1,22 +1,25 @@
 #pragma once
-// Q4_0_X16: Q4_0 weights with 16 rows interleaved block by block — an in-memory layout paw
-// builds once (LoRA matrices when adapters are attached), never a file format.
+// Q4_0_X16 and Q8_0_X16: Q4_0 / Q8_0 weights with 16 rows interleaved block by block — in-memory
+// layouts paw builds once (a model's linears at load, LoRA matrices when an adapter loads),
+// never a file format.
 //
-// Why: a Q4_0 row of a LoRA B matrix ([n_out, rank]) holds one or two blocks, too short for a
-// row-at-a-time kernel to pay its per-row costs, and a LoRA A row is multiplied while the
-// fixed cost of decoding each block's nibbles in place dominates. With 16 rows side by side,
-// one 512-bit load gives four nibble bytes of each of 16 rows — the operand of one integer
-// dot-product instruction per nibble half — and one 256-bit load their 16 scales: the same
-// bytes as Q4_0, no horizontal sums, a quarter of the instructions.
+// Why: a row-at-a-time kernel pays per row (decoding each block in place, a horizontal sum,
+// a store), which dominates for short rows (LoRA B: one or two blocks) and keeps 4-bit types
+// below memory speed. With 16 rows side by side, one 512-bit load gives four level bytes of
+// each of 16 rows — the operand of one integer dot-product instruction — and one 256-bit load
+// their 16 scales: the same bytes, no horizontal sums, a fraction of the instructions.
 //
 // Layout for `rows` × `cols` (cols a multiple of 32; nb = cols / 32 blocks per row). Rows go in
-// groups of 16 (the last group padded with rows of zero scale and zero nibbles); group g holds
-// rows 16g .. 16g+15 and occupies nb × 288 bytes from g·nb·288. Block b of the group, at
-// b·288 within it:
+// groups of 16 (the last group padded with rows of zero scale and zero levels); group g holds
+// rows 16g .. 16g+15 and occupies nb × B bytes from g·nb·B, B = 16 × the type's block size
+// (Q4_0: 288, Q8_0: 544). Block b of the group, at b·B within it:
 //   bytes [0, 32)          fp16 d of block b of rows 16g+0 .. 16g+15
-//   bytes [32 + 64m, +64)  m = 0..3: for i = 0..15, four bytes: qs[4m .. 4m+4) of block b of
-//                          row 16g+i (low nibble = element 4m+k, high = element 16+4m+k)
-// so 288 = 16 × sizeof(block_q4_0): per row, exactly Q4_0's bytes.
+//   Q4_0_X16: bytes [32 + 64m, +64), m = 0..3: for i = 0..15, four bytes: qs[4m .. 4m+4) of
+//             block b of row 16g+i (low nibble = element 4m+k, high = element 16+4m+k)
+//   Q8_0_X16: bytes [32 + 64m, +64), m = 0..7: for i = 0..15, four bytes: qs[4m .. 4m+4) of
+//             block b of row 16g+i, each stored as the unsigned level q + 128 (q XOR 0x80),
+//             the operand order of u8 × s8 dot products (ops/simd_matmul.hpp: offset 128)
+// so per row exactly the stored type's bytes.
 #include <cstddef>
 #include <cstdint>
 
@@ -26,15 +29,27 @@ namespace paw {
 
 constexpr int64_t kInterleaveRows = 16;
 
-// Bytes of a Q4_0_X16 matrix of rows × cols (rows rounded up to 16). cols % 32 == 0.
-size_t interleaved_bytes(int64_t rows, int64_t cols);
+// The interleaved layout of a stored type (Q4_0 → Q4_0_X16, Q8_0 → Q8_0_X16), or DType::F32
+// when there is none; and back (the type each row reads as).
+DType interleaved_type(DType stored);
+DType stored_type(DType interleaved);
+inline bool is_interleaved(DType t) { return t == DType::Q4_0_X16 || t == DType::Q8_0_X16; }
 
-// Writes the Q4_0_X16 form of a Q4_0 matrix to dst (interleaved_bytes(src.rows, src.cols)
-// bytes). Throws paw::Error for another type or cols not a multiple of 32.
+// Bytes of an interleaved matrix of rows × cols (rows rounded up to 16) of layout `x16`.
+// Throws paw::Error unless cols is a positive multiple of 32.
+size_t interleaved_bytes(DType x16, int64_t rows, int64_t cols);
+// Writes the interleaved form of a Q4_0 or Q8_0 matrix to dst
+// (interleaved_bytes(interleaved_type(src.type), src.rows, src.cols) bytes). Throws
+// paw::Error for another type or cols not a multiple of 32.
+void interleave(const MatrixView& src, uint8_t* dst);
+// Row r of an interleaved matrix back in its stored type (row_bytes(stored_type(w.type),
+// w.cols) bytes at dst) — the reference reading of the layout, bit for bit the row
+// `interleave` was given.
+void deinterleave_row(const MatrixView& w, int64_t r, uint8_t* dst);
+
+// The Q4_0 forms of the above (the LoRA code and its tests name Q4_0 alone).
+inline size_t interleaved_bytes(int64_t rows, int64_t cols) { return interleaved_bytes(DType::Q4_0_X16, rows, cols); }
 void interleave_q4_0(const MatrixView& src, uint8_t* dst);
-
-// Row r of a Q4_0_X16 matrix back as a Q4_0 row (row_bytes(Q4_0, w.cols) bytes at dst) — the
-// reference reading of the layout, bit for bit the row interleave_q4_0 was given.
-void deinterleave_row_q4_0(const MatrixView& w, int64_t r, uint8_t* dst);
+inline void deinterleave_row_q4_0(const MatrixView& w, int64_t r, uint8_t* dst) { deinterleave_row(w, r, dst); }
 
 }  // namespace paw
