@@ -230,8 +230,8 @@ void bm_lora(benchmark::State& state) {
   fill_weights(DType::Q4_0, b.p, b_bytes, r, n_out);
   paw::MatrixView av{DType::Q4_0, r, n_in, a.p}, bv{DType::Q4_0, n_out, r, b.p};
   if (interleaved) {
-    paw::interleave_q4_0(av, ai.p);
-    paw::interleave_q4_0(bv, bi.p);
+    paw::interleave(av, ai.p);
+    paw::interleave(bv, bi.p);
     av = {DType::Q4_0_X16, r, n_in, ai.p};
     bv = {DType::Q4_0_X16, n_out, r, bi.p};
   }

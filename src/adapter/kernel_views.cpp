@@ -13,8 +13,8 @@ namespace paw::detail {
 namespace {
 
 MatrixView kernel_view(const MatrixView& m, LoraAdapter::Storage& st) {
+  if (!interleavable(m)) return m;
   const DType x16 = interleaved_type(m.type);
-  if (x16 == DType::F32 || m.cols % 32 != 0 || m.rows <= 0) return m;
   const size_t n = interleaved_bytes(x16, m.rows, m.cols);
   auto* mem = static_cast<uint8_t*>(std::aligned_alloc(64, (n + 63) / 64 * 64));
   if (!mem) throw Error("cannot allocate " + std::to_string(n) + " bytes for an interleaved LoRA matrix", "adapter");

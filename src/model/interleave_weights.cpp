@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "model/model_builder.hpp"
@@ -16,29 +15,12 @@
 
 namespace paw {
 namespace {
-
 constexpr size_t kSliceBytes = size_t{1} << 20;  // source bytes per slice
-
-// fn(ref) for every tensor of `kind` in the binding table of `arch`, in table order.
-template <class F>
-void for_each_of_kind(Arch arch, ModelWeights& w, TensorKind kind, F&& fn) {
-  for (const TensorSpec& spec : tensor_specs(arch)) {
-    if (spec.kind != kind) continue;
-    if (spec.per_layer())
-      for (LayerWeights& l : w.layers) fn(l.*spec.layer_field);
-    else
-      fn(w.*spec.model_field);
-  }
-}
-
 }  // namespace
 
 void Model::interleave_weights(const std::function<void(const uint8_t*, size_t)>& release) {
   // The scalar table reads interleaved rows back one by one: the copy would only cost time there.
-  if (std::string_view(kernels().name) == "scalar") return;
-  const auto interleavable = [](const WeightRef& r) {
-    return r.present() && interleaved_type(r.view.type) != DType::F32 && r.view.cols % 32 == 0 && r.view.rows > 0;
-  };
+  if (&kernels() == &scalar_kernels()) return;
   // What to take out of the mapping: every Q4_0 / Q8_0 linear (and the tied head, whose rows
   // ForwardRun::embed reads back from the copy), and then also the F32 vectors used in place
   // (norm weights): left there, each would keep the file pages around it mapped.
@@ -47,19 +29,22 @@ void Model::interleave_weights(const std::function<void(const uint8_t*, size_t)>
     bool matrix;
   };
   std::vector<Item> items;
-  for_each_of_kind(hp_.arch, w_, TensorKind::Linear, [&](WeightRef& r) {
-    if (interleavable(r)) items.push_back({&r, true});
+  for_each_weight(hp_.arch, w_, [&](WeightRef& r, const TensorSpec& spec) {
+    if (spec.kind == TensorKind::Linear && r.present() && interleavable(r.view)) items.push_back({&r, true});
   });
-  if (!w_.output.present() && interleavable(w_.token_embd)) items.push_back({&w_.token_embd, true});
+  if (!w_.output.present() && w_.token_embd.present() && interleavable(w_.token_embd.view))
+    items.push_back({&w_.token_embd, true});
   if (items.empty()) return;  // no Q4_0 / Q8_0 matrix: everything stays in place
-  for_each_of_kind(hp_.arch, w_, TensorKind::Vector, [&](WeightRef& r) {
-    if (r.present() && r.f32 && reinterpret_cast<const uint8_t*>(r.f32) == r.view.data) items.push_back({&r, false});
+  for_each_weight(hp_.arch, w_, [&](WeightRef& r, const TensorSpec& spec) {
+    const bool in_place = r.f32 && reinterpret_cast<const uint8_t*>(r.f32) == r.view.data;
+    if (spec.kind == TensorKind::Vector && r.present() && in_place) items.push_back({&r, false});
   });
   // In file order: a fault maps the file pages around it (whole large folios on current
   // kernels), so reading one tensor maps the ends of its neighbours; releasing from the start
   // of the previous item to the end of each one drops those too as the pass goes, and the
   // resident set never holds more than a few MB of the file.
-  std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.ref->view.data < b.ref->view.data; });
+  std::sort(items.begin(), items.end(),
+            [](const Item& a, const Item& b) { return a.ref->view.data < b.ref->view.data; });
   const uint8_t* prev = items.front().ref->view.data;
   for (const Item& it : items) {
     WeightRef& r = *it.ref;

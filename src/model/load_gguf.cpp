@@ -25,7 +25,7 @@ std::shared_ptr<const Model> Model::from_gguf(GGUFFile file, const ModelLoadOpti
         return SourceTensor{t->ne, t->type, t->data, t->n_bytes};
       },
       f.path());
-  if (opts.interleave) ModelBuilder::interleave_weights(*m, [&f](const uint8_t* p, size_t n) { f.release(p, n); });
+  if (opts.interleave) m->interleave_weights([&f](const uint8_t* p, size_t n) { f.release(p, n); });
   return m;
 }
 

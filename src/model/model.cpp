@@ -99,12 +99,7 @@ void Model::finish_binding() {
       linears_.push_back(LinearInfo{r.name, r.view, r.kernel_view()});
     }
   };
-  for (const TensorSpec& spec : tensor_specs(hp_.arch)) {
-    if (spec.per_layer())
-      for (auto& l : w_.layers) visit(l.*spec.layer_field, spec);
-    else
-      visit(w_.*spec.model_field, spec);
-  }
+  for_each_weight(hp_.arch, w_, visit);
 }
 
 int Model::find_linear(std::string_view gguf_name) const {

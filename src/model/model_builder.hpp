@@ -3,8 +3,8 @@
 // binding table. A loader supplies one lookup function; validation is shared.
 #include <cstdlib>
 #include <deque>
-#include <memory>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,9 +46,18 @@ struct ModelBuilder {
   static Model::Storage& storage(Model& m);
   static HParams& hparams(Model& m) { return m.hp_; }
   static std::string& path(Model& m) { return m.path_; }
-  static void interleave_weights(Model& m, const std::function<void(const uint8_t*, size_t)>& release) {
-    m.interleave_weights(release);
-  }
 };
+
+// fn(ref, spec) for every slot of the binding table of `arch` (present or not), in table order:
+// spec by spec, per-layer specs layer by layer.
+template <class F>
+void for_each_weight(Arch arch, ModelWeights& w, F&& fn) {
+  for (const TensorSpec& spec : tensor_specs(arch)) {
+    if (spec.per_layer())
+      for (LayerWeights& l : w.layers) fn(l.*spec.layer_field, spec);
+    else
+      fn(w.*spec.model_field, spec);
+  }
+}
 
 }  // namespace paw

@@ -183,8 +183,9 @@ inline int64_t row_grain(int64_t n_rows, int nt, int64_t unit) {
 // token: 2-thread decode with a rank-64 adapter cost 11 % more than without on a quiet host,
 // 6 % with whole matrices (about the 3.6 % more bytes it reads, plus the A→B dependency).
 constexpr int64_t kInterleavedItemBytes = int64_t{128} << 10;
-// Bytes of one 32-value block of a 16-row group: 16 × the stored block (Q4_0 18, Q8_0 34).
-inline size_t interleaved_block_bytes(DType t) { return t == DType::Q8_0_X16 ? 16 * 34 : 16 * 18; }
+// Bytes of one 32-value block of a 16-row group: 16 × the stored block (the layout's traits
+// carry the stored type's block size: Q4_0 18, Q8_0 34).
+inline size_t interleaved_block_bytes(DType t) { return 16 * traits(t).type_size; }
 inline int64_t interleaved_grain(DType t, int64_t n_rows, int64_t n_cols) {
   const auto group_bytes = static_cast<int64_t>(static_cast<size_t>(n_cols / 32) * interleaved_block_bytes(t));
   const int64_t groups = imax(1, kInterleavedItemBytes / imax(1, group_bytes));

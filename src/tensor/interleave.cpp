@@ -51,6 +51,10 @@ DType stored_type(DType interleaved) {
   return DType::F32;
 }
 
+bool interleavable(const MatrixView& m) {
+  return interleaved_type(m.type) != DType::F32 && m.rows > 0 && m.cols > 0 && m.cols % 32 == 0;
+}
+
 size_t interleaved_bytes(DType x16, int64_t rows, int64_t cols) {
   const Layout l = layout_of(x16, "tensor::interleaved_bytes");
   check_cols(cols, "tensor::interleaved_bytes");
@@ -78,12 +82,6 @@ void interleave(const MatrixView& src, uint8_t* dst) {
         for (int k = 0; k < 4; ++k) out[32 + 64 * m + 4 * i + k] = blk[qs_off + 4 * m + k] ^ l.level_xor;
     }
   }
-}
-
-void interleave_q4_0(const MatrixView& src, uint8_t* dst) {
-  if (src.type != DType::Q4_0)
-    throw Error("Q4_0_X16: source is " + std::string(dtype_name(src.type)) + ", not q4_0", "tensor::interleave_q4_0");
-  interleave(src, dst);
 }
 
 void deinterleave_row(const MatrixView& w, int64_t r, uint8_t* dst) {

@@ -25,9 +25,9 @@ std::vector<uint8_t> random_q4_0(int64_t rows, int64_t cols, uint32_t seed) {
 TEST(Interleave, BytesWhereTheLayoutPutsThem) {
   const int64_t rows = 37, cols = 96, nb = 3;  // three groups, the last with 5 real rows
   const auto src = random_q4_0(rows, cols, 1);
-  std::vector<uint8_t> dst(interleaved_bytes(rows, cols), 0xAB);
+  std::vector<uint8_t> dst(interleaved_bytes(DType::Q4_0_X16, rows, cols), 0xAB);
   ASSERT_EQ(dst.size(), 48u * nb * 18);  // rows rounded up to 48
-  interleave_q4_0(MatrixView{DType::Q4_0, rows, cols, src.data()}, dst.data());
+  interleave(MatrixView{DType::Q4_0, rows, cols, src.data()}, dst.data());
   for (int64_t r = 0; r < 48; ++r)
     for (int64_t b = 0; b < nb; ++b) {
       const size_t base = static_cast<size_t>((r / 16) * nb + b) * 288;
@@ -77,27 +77,32 @@ TEST(Interleave, EveryRowComesBack) {
   for (int64_t rows : {1, 15, 16, 17, 64}) {
     const int64_t cols = 64;
     const auto src = random_q4_0(rows, cols, static_cast<uint32_t>(rows));
-    std::vector<uint8_t> dst(interleaved_bytes(rows, cols));
-    interleave_q4_0(MatrixView{DType::Q4_0, rows, cols, src.data()}, dst.data());
+    std::vector<uint8_t> dst(interleaved_bytes(DType::Q4_0_X16, rows, cols));
+    interleave(MatrixView{DType::Q4_0, rows, cols, src.data()}, dst.data());
     const MatrixView w{DType::Q4_0_X16, rows, cols, dst.data()};
     std::vector<uint8_t> row(static_cast<size_t>(cols / 32) * 18);
     for (int64_t r = 0; r < rows; ++r) {
-      deinterleave_row_q4_0(w, r, row.data());
+      deinterleave_row(w, r, row.data());
       EXPECT_EQ(0, std::memcmp(row.data(), src.data() + r * row.size(), row.size())) << "rows " << rows << " row " << r;
     }
   }
 }
 
 TEST(Interleave, SameBytesAsQ4_0ForWholeGroups) {
-  EXPECT_EQ(interleaved_bytes(64, 1024), *row_bytes(DType::Q4_0, 1024) * 64);
+  EXPECT_EQ(interleaved_bytes(DType::Q4_0_X16, 64, 1024), *row_bytes(DType::Q4_0, 1024) * 64);
   EXPECT_EQ(*row_bytes(DType::Q4_0_X16, 64), *row_bytes(DType::Q4_0, 64));
 }
 
 TEST(Interleave, RefusesWhatItCannotLayOut) {
   std::vector<uint8_t> buf(4096);
-  EXPECT_THROW(interleave_q4_0(MatrixView{DType::Q8_0, 16, 32, buf.data()}, buf.data()), Error);
-  EXPECT_THROW(interleaved_bytes(16, 48), Error);
-  EXPECT_THROW(interleaved_bytes(16, 0), Error);
+  EXPECT_THROW(interleave(MatrixView{DType::Q4_1, 16, 32, buf.data()}, buf.data()), Error);
+  EXPECT_TRUE(interleavable(MatrixView{DType::Q4_0, 1, 32, buf.data()}));
+  EXPECT_TRUE(interleavable(MatrixView{DType::Q8_0, 17, 64, buf.data()}));
+  EXPECT_FALSE(interleavable(MatrixView{DType::Q4_1, 16, 32, buf.data()}));
+  EXPECT_FALSE(interleavable(MatrixView{DType::Q4_0, 16, 48, buf.data()}));
+  EXPECT_FALSE(interleavable(MatrixView{DType::Q4_0, 0, 32, buf.data()}));
+  EXPECT_THROW(interleaved_bytes(DType::Q4_0_X16, 16, 48), Error);
+  EXPECT_THROW(interleaved_bytes(DType::Q4_0_X16, 16, 0), Error);
   EXPECT_THROW(interleave(MatrixView{DType::Q6_K, 16, 256, buf.data()}, buf.data()), Error);
   EXPECT_THROW(interleaved_bytes(DType::Q8_0, 16, 32), Error);  // a stored type, not a layout
 }

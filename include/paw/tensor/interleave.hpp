@@ -34,6 +34,8 @@ constexpr int64_t kInterleaveRows = 16;
 DType interleaved_type(DType stored);
 DType stored_type(DType interleaved);
 inline bool is_interleaved(DType t) { return t == DType::Q4_0_X16 || t == DType::Q8_0_X16; }
+// Whether `m` can be interleaved: Q4_0 or Q8_0, at least one row, whole 32-value blocks.
+bool interleavable(const MatrixView& m);
 
 // Bytes of an interleaved matrix of rows × cols (rows rounded up to 16) of layout `x16`.
 // Throws paw::Error unless cols is a positive multiple of 32.
@@ -46,10 +48,5 @@ void interleave(const MatrixView& src, uint8_t* dst);
 // w.cols) bytes at dst) — the reference reading of the layout, bit for bit the row
 // `interleave` was given.
 void deinterleave_row(const MatrixView& w, int64_t r, uint8_t* dst);
-
-// The Q4_0 forms of the above (the LoRA code and its tests name Q4_0 alone).
-inline size_t interleaved_bytes(int64_t rows, int64_t cols) { return interleaved_bytes(DType::Q4_0_X16, rows, cols); }
-void interleave_q4_0(const MatrixView& src, uint8_t* dst);
-inline void deinterleave_row_q4_0(const MatrixView& w, int64_t r, uint8_t* dst) { deinterleave_row(w, r, dst); }
 
 }  // namespace paw
