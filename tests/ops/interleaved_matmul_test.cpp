@@ -100,13 +100,8 @@ TEST(InterleavedMatmul, ExactOnIntegerData) {
       for (const KernelTable* kt : available_kernels())
         for (int threads : {1, 2}) {
           const auto y = run_matmul(*kt, w, x, T, threads, false, 0.0f);
-          for (int64_t t = 0; t < T; ++t)
-            for (int64_t o = 0; o < n_out; ++o) {
-              double want = 0;
-              for (int64_t i = 0; i < n_in; ++i) want += static_cast<double>(wf[o * n_in + i]) * x[t * n_in + i];
-              ASSERT_EQ(y[t * n_out + o], want)
-                  << dtype_name(x16) << " " << kt->name << " T=" << T << " t=" << t << " o=" << o;
-            }
+          ASSERT_NO_FATAL_FAILURE(test::expect_exact_products(
+              y, wf, x, T, n_out, n_in, std::string(dtype_name(x16)) + " " + kt->name + " T=" + std::to_string(T)));
         }
     }
   }

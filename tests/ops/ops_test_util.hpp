@@ -1,10 +1,13 @@
 #pragma once
 // Helpers for the ops tests: deterministic random data, quantized weight matrices, and an
 // aligned scratch buffer sized the way callers size it.
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "paw/ops/kernels.hpp"
@@ -78,6 +81,18 @@ inline std::vector<float> run_matmul(const KernelTable& kt, const MatrixView& w,
   std::vector<float> y(static_cast<size_t>(T * w.rows), init);
   kt.matmul(w, x.data(), y.data(), T, accumulate, s.ctx(threads));
   return y;
+}
+
+// y [T, n_out] is exactly w [n_out, n_in] · x [T, n_in] in double precision: for integer data
+// whose partial sums all stay below 2^24, where no kernel may round anything.
+inline void expect_exact_products(const std::vector<float>& y, const std::vector<float>& w, const std::vector<float>& x,
+                                  int64_t T, int64_t n_out, int64_t n_in, const std::string& tag) {
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t o = 0; o < n_out; ++o) {
+      double want = 0;
+      for (int64_t i = 0; i < n_in; ++i) want += static_cast<double>(w[o * n_in + i]) * x[t * n_in + i];
+      ASSERT_EQ(y[t * n_out + o], want) << tag << " t=" << t << " o=" << o;
+    }
 }
 
 }  // namespace paw::test

@@ -137,13 +137,8 @@ TEST(SimdMatmul, ExactOnIntegerData) {
       for (int64_t T : {1, 3, 5})  // in place and panels
         for (int threads : {1, 2}) {
           const auto y = run_matmul(*kt, v, x, T, threads, false, 0);
-          for (int64_t t = 0; t < T; ++t)
-            for (int64_t o = 0; o < n_out; ++o) {
-              double want = 0;
-              for (int64_t i = 0; i < n_in; ++i) want += static_cast<double>(wf[o * n_in + i]) * x[t * n_in + i];
-              ASSERT_EQ(y[t * n_out + o], want) << kt->name << " " << dtype_name(type) << " T=" << T << " t=" << t
-                                                 << " o=" << o;
-            }
+          const std::string tag = std::string(kt->name) + " " + std::string(dtype_name(type)) + " T=" + std::to_string(T);
+          ASSERT_NO_FATAL_FAILURE(test::expect_exact_products(y, wf, x, T, n_out, n_in, tag));
         }
   }
 }
