@@ -36,30 +36,46 @@ void ForwardRun::linears(std::initializer_list<Out> outs, const float* x, int64_
   };
   if (n_tok != 1 || ctx.n_threads <= 1 || !kt.matmul_group || static_cast<int64_t>(outs.size()) > kMaxGroupLinears)
     return one_by_one();
-  int64_t tmp_need = 0;  // A results of every term, side by side
+  int64_t tmp_need = 0, b_out_need = 0;  // A results of every term, B results of first terms: side by side
   for (const Out& o : outs)
-    if (const auto* terms = terms_of(o.w))
+    if (const auto* terms = terms_of(o.w); terms && !terms->empty()) {
       for (const LoraTerm& t : *terms) tmp_need += t.a.rows;
-  if (tmp_need > static_cast<int64_t>(s.group_tmp_.size())) return one_by_one();
+      b_out_need += o.w.view.rows;
+    }
+  if (tmp_need > static_cast<int64_t>(s.group_tmp_.size()) || b_out_need > static_cast<int64_t>(s.group_b_out_.size()))
+    return one_by_one();
   // capacity reserved (ForwardScratch::reserve): no allocation here
   std::vector<MatmulCall>& calls = s.group_calls_;
   std::vector<MatmulCall>& then = s.group_then_;
   // One job: every base product and every A product (all read x), then — in the same job,
-  // once those are done — the B product of each linear's first term, scaled by its factor.
+  // once its A product is done — the B product of each linear's first term, scaled by its
+  // factor, into a buffer of its own: depending on the A products alone, the B products run
+  // amid the base products instead of after them (ops matmul_group), and are added after the
+  // job — y + B·a, the very sum matmul's accumulate would store.
   calls.clear();
   then.clear();
   float* tmp = s.group_tmp_.data();
+  float* b_out = s.group_b_out_.data();
   for (const Out& o : outs) {
     calls.push_back({o.w.kernel_view(), x, o.y, false});
     if (const auto* terms = terms_of(o.w))
       for (size_t j = 0; j < terms->size(); ++j) {
         const LoraTerm& t = (*terms)[j];
         calls.push_back({t.a, x, tmp, false});  // [r]
-        if (j == 0) then.push_back({t.b, tmp, o.y, true, t.scale});
+        if (j == 0) {
+          then.push_back({t.b, tmp, b_out, false, t.scale});  // [n_out]
+          b_out += o.w.view.rows;
+        }
         tmp += t.a.rows;
       }
   }
   matmul_group(kt, calls, then, ctx);
+  b_out = s.group_b_out_.data();
+  for (const Out& o : outs)
+    if (const auto* terms = terms_of(o.w); terms && !terms->empty()) {
+      kt.add(o.y, b_out, o.y, o.w.view.rows);
+      b_out += o.w.view.rows;
+    }
   // Further terms (several adapters): term k of every linear per job, as two terms of one
   // linear would accumulate into the same y, which one round must not do.
   for (size_t k = 1;; ++k) {

@@ -74,6 +74,7 @@ void ForwardScratch::reserve(const AdapterBinding& b) {
   // A decode group holds up to kMaxGroupLinears linears, each with its base product, its A
   // products and its first term's B product (one job), or a further term's B (later jobs).
   size_t lora_members = 0;
+  int64_t widest_b = 0;  // rows of the tallest B matrix
   for (const auto& terms : b.per_linear) {
     size_t a_sum = 0, b_sum = 0;
     for (const LoraTerm& t : terms) {
@@ -81,12 +82,14 @@ void ForwardScratch::reserve(const AdapterBinding& b) {
       need = std::max(need, kt_->matmul_scratch_bytes(t.b.type, t.b.cols, n_batch_, n_threads_));
       a_sum += matmul_group_scratch_bytes(*kt_, t.a.type, t.a.cols, n_threads_);
       b_sum += matmul_group_scratch_bytes(*kt_, t.b.type, t.b.cols, n_threads_);
+      widest_b = std::max(widest_b, t.b.rows);
     }
     lora_members = std::max(lora_members, a_sum + b_sum);
     group_terms_ = std::max(group_terms_, static_cast<int64_t>(terms.size()));
   }
   need = std::max(need, static_cast<size_t>(kMaxGroupLinears) * (group_base_bytes_ + lora_members));
   group_tmp_.resize(std::max(group_tmp_.size(), static_cast<size_t>(kMaxGroupLinears * group_terms_ * r)));
+  group_b_out_.resize(std::max(group_b_out_.size(), static_cast<size_t>(kMaxGroupLinears * widest_b)));
   group_calls_.reserve(static_cast<size_t>(kMaxGroupLinears * (1 + group_terms_)));
   group_then_.reserve(static_cast<size_t>(kMaxGroupLinears));
   for (const auto& e : b.embedding) need = std::max(need, kt_->matmul_scratch_bytes(e.b.type, e.b.cols, n_batch_, n_threads_));

@@ -28,15 +28,19 @@ namespace {
 // way wherever a cut at a multiple of 16 rows falls, so results match matmul's bit for bit.
 //
 // Work items, claimed in this order (parallel_for hands them out in increasing order):
-//   [rows of every first-round member] [one "prepare" item per second-round member]
-//   [rows of every second-round member].
+//   [rows of the "early" first-round members: those some second-round call waits for]
+//   [one "prepare" item per second-round member]
+//   [the first half of the other first-round members' rows] [rows of every second-round member]
+//   [the second half of the other first-round members' rows].
 // A prepare item waits until the first-round members its call depends on — those whose output
-// overlaps its input or its output (LoRA: the A product that wrote its x, the base product it
-// adds to) — have finished all their items, then scales its member's x (pre_scale) and
-// quantizes it; a second-round row item waits for its member's prepare item. So the B product
-// of q can run while v's base product is still streaming. Nothing waits for an item claimed
-// after it, so the waits end: every awaited item is already running on some thread (or, when
-// parallel_for runs alone, already done).
+// overlaps its input or its output (LoRA: the A product that wrote its x; the base product it
+// adds to, when it adds to one) — have finished all their items, then scales its member's x
+// (pre_scale) and quantizes it; a second-round row item waits for its member's prepare item.
+// Nothing waits for an item claimed after it, so the waits end: every awaited item is already
+// running on some thread (or, when parallel_for runs alone, already done). When the second
+// round depends only on some first-round calls (LoRA B products written apart from the base
+// products), its rows sit in the middle of the rest: the job ends on the base weights' even
+// 128 KiB items, not on a few small B products that leave the other threads idle.
 // x = pre_scale · x in place (one IEEE multiply per value: kt.scale's result exactly).
 inline void pre_scale_input(const MatmulCall& c) {
   if (c.pre_scale == 1.0f) return;
@@ -55,13 +59,12 @@ void group_job(const MatmulCall* first, int64_t n_first, const MatmulCall* secon
     const MatmulCall* call;
     ActLayout L;
     uint8_t* acts;
-    int64_t grain, first_item, n_items;
+    int64_t grain, n_items;
   };
   constexpr int64_t kMaxMembers = 32;  // per round; later calls run alone
   Member members[2][kMaxMembers];
   int64_t n_members[2] = {0, 0};
   bool joined[2][kMaxMembers] = {};
-  int64_t n_items = 0;
   size_t used = 0;
   const MatmulCall* rounds[2] = {first, second};
   const int64_t n_calls[2] = {n_first, n_second};
@@ -80,71 +83,103 @@ void group_job(const MatmulCall* first, int64_t n_first, const MatmulCall* secon
       joined[r][i] = true;
     }
   }
-  // Item layout: first-round rows, prepares, second-round rows.
-  for (int64_t i = 0; i < n_members[0]; ++i) {
-    members[0][i].first_item = n_items;
-    n_items += members[0][i].n_items;
+  const int64_t n0 = n_members[0], n1 = n_members[1];
+  uint32_t needs[kMaxMembers] = {};  // per second-round member: the first-round members it waits for
+  uint32_t early = 0;                // every first-round member some second-round one waits for
+  for (int64_t j = 0; j < n1; ++j) {
+    const MatmulCall& c = *members[1][j].call;
+    for (int64_t i = 0; i < n0; ++i) {
+      const MatmulCall& f = *members[0][i].call;
+      if (overlaps(f.y, f.w.rows, c.x, c.w.cols) || overlaps(f.y, f.w.rows, c.y, c.w.rows)) needs[j] |= 1u << i;
+    }
+    early |= needs[j];
   }
-  const int64_t n_first_items = n_items, first_prepare = n_items;  // prepare items follow
-  n_items += n_members[1];
-  for (int64_t i = 0; i < n_members[1]; ++i) {
-    members[1][i].first_item = n_items;
-    n_items += members[1][i].n_items;
+  // Item layout as segments in claim order; a first-round member's rows may be cut in two.
+  enum class Kind { Rows0, Prepare, Rows1 };
+  struct Segment {
+    Kind kind;
+    int64_t member, first_item, n_items, first_k;  // items [first_item, +n_items) are the member's k = first_k..
+  };
+  Segment segs[4 * kMaxMembers];
+  int64_t n_segs = 0, n_items = 0;
+  const auto add = [&](Kind kind, int64_t member, int64_t k0, int64_t count) {
+    if (count <= 0) return;
+    segs[n_segs++] = {kind, member, n_items, count, k0};
+    n_items += count;
+  };
+  int64_t n_late = 0;
+  for (int64_t i = 0; i < n0; ++i) {
+    if (early >> i & 1u)
+      add(Kind::Rows0, i, 0, members[0][i].n_items);
+    else
+      n_late += members[0][i].n_items;
   }
+  for (int64_t j = 0; j < n1; ++j) add(Kind::Prepare, j, 0, 1);
+  const auto second_rows = [&] {
+    for (int64_t j = 0; j < n1; ++j) add(Kind::Rows1, j, 0, members[1][j].n_items);
+  };
+  int64_t late_seen = 0;
+  bool second_placed = false;
+  for (int64_t i = 0; i < n0; ++i) {
+    if (early >> i & 1u) continue;
+    const int64_t n = members[0][i].n_items;
+    const int64_t before = second_placed ? n : imin(n, imax(int64_t{0}, n_late / 2 - late_seen));
+    add(Kind::Rows0, i, 0, before);
+    if (!second_placed && late_seen + before >= n_late / 2) {
+      second_rows();
+      second_placed = true;
+    }
+    add(Kind::Rows0, i, before, n - before);
+    late_seen += n;
+  }
+  if (!second_placed) second_rows();
+
   // First-round calls that did not join run alone first, with the whole scratch (the calls are
   // independent); so must second-round ones, but after the job (they read first-round results).
   for (int64_t i = 0; i < n_first; ++i)
     if (i >= kMaxMembers || !joined[0][i]) Isa::alone(first[i], ctx);
-  for (int64_t i = 0; i < n_members[0]; ++i) Isa::quantize(*members[0][i].call, members[0][i].L, members[0][i].acts);
+  for (int64_t i = 0; i < n0; ++i) Isa::quantize(*members[0][i].call, members[0][i].L, members[0][i].acts);
 
-  const bool has_second = n_members[1] > 0;
-  // Finished items per first-round member, each counter on its own cache line.
+  // Finished items per early first-round member, each counter on its own cache line.
   struct alignas(64) Counter {
     std::atomic<int64_t> n{0};
   };
   Counter done[kMaxMembers];
-  uint32_t needs[kMaxMembers] = {};  // per second-round member: the first-round members it waits for
-  for (int64_t j = 0; j < n_members[1]; ++j) {
-    const MatmulCall& c = *members[1][j].call;
-    for (int64_t i = 0; i < n_members[0]; ++i) {
-      const MatmulCall& f = *members[0][i].call;
-      if (overlaps(f.y, f.w.rows, c.x, c.w.cols) || overlaps(f.y, f.w.rows, c.y, c.w.rows)) needs[j] |= 1u << i;
-    }
-  }
   std::atomic<bool> ready[kMaxMembers];
   for (auto& f : ready) f.store(false, std::memory_order_relaxed);
-  // The member of round r whose row items include `item`, and that item's rows.
-  const auto member_of = [&](int r, int64_t item) {
-    int64_t i = 0;
-    while (item >= members[r][i].first_item + members[r][i].n_items) ++i;
-    return i;
-  };
-  const auto run_rows = [&](int r, int64_t i, int64_t item) {
-    const Member& m = members[r][i];
-    const int64_t r0 = (item - m.first_item) * m.grain;
-    Isa::rows(*m.call, m.L, m.acts, r0, imin(m.call->w.rows, r0 + m.grain));
-  };
   if (n_items > 0)
     ops_detail::parallel_for(nt, n_items, [&](int64_t item, int) {
-      if (item < n_first_items) {
-        const int64_t i = member_of(0, item);
-        run_rows(0, i, item);
-        // Counted only when a second round may wait for it: otherwise each of the ~3000 items
-        // of a decode step would pay an atomic add on a cache line both cores write.
-        if (has_second) done[i].n.fetch_add(1, std::memory_order_release);
-      } else if (item < first_prepare + n_members[1]) {
-        const int64_t j = item - first_prepare;
-        const Member& m = members[1][j];
-        for (int64_t i = 0; i < n_members[0]; ++i)
-          if (needs[j] >> i & 1u)
-            while (done[i].n.load(std::memory_order_acquire) < members[0][i].n_items) _mm_pause();
-        pre_scale_input(*m.call);
-        Isa::quantize(*m.call, m.L, m.acts);
-        ready[j].store(true, std::memory_order_release);
-      } else {
-        const int64_t j = member_of(1, item);
-        while (!ready[j].load(std::memory_order_acquire)) _mm_pause();
-        run_rows(1, j, item);
+      const Segment* sg = segs;
+      while (item >= sg->first_item + sg->n_items) ++sg;
+      const int64_t k = sg->first_k + (item - sg->first_item);
+      switch (sg->kind) {
+        case Kind::Rows0: {
+          const int64_t i = sg->member;
+          const Member& m = members[0][i];
+          Isa::rows(*m.call, m.L, m.acts, k * m.grain, imin(m.call->w.rows, (k + 1) * m.grain));
+          // Counted only when a second round waits for it: otherwise each of the ~3000 items
+          // of a decode step would pay an atomic add on a cache line both cores write.
+          if (early >> i & 1u) done[i].n.fetch_add(1, std::memory_order_release);
+          break;
+        }
+        case Kind::Prepare: {
+          const int64_t j = sg->member;
+          for (int64_t i = 0; i < n0; ++i)
+            if (needs[j] >> i & 1u)
+              while (done[i].n.load(std::memory_order_acquire) < members[0][i].n_items) _mm_pause();
+          const Member& m = members[1][j];
+          pre_scale_input(*m.call);
+          Isa::quantize(*m.call, m.L, m.acts);
+          ready[j].store(true, std::memory_order_release);
+          break;
+        }
+        case Kind::Rows1: {
+          const int64_t j = sg->member;
+          const Member& m = members[1][j];
+          while (!ready[j].load(std::memory_order_acquire)) _mm_pause();
+          Isa::rows(*m.call, m.L, m.acts, k * m.grain, imin(m.call->w.rows, (k + 1) * m.grain));
+          break;
+        }
       }
     });
   for (int64_t i = 0; i < n_second; ++i)

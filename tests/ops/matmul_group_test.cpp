@@ -150,12 +150,16 @@ struct TwoRounds {
       for (const TestMatrix* m : {&l.w, &l.a, &l.b}) n += matmul_group_scratch_bytes(kt, m->view.type, m->view.cols, threads);
     return n;
   }
-  // Outputs then A results, for the grouped run or the plain sequence.
-  std::vector<std::vector<float>> run(const KernelTable& kt, int threads, bool grouped, size_t scratch_bytes) const {
-    std::vector<std::vector<float>> y, tmp;
+  // Outputs then A results (then, `apart`, B results), for the grouped run or the plain
+  // sequence. `apart`: the B products write outputs of their own instead of adding to the
+  // base products' (so they depend on their A products alone, and run amid the base rows).
+  std::vector<std::vector<float>> run(const KernelTable& kt, int threads, bool grouped, size_t scratch_bytes,
+                                      bool apart = false) const {
+    std::vector<std::vector<float>> y, tmp, z;
     for (const Lin& l : lins) {
       y.push_back(l.y0);
       tmp.emplace_back(static_cast<size_t>(l.a.view.rows), -1.0f);
+      z.emplace_back(static_cast<size_t>(l.w.view.rows), -2.0f);
     }
     Scratch s(scratch_bytes);
     const OpContext ctx = s.ctx(threads);
@@ -164,7 +168,7 @@ struct TwoRounds {
       for (size_t i = 0; i < lins.size(); ++i) first.push_back({lins[i].w.view, x.data(), y[i].data(), false});
       for (size_t i = 0; i < lins.size(); ++i) {
         first.push_back({lins[i].a.view, x.data(), tmp[i].data(), false});
-        second.push_back({lins[i].b.view, tmp[i].data(), y[i].data(), true, lins[i].scale});
+        second.push_back({lins[i].b.view, tmp[i].data(), apart ? z[i].data() : y[i].data(), !apart, lins[i].scale});
       }
       matmul_group(kt, first, second, ctx);
     } else {
@@ -172,10 +176,11 @@ struct TwoRounds {
         kt.matmul(lins[i].w.view, x.data(), y[i].data(), 1, false, ctx);
         kt.matmul(lins[i].a.view, x.data(), tmp[i].data(), 1, false, ctx);
         kt.scale(tmp[i].data(), lins[i].scale, tmp[i].data(), lins[i].a.view.rows);
-        kt.matmul(lins[i].b.view, tmp[i].data(), y[i].data(), 1, true, ctx);
+        kt.matmul(lins[i].b.view, tmp[i].data(), apart ? z[i].data() : y[i].data(), 1, !apart, ctx);
       }
     }
     y.insert(y.end(), tmp.begin(), tmp.end());
+    if (apart) y.insert(y.end(), z.begin(), z.end());
     return y;
   }
 };
@@ -183,19 +188,22 @@ struct TwoRounds {
 TEST(MatmulGroup, SecondRoundReadsTheFirstRoundsResults) {
   const TwoRounds g;
   for (const KernelTable* kt : available_kernels())
-    for (int threads : {1, 2, 3}) {
-      size_t single = 0;
-      for (const auto& l : g.lins)
-        for (const TestMatrix* m : {&l.w, &l.a, &l.b})
-          single = std::max(single, kt->matmul_scratch_bytes(m->view.type, m->view.cols, 1, threads));
-      const auto ref = g.run(*kt, threads, false, single);
-      for (size_t scratch : {g.scratch(*kt, threads), std::max(single, g.scratch(*kt, threads) / 3)}) {
-        const auto got = g.run(*kt, threads, true, scratch);
-        for (size_t i = 0; i < ref.size(); ++i)
-          EXPECT_TRUE(same_bits(ref[i], got[i])) << kt->name << " threads " << threads << " scratch " << scratch
-                                                 << (i < g.lins.size() ? " output " : " A result ") << i % g.lins.size();
+    for (int threads : {1, 2, 3})
+      for (bool apart : {false, true}) {
+        size_t single = 0;
+        for (const auto& l : g.lins)
+          for (const TestMatrix* m : {&l.w, &l.a, &l.b})
+            single = std::max(single, kt->matmul_scratch_bytes(m->view.type, m->view.cols, 1, threads));
+        const auto ref = g.run(*kt, threads, false, single, apart);
+        for (size_t scratch : {g.scratch(*kt, threads), std::max(single, g.scratch(*kt, threads) / 3)}) {
+          const auto got = g.run(*kt, threads, true, scratch, apart);
+          const size_t n = g.lins.size();
+          for (size_t i = 0; i < ref.size(); ++i)
+            EXPECT_TRUE(same_bits(ref[i], got[i]))
+                << kt->name << " threads " << threads << " scratch " << scratch << (apart ? " apart" : "")
+                << (i < n ? " output " : i < 2 * n ? " A result " : " B result ") << i % n;
+        }
       }
-    }
 }
 
 TEST(MatmulGroup, EmptyGroupDoesNothing) {

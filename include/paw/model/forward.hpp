@@ -79,6 +79,8 @@ class ForwardScratch {
   // kMaxGroupLinears linears × their terms, [Σ ranks].
   std::vector<MatmulCall> group_calls_, group_then_;
   std::vector<float> group_tmp_;
+  // Their first terms' B products, written apart from the base products (then added), [Σ n_out].
+  std::vector<float> group_b_out_;
   int64_t group_terms_ = 0;      // most LoRA terms on one linear (group_tmp_ holds 3 × that × rank)
   size_t group_base_bytes_ = 0;  // largest matmul_group_scratch_bytes of a base linear
   std::vector<float> rope_cos_, rope_sin_;  // [n_batch, head_dim_k / 2]
