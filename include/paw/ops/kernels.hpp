@@ -143,9 +143,10 @@ void matmul_group(const KernelTable& kt, std::span<const MatmulCall> calls, cons
 // (the base product the B product accumulates into); it starts once the `first` calls whose
 // outputs overlap its x or y have finished — inside the job, which saves a second fork/join
 // per decode group; one that waits for only some `first` calls (a B product written to its own
-// buffer waits for its A product alone) runs amid the others' rows. Results: bit for bit those of the `first` calls through kt.matmul, then
-// per `second` call kt.scale(x, pre_scale) (if not 1) and kt.matmul. Within each round the
-// rules above hold; a `second` call's y must not overlap any call's x.
+// buffer waits for its A product alone) runs amid the others' rows. Results: bit for bit those
+// of the `first` calls through kt.matmul, then per `second` call kt.scale(x, pre_scale) (if
+// not 1) and kt.matmul. Within each round the rules above hold; a `second` call's y must not
+// overlap any call's x.
 void matmul_group(const KernelTable& kt, std::span<const MatmulCall> first, std::span<const MatmulCall> second,
                   const OpContext& ctx);
 // Scratch for one member of a group: sum this over the calls (an upper bound for every table).
