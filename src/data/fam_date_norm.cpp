@@ -40,7 +40,10 @@ class DateNorm final : public Family {
     const Date show{2021, 3, 5};
     std::vector<std::string> ex;
     for (const auto& f : p.at("formats")) {
-      std::string e = "\"" + format_date(show, f) + "\"";
+      // Appended piece by piece: GCC 12 reports a false -Wrestrict for "\"" + std::string.
+      std::string e = "\"";
+      e += format_date(show, f);
+      e += '"';
       const std::string note = date_format_note(f);
       if (!note.empty()) e += " (" + note + ")";
       ex.push_back(e);
