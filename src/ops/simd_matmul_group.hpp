@@ -118,14 +118,17 @@ void group_job(const MatmulCall* first, int64_t n_first, const MatmulCall* secon
   const auto second_rows = [&] {
     for (int64_t j = 0; j < n1; ++j) add(Kind::Rows1, j, 0, members[1][j].n_items);
   };
+  // The second round's rows go after the first `half` late items (past it, a member's items
+  // all come after them).
+  const int64_t half = n_late / 2;
   int64_t late_seen = 0;
   bool second_placed = false;
   for (int64_t i = 0; i < n0; ++i) {
     if (early >> i & 1u) continue;
     const int64_t n = members[0][i].n_items;
-    const int64_t before = second_placed ? n : imin(n, imax(int64_t{0}, n_late / 2 - late_seen));
+    const int64_t before = imin(n, imax(int64_t{0}, half - late_seen));
     add(Kind::Rows0, i, 0, before);
-    if (!second_placed && late_seen + before >= n_late / 2) {
+    if (!second_placed && late_seen + before >= half) {
       second_rows();
       second_placed = true;
     }
