@@ -1,11 +1,16 @@
 // The kernels' thread pool (see parallel.hpp for why it is not OpenMP).
 //
-// One job at a time. Publishing a job: write its arguments, reset the claim word to
-// (generation << 32 | 0), then bump `generation` and wake sleepers. A worker claims item i of
-// generation g by a compare-exchange of the claim word from (g << 32 | i) to (g << 32 | i + 1),
-// so a worker that saw an older generation can never claim (or run with stale arguments) an
-// item of a newer job; a job's arguments stay valid until every claimed item has reported
-// done, which the publisher waits for.
+// One job at a time. Publishing a job: write its arguments, set the claim word to
+// (generation << 32 | n_items), then bump `generation` and wake sleepers. The low half counts
+// the items not yet claimed: a worker claims one of generation g by a compare-exchange of the
+// claim word from (g << 32 | left) to (g << 32 | left - 1), left > 0, and runs item
+// n_items - left. The generation and the bound live in the one word the compare-exchange
+// checks, so a worker that saw an older generation can never claim an item of a newer job
+// (an earlier layout kept n_items apart: a worker late from the previous job could read the
+// old claim word and the new bound, and its exchange could still land before the new claim
+// word was stored — one item then ran twice). A job's arguments stay valid until every
+// claimed item has reported done, which the publisher waits for; n_items is read only after a
+// successful claim, when it is therefore this job's.
 #include "ops/parallel.hpp"
 
 #include <immintrin.h>
@@ -40,7 +45,7 @@ class Pool {
     helpers_.store(n_threads - 1, std::memory_order_relaxed);
     done_.store(0, std::memory_order_relaxed);
     const uint32_t gen = generation_.load(std::memory_order_relaxed) + 1;
-    claim_.store(static_cast<uint64_t>(gen) << 32, std::memory_order_release);
+    claim_.store(static_cast<uint64_t>(gen) << 32 | static_cast<uint64_t>(n_items), std::memory_order_release);
     // seq_cst on both sides of the sleeper check (here and in work()): either the worker sees
     // the new generation before it sleeps, or this thread sees it asleep and wakes it.
     generation_.store(gen, std::memory_order_seq_cst);
@@ -58,13 +63,17 @@ class Pool {
   }
 
  private:
-  // Next item of job `gen`, or -1 when it has none left (or a newer job replaced it).
+  // Next item of job `gen`, or -1 when it has none left (or a newer job replaced it). Items go
+  // out in increasing order (matmul_group relies on the claim order).
   int64_t claim(uint32_t gen) {
     uint64_t c = claim_.load(std::memory_order_acquire);
     for (;;) {
-      if ((c >> 32) != gen || (c & 0xFFFFFFFFu) >= n_items_.load(std::memory_order_relaxed)) return -1;
-      if (claim_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel, std::memory_order_acquire))
-        return static_cast<int64_t>(c & 0xFFFFFFFFu);
+      const uint64_t left = c & 0xFFFFFFFFu;
+      if ((c >> 32) != gen || left == 0) return -1;
+      if (claim_.compare_exchange_weak(c, c - 1, std::memory_order_acq_rel, std::memory_order_acquire))
+        // The claimed item keeps job `gen` alive, so n_items_ (published before the claim word
+        // this exchange read) is still its value.
+        return static_cast<int64_t>(n_items_.load(std::memory_order_relaxed) - left);
     }
   }
 
@@ -130,7 +139,9 @@ Pool& pool() {
 
 void parallel_for(int n_threads, int64_t n_items, void (*fn)(void* ctx, int64_t item, int worker), void* ctx) {
   if (n_items <= 0) return;
-  if (n_threads <= 1 || n_items == 1) {
+  // The claim word counts the items left in 32 bits; a job of 2^32 items or more (never made
+  // by the kernels, whose items are rows or blocks of rows) runs on the caller.
+  if (n_threads <= 1 || n_items == 1 || n_items > int64_t{0xFFFFFFFF}) {
     for (int64_t i = 0; i < n_items; ++i) fn(ctx, i, 0);
     return;
   }

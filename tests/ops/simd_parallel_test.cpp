@@ -28,6 +28,36 @@ TEST(SimdParallel, EveryItemOnceWithValidWorkerIds) {
     }
 }
 
+TEST(SimdParallel, NoItemRunsTwiceWhenJobSizesAlternate) {
+  // A worker finishing a small job while the next, larger job is published must not claim an
+  // item of the new job through the old job's claim word: with the bound kept apart from the
+  // claim word, an item past the small job's end ran twice or not at all. The race needs a
+  // worker preempted between two loads, so threads spinning beside the pool take the cores
+  // away at random points (with them, the faulty layout failed here in most runs).
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> noise;
+  for (int t = 0; t < 2; ++t)
+    noise.emplace_back([&] {
+      while (!stop.load(std::memory_order_relaxed)) std::this_thread::yield();
+    });
+  const int64_t sizes[] = {2, 64, 3, 40, 5, 128};
+  std::vector<std::atomic<int>> hits(128);
+  int64_t wrong = 0, first_wrong_job = -1;
+  for (int job = 0; job < 30000 && wrong == 0; ++job) {
+    const int64_t n = sizes[job % 6];
+    for (int64_t i = 0; i < n; ++i) hits[static_cast<size_t>(i)].store(0, std::memory_order_relaxed);
+    ops_detail::parallel_for(job % 2 ? 8 : 3, n, [&](int64_t i, int) { hits[static_cast<size_t>(i)].fetch_add(1); });
+    for (int64_t i = 0; i < n; ++i)
+      if (hits[static_cast<size_t>(i)].load() != 1) {
+        ++wrong;
+        first_wrong_job = job;
+      }
+  }
+  stop.store(true);
+  for (auto& t : noise) t.join();
+  EXPECT_EQ(wrong, 0) << "first at job " << first_wrong_job;
+}
+
 TEST(SimdParallel, ManyShortJobsInARow) {
   // ~ the number of parallel kernels in a few decode steps; a lost wake-up would hang here.
   std::atomic<int64_t> sum{0};
