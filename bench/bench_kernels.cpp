@@ -12,6 +12,8 @@
 // read_bandwidth/threads:<n>
 //   sum of a 1 GiB buffer: the memory bandwidth a decode step can hope for.
 // lora_q4_0_r64/…: the unmerged LoRA path of one linear (rank 64, Q4_0 A and B).
+// decode_group_qkv/lora:<0|1>/threads:<n>: one layer's q/k/v decode job (matmul_group) with
+//   and without a rank-64 adapter, from cache: the fixed costs of a group.
 // attention, small_ops_per_layer: attention over an F16 cache, and the per-token small ops.
 #include <benchmark/benchmark.h>
 #include <omp.h>
@@ -248,6 +250,59 @@ void bm_lora(benchmark::State& state) {
   state.SetLabel(kt.name);
 }
 
+// One decode group as the forward pass runs it at 2+ threads: a layer's q/k/v products
+// (Q8_0 interleaved, Qwen3-0.6B shapes, 4.25 MB — from the last-level cache, so the fixed
+// costs show: quantizing, claiming, waiting, adding) with, when lora = 1, a rank-64 Q4_0
+// adapter on each: the A products in the first round, the B products in the second
+// (ForwardRun::linears).
+void bm_decode_group(benchmark::State& state) {
+  const bool lora = state.range(0) != 0;
+  const int threads = static_cast<int>(state.range(1));
+  const paw::KernelTable& kt = paw::kernels();
+  const int64_t E = 1024, r = 64, outs[3] = {2048, 1024, 1024};
+  std::vector<std::unique_ptr<Aligned>> mats;
+  const auto make = [&](int64_t rows, int64_t cols, DType stored) {
+    const size_t bytes = *paw::row_bytes(stored, cols) * static_cast<size_t>(rows);
+    Aligned plain(bytes);
+    fill_weights(stored, plain.p, bytes, cols, rows);
+    const DType x16 = paw::interleaved_type(stored);
+    mats.push_back(std::make_unique<Aligned>(paw::interleaved_bytes(x16, rows, cols)));
+    paw::interleave(paw::MatrixView{stored, rows, cols, plain.p}, mats.back()->p);
+    return paw::MatrixView{x16, rows, cols, mats.back()->p};
+  };
+  const auto x = random_acts(static_cast<size_t>(E));
+  std::vector<float> y(2048 + 1024 + 1024), tmp(3 * r), b_out(y.size());
+  std::vector<paw::MatmulCall> first, second;
+  size_t scratch_bytes = 64;
+  float* yp = y.data();
+  float* tp = tmp.data();
+  float* bp = b_out.data();
+  for (int64_t n_out : outs) {
+    first.push_back({make(n_out, E, DType::Q8_0), x.data(), yp, false});
+    scratch_bytes += paw::matmul_group_scratch_bytes(kt, DType::Q8_0_X16, E, threads);
+    if (lora) {
+      first.push_back({make(r, E, DType::Q4_0), x.data(), tp, false});
+      second.push_back({make(n_out, r, DType::Q4_0), tp, bp, false, 0.5f});
+      scratch_bytes += paw::matmul_group_scratch_bytes(kt, DType::Q4_0_X16, E, threads) +
+                       paw::matmul_group_scratch_bytes(kt, DType::Q4_0_X16, r, threads);
+    }
+    yp += n_out;
+    tp += r;
+    bp += n_out;
+  }
+  Aligned scratch(scratch_bytes);
+  const paw::OpContext ctx{threads, scratch.p, scratch.n};
+  size_t bytes = 0;
+  for (const auto& m : mats) bytes += m->n;
+  for (auto _ : state) {
+    paw::matmul_group(kt, first, second, ctx);
+    if (lora) kt.add(y.data(), b_out.data(), y.data(), static_cast<int64_t>(y.size()));
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(bytes));
+  state.SetLabel(kt.name);
+}
+
 void bm_small_ops(benchmark::State& state) {
   const paw::KernelTable& kt = paw::kernels();
   const int64_t E = 1024, F = 3072;
@@ -309,6 +364,9 @@ int register_all() {
       lora->Args({3072, 1024, T, max_threads, il});
     }
   }
+  auto* group = benchmark::RegisterBenchmark("decode_group_qkv", bm_decode_group);
+  group->ArgNames({"lora", "threads"})->UseRealTime()->Unit(benchmark::kMicrosecond);
+  for (int64_t l : {int64_t{0}, int64_t{1}}) group->Args({l, std::max(2, max_threads)});
   benchmark::RegisterBenchmark("small_ops_per_layer", bm_small_ops)->Unit(benchmark::kMicrosecond);
   return 0;
 }

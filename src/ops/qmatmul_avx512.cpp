@@ -970,6 +970,7 @@ struct GroupIsa {
   static void quantize(const MatmulCall& c, const ActLayout& L, uint8_t* acts) {
     quantize_acts(c.x, L, simd::quant_spec(c.w.type).offset, acts);
   }
+  static int act_offset(const MatmulCall& c) { return simd::quant_spec(c.w.type).offset; }
   static void rows(const MatmulCall& c, const ActLayout& L, const uint8_t* acts, int64_t r0, int64_t r1) {
     switch (c.w.type) {
 #define PAW_ROWS_CASE(T, D) \

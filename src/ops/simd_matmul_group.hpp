@@ -21,6 +21,10 @@ namespace {
 //       whether c can join the job (in-place path), and then the layout of its quantized
 //       activations (L.stride bytes; worked out once per call, not once per work item);
 //   static void quantize(const MatmulCall& c, const ActLayout& L, uint8_t* acts);
+//   static int act_offset(const MatmulCall& c)
+//       the level offset quantize applies: calls with the same x, layout and offset quantize
+//       to the same bytes, so first-round members sharing an input (q/k/v, gate/up, LoRA A
+//       products beside them) share one copy, quantized once;
 //   static void rows(const MatmulCall& c, const ActLayout& L, const uint8_t* acts, int64_t r0, int64_t r1);
 //   static void alone(const MatmulCall& c, const OpContext& ctx)   — the table's matmul.
 // Members' rows are cut at row_grain(rows, n_threads, 16), the split a whole-matrix call
@@ -48,6 +52,12 @@ inline void pre_scale_input(const MatmulCall& c) {
   for (int64_t k = 0; k < c.w.cols; ++k) x[k] *= c.pre_scale;
 }
 
+inline bool same_layout(const ActLayout& a, const ActLayout& b) {
+  return a.n_in == b.n_in && a.n_chunks == b.n_chunks && a.n_blk == b.n_blk && a.n_sub == b.n_sub && a.sb == b.sb &&
+         a.group == b.group && a.lanes == b.lanes && a.qs == b.qs && a.d == b.d && a.corr == b.corr &&
+         a.fsum == b.fsum && a.lcorr == b.lcorr && a.ldx == b.ldx && a.lfsum == b.lfsum && a.stride == b.stride;
+}
+
 // Whether the floats [a, a + na) and [b, b + nb) share memory.
 inline bool overlaps(const float* a, int64_t na, const float* b, int64_t nb) { return a < b + nb && b < a + na; }
 
@@ -59,6 +69,7 @@ void group_job(const MatmulCall* first, int64_t n_first, const MatmulCall* secon
     const MatmulCall* call;
     ActLayout L;
     uint8_t* acts;
+    bool owns_acts;  // false: acts are an earlier member's (same input, same quantization)
     int64_t grain, n_items;
   };
   constexpr int64_t kMaxMembers = 32;  // per round; later calls run alone
@@ -72,14 +83,28 @@ void group_job(const MatmulCall* first, int64_t n_first, const MatmulCall* secon
     for (int64_t i = 0; i < n_calls[r] && i < kMaxMembers; ++i) {
       const MatmulCall& c = rounds[r][i];
       ActLayout L;
-      if (!Isa::join(c, nt, L) || used + L.stride > ctx.scratch_bytes) continue;
-      Member& m = members[r][n_members[r]++];
+      if (!Isa::join(c, nt, L)) continue;
+      Member& m = members[r][n_members[r]];
       m.call = &c;
       m.L = L;
-      m.acts = ctx.scratch + used;
+      m.acts = nullptr;
+      m.owns_acts = true;
+      // First round only: a second-round member scales its x in place, so it never shares.
+      for (int64_t e = 0; r == 0 && e < n_members[0] && !m.acts; ++e) {
+        const Member& o = members[0][e];
+        if (o.owns_acts && o.call->x == c.x && same_layout(o.L, L) && Isa::act_offset(*o.call) == Isa::act_offset(c)) {
+          m.acts = o.acts;
+          m.owns_acts = false;
+        }
+      }
+      if (!m.acts) {
+        if (used + L.stride > ctx.scratch_bytes) continue;
+        m.acts = ctx.scratch + used;
+        used += a64(L.stride);
+      }
+      ++n_members[r];
       m.grain = is_interleaved(c.w.type) ? interleaved_grain(c.w.type, c.w.rows, c.w.cols) : row_grain(c.w.rows, nt, 16);
       m.n_items = (c.w.rows + m.grain - 1) / m.grain;
-      used += a64(L.stride);
       joined[r][i] = true;
     }
   }
@@ -141,7 +166,8 @@ void group_job(const MatmulCall* first, int64_t n_first, const MatmulCall* secon
   // independent); so must second-round ones, but after the job (they read first-round results).
   for (int64_t i = 0; i < n_first; ++i)
     if (i >= kMaxMembers || !joined[0][i]) Isa::alone(first[i], ctx);
-  for (int64_t i = 0; i < n0; ++i) Isa::quantize(*members[0][i].call, members[0][i].L, members[0][i].acts);
+  for (int64_t i = 0; i < n0; ++i)
+    if (members[0][i].owns_acts) Isa::quantize(*members[0][i].call, members[0][i].L, members[0][i].acts);
 
   // Finished items per early first-round member, each counter on its own cache line.
   struct alignas(64) Counter {
