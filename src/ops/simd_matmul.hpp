@@ -118,6 +118,7 @@ struct ActLayout {
   int64_t group = 32;  // values sharing one dx: 32, or 256 for K-quants (see act_group)
   bool lanes = false;
   size_t qs = 0, d = 0, corr = 0, fsum = 0, lcorr = 0, ldx = 0, lfsum = 0, stride = 0;
+  bool operator==(const ActLayout&) const = default;
 };
 
 inline ActLayout act_layout(int64_t n_in, int sb, bool lanes, int64_t group = 32) {

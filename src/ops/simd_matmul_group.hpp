@@ -52,12 +52,6 @@ inline void pre_scale_input(const MatmulCall& c) {
   for (int64_t k = 0; k < c.w.cols; ++k) x[k] *= c.pre_scale;
 }
 
-inline bool same_layout(const ActLayout& a, const ActLayout& b) {
-  return a.n_in == b.n_in && a.n_chunks == b.n_chunks && a.n_blk == b.n_blk && a.n_sub == b.n_sub && a.sb == b.sb &&
-         a.group == b.group && a.lanes == b.lanes && a.qs == b.qs && a.d == b.d && a.corr == b.corr &&
-         a.fsum == b.fsum && a.lcorr == b.lcorr && a.ldx == b.ldx && a.lfsum == b.lfsum && a.stride == b.stride;
-}
-
 // Whether the floats [a, a + na) and [b, b + nb) share memory.
 inline bool overlaps(const float* a, int64_t na, const float* b, int64_t nb) { return a < b + nb && b < a + na; }
 
@@ -92,7 +86,7 @@ void group_job(const MatmulCall* first, int64_t n_first, const MatmulCall* secon
       // First round only: a second-round member scales its x in place, so it never shares.
       for (int64_t e = 0; r == 0 && e < n_members[0] && !m.acts; ++e) {
         const Member& o = members[0][e];
-        if (o.owns_acts && o.call->x == c.x && same_layout(o.L, L) && Isa::act_offset(*o.call) == Isa::act_offset(c)) {
+        if (o.owns_acts && o.call->x == c.x && o.L == L && Isa::act_offset(*o.call) == Isa::act_offset(c)) {
           m.acts = o.acts;
           m.owns_acts = false;
         }
