@@ -33,8 +33,8 @@ namespace {
 //
 // Work items, claimed in this order (parallel_for hands them out in increasing order):
 //   [rows of the "early" first-round members: those some second-round call waits for]
-//   [one "prepare" item per second-round member]
-//   [the first half of the other first-round members' rows] [rows of every second-round member]
+//   [the first half of the other first-round members' rows]
+//   [per second-round member: one "prepare" item, then its rows]
 //   [the second half of the other first-round members' rows].
 // A prepare item waits until the first-round members its call depends on — those whose output
 // overlaps its input or its output (LoRA: the A product that wrote its x; the base product it
@@ -44,7 +44,10 @@ namespace {
 // running on some thread (or, when parallel_for runs alone, already done). When the second
 // round depends only on some first-round calls (LoRA B products written apart from the base
 // products), its rows sit in the middle of the rest: the job ends on the base weights' even
-// 128 KiB items, not on a few small B products that leave the other threads idle.
+// 128 KiB items, not on a few small B products that leave the other threads idle; and its
+// prepare items come half a job after the early rows, not right behind them: a LoRA A product
+// is often one item (o, down: 72–108 KiB), and a prepare item right behind it kept the other
+// thread spinning for that whole item.
 // x = pre_scale · x in place (one IEEE multiply per value: kt.scale's result exactly).
 inline void pre_scale_input(const MatmulCall& c) {
   if (c.pre_scale == 1.0f) return;
@@ -133,12 +136,14 @@ void group_job(const MatmulCall* first, int64_t n_first, const MatmulCall* secon
     else
       n_late += members[0][i].n_items;
   }
-  for (int64_t j = 0; j < n1; ++j) add(Kind::Prepare, j, 0, 1);
   const auto second_rows = [&] {
-    for (int64_t j = 0; j < n1; ++j) add(Kind::Rows1, j, 0, members[1][j].n_items);
+    for (int64_t j = 0; j < n1; ++j) {
+      add(Kind::Prepare, j, 0, 1);
+      add(Kind::Rows1, j, 0, members[1][j].n_items);
+    }
   };
-  // The second round's rows go after the first `half` late items (past it, a member's items
-  // all come after them).
+  // The second round goes after the first `half` late items (past it, a member's items all
+  // come after them).
   const int64_t half = n_late / 2;
   int64_t late_seen = 0;
   bool second_placed = false;
