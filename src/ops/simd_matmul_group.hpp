@@ -136,7 +136,7 @@ void group_job(const MatmulCall* first, int64_t n_first, const MatmulCall* secon
     else
       n_late += members[0][i].n_items;
   }
-  const auto second_rows = [&] {
+  const auto second_round = [&] {
     for (int64_t j = 0; j < n1; ++j) {
       add(Kind::Prepare, j, 0, 1);
       add(Kind::Rows1, j, 0, members[1][j].n_items);
@@ -153,13 +153,13 @@ void group_job(const MatmulCall* first, int64_t n_first, const MatmulCall* secon
     const int64_t before = imin(n, imax(int64_t{0}, half - late_seen));
     add(Kind::Rows0, i, 0, before);
     if (!second_placed && late_seen + before >= half) {
-      second_rows();
+      second_round();
       second_placed = true;
     }
     add(Kind::Rows0, i, before, n - before);
     late_seen += n;
   }
-  if (!second_placed) second_rows();
+  if (!second_placed) second_round();
 
   // First-round calls that did not join run alone first, with the whole scratch (the calls are
   // independent); so must second-round ones, but after the job (they read first-round results).
