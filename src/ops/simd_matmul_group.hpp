@@ -34,8 +34,11 @@ namespace {
 // Work items, claimed in this order (parallel_for hands them out in increasing order):
 //   [rows of the "early" first-round members: those some second-round call waits for]
 //   [the first half of the other first-round members' rows]
-//   [per second-round member: one "prepare" item, then its rows]
+//   [per second-round member: one "prepare" item, then its rows — or its one chain item]
 //   [the second half of the other first-round members' rows].
+// A chain item runs a one-item second-round member together with the one-item first-round
+// member it alone waits for (LoRA: B written apart, and its A): A rows, prepare, B rows, on
+// one thread, waiting for nothing; that first-round member has no items of its own.
 // A prepare item waits until the first-round members its call depends on — those whose output
 // overlaps its input or its output (LoRA: the A product that wrote its x; the base product it
 // adds to, when it adds to one) — have finished all their items, then scales its member's x
@@ -116,8 +119,26 @@ void group_job(const MatmulCall* first, int64_t n_first, const MatmulCall* secon
     }
     early |= needs[j];
   }
+  // Chains: a second-round member of one item that waits for one first-round member of one item,
+  // which nothing else waits for (a LoRA B product written apart, and its A product), runs as ONE
+  // item — A rows, prepare, B rows — on one thread: nothing to wait for, the A result never leaves
+  // that core's cache, and two claims fewer.
+  int64_t chain_of[kMaxMembers];  // per second-round member: its first-round member, or -1
+  uint32_t chained = 0;           // first-round members that run inside a chain
+  for (int64_t j = 0; j < n1; ++j) {
+    chain_of[j] = -1;
+    const uint32_t n = needs[j];
+    if (n == 0 || (n & (n - 1)) != 0 || members[1][j].n_items != 1) continue;
+    const int64_t i = __builtin_ctz(n);
+    bool shared = false;
+    for (int64_t o = 0; o < n1; ++o) shared |= o != j && (needs[o] & n);
+    if (shared || members[0][i].n_items != 1) continue;
+    chain_of[j] = i;
+    chained |= n;
+  }
+  early &= ~chained;
   // Item layout as segments in claim order; a first-round member's rows may be cut in two.
-  enum class Kind { Rows0, Prepare, Rows1 };
+  enum class Kind { Rows0, Prepare, Rows1, Chain };
   struct Segment {
     Kind kind;
     int64_t member, first_item, n_items, first_k;  // items [first_item, +n_items) are the member's k = first_k..
@@ -131,6 +152,7 @@ void group_job(const MatmulCall* first, int64_t n_first, const MatmulCall* secon
   };
   int64_t n_late = 0;
   for (int64_t i = 0; i < n0; ++i) {
+    if (chained >> i & 1u) continue;
     if (early >> i & 1u)
       add(Kind::Rows0, i, 0, members[0][i].n_items);
     else
@@ -138,6 +160,10 @@ void group_job(const MatmulCall* first, int64_t n_first, const MatmulCall* secon
   }
   const auto second_round = [&] {
     for (int64_t j = 0; j < n1; ++j) {
+      if (chain_of[j] >= 0) {
+        add(Kind::Chain, j, 0, 1);
+        continue;
+      }
       add(Kind::Prepare, j, 0, 1);
       add(Kind::Rows1, j, 0, members[1][j].n_items);
     }
@@ -148,7 +174,7 @@ void group_job(const MatmulCall* first, int64_t n_first, const MatmulCall* secon
   int64_t late_seen = 0;
   bool second_placed = false;
   for (int64_t i = 0; i < n0; ++i) {
-    if (early >> i & 1u) continue;
+    if ((early | chained) >> i & 1u) continue;
     const int64_t n = members[0][i].n_items;
     const int64_t before = imin(n, imax(int64_t{0}, half - late_seen));
     add(Kind::Rows0, i, 0, before);
@@ -199,6 +225,16 @@ void group_job(const MatmulCall* first, int64_t n_first, const MatmulCall* secon
           pre_scale_input(*m.call);
           Isa::quantize(*m.call, m.L, m.acts);
           ready[j].store(true, std::memory_order_release);
+          break;
+        }
+        case Kind::Chain: {
+          const int64_t j = sg->member;
+          const Member& a = members[0][chain_of[j]];
+          Isa::rows(*a.call, a.L, a.acts, 0, a.call->w.rows);
+          const Member& m = members[1][j];
+          pre_scale_input(*m.call);
+          Isa::quantize(*m.call, m.L, m.acts);
+          Isa::rows(*m.call, m.L, m.acts, 0, m.call->w.rows);
           break;
         }
         case Kind::Rows1: {
