@@ -405,8 +405,10 @@ struct NibbleLevels {  // Q4_0_X16: four 256-bit loads per half, split by and/sh
     }
   }
   // Eight int16 pair sums stay below 8 · 2 · 15 · 127 = 30480, so they add in int16 before one
-  // vpmaddwd widens them; corr (−8 · Σq) turns the unsigned levels into Q4_0's signed ones.
-  static __m256i dot(const __m256i (&w)[8], const int8_t* xq, int32_t corr) {
+  // vpmaddwd widens them; −8 · Σq (the acts hold −128 · Σq: kInterleavedActOffset, so ÷ 16,
+  // exact) turns the unsigned levels into Q4_0's signed ones.
+  static __m256i dot(const __m256i (&w)[8], const int8_t* xq, int32_t c128) {
+    const int32_t corr = c128 >> 4;  // exact: a multiple of 128
     __m256i s16 = _mm256_setzero_si256();
     for (int k = 0; k < 8; ++k)
       s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(w[k], _mm256_set1_epi32(static_cast<int>(ld32(xq + 4 * k)))));
@@ -542,7 +544,8 @@ void run(const MatrixView& w, const float* x, float* y, int64_t n_tokens, bool a
   // Activations first (every row needs every token), in parallel only when there are many.
   const bool quantize_par = par && n_tokens * n_in > (int64_t{1} << 15);
   ops_detail::parallel_for(quantize_par ? use : 1, n_tokens, [&](int64_t t, int) {
-    quantize_acts(x + t * n_in, L, D::kOffset, ctx.scratch + t * L.stride);
+    quantize_acts(x + t * n_in, L, D::kKind == simd::kInterleavedKind ? simd::kInterleavedActOffset : D::kOffset,
+                  ctx.scratch + t * L.stride);
   });
   const int64_t grain = simd::row_grain(n_out, use, 16);
   const int64_t n_items = (n_out + grain - 1) / grain;
@@ -566,9 +569,9 @@ struct GroupIsa {
     return true;
   }
   static void quantize(const MatmulCall& c, const ActLayout& L, uint8_t* acts) {
-    quantize_acts(c.x, L, simd::quant_spec(c.w.type).offset, acts);
+    quantize_acts(c.x, L, simd::act_offset(simd::quant_spec(c.w.type)), acts);
   }
-  static int act_offset(const MatmulCall& c) { return simd::quant_spec(c.w.type).offset; }
+  static int act_offset(const MatmulCall& c) { return simd::act_offset(simd::quant_spec(c.w.type)); }
   static void rows(const MatmulCall& c, const ActLayout& L, const uint8_t* acts, int64_t r0, int64_t r1) {
     switch (c.w.type) {
 #define PAW_ROWS_CASE(T, D) \

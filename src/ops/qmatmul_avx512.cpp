@@ -251,6 +251,8 @@ inline __m512i q6k_levels(const block_q6_K* p, int j) {
 // becomes 8 vectors of levels, vector k holding values 4k .. 4k+3 of all 16 rows as unsigned
 // bytes (the operand of one vpdpbusd against 4 broadcast activation bytes).
 struct NibbleLevels {  // Q4_0_X16: four 64-byte vectors of nibble pairs
+  // levels 0..15 stand for q + 8: −8 · Σ qx from the acts' −128 · Σ qx (kInterleavedActOffset)
+  static int32_t corr(int32_t c128) { return c128 >> 4; }  // exact: a multiple of 128
   static constexpr size_t kBlockBytes = 16 * sizeof(block_q4_0);
   static void load(const uint8_t* p, __m512i (&w)[8]) {
     const __m512i k0f = _mm512_set1_epi8(0x0F);
@@ -262,6 +264,7 @@ struct NibbleLevels {  // Q4_0_X16: four 64-byte vectors of nibble pairs
   }
 };
 struct ByteLevels {  // Q8_0_X16: eight 64-byte vectors, already q + 128
+  static int32_t corr(int32_t c128) { return c128; }  // levels stored as q + 128
   static constexpr size_t kBlockBytes = 16 * sizeof(block_q8_0);
   static void load(const uint8_t* p, __m512i (&w)[8]) {
     for (int m = 0; m < 8; ++m) w[m] = _mm512_loadu_si512(p + 32 + 64 * m);
@@ -863,7 +866,7 @@ struct X16Kernel {
       for (int t = 0; t < NT; ++t) {
         const int8_t* xq = qs[t] + 32 * b;
         // two chains of four: a single chain of eight dependent vpdpbusd would be latency-bound
-        __m512i acc0 = _mm512_set1_epi32(corr[t][b]), acc1 = _mm512_setzero_si512();
+        __m512i acc0 = _mm512_set1_epi32(Levels::corr(corr[t][b])), acc1 = _mm512_setzero_si512();
         for (int k = 0; k < 8; k += 2) {
           acc0 = _mm512_dpbusd_epi32(acc0, w[k], _mm512_set1_epi32(static_cast<int>(ld32(xq + 4 * k))));
           acc1 = _mm512_dpbusd_epi32(acc1, w[k + 1], _mm512_set1_epi32(static_cast<int>(ld32(xq + 4 * k + 4))));
@@ -928,7 +931,8 @@ void quant_matmul(const MatrixView& w, const float* x, float* y, int64_t n_token
   // Activations first (every row needs every token), in parallel only when there are many.
   const bool quantize_par = par && n_tokens * n_in > (int64_t{1} << 15);
   ops_detail::parallel_for(quantize_par ? use : 1, n_tokens, [&](int64_t t, int) {
-    quantize_acts(x + t * n_in, p.L, D::kOffset, ctx.scratch + t * p.L.stride);
+    quantize_acts(x + t * n_in, p.L, D::kKind == simd::kInterleavedKind ? simd::kInterleavedActOffset : D::kOffset,
+                  ctx.scratch + t * p.L.stride);
   });
   if constexpr (D::kKind != simd::kInterleavedKind) {
     if (p.panel) {
@@ -968,9 +972,9 @@ struct GroupIsa {
     return !p.panel;
   }
   static void quantize(const MatmulCall& c, const ActLayout& L, uint8_t* acts) {
-    quantize_acts(c.x, L, simd::quant_spec(c.w.type).offset, acts);
+    quantize_acts(c.x, L, simd::act_offset(simd::quant_spec(c.w.type)), acts);
   }
-  static int act_offset(const MatmulCall& c) { return simd::quant_spec(c.w.type).offset; }
+  static int act_offset(const MatmulCall& c) { return simd::act_offset(simd::quant_spec(c.w.type)); }
   static void rows(const MatmulCall& c, const ActLayout& L, const uint8_t* acts, int64_t r0, int64_t r1) {
     switch (c.w.type) {
 #define PAW_ROWS_CASE(T, D) \

@@ -94,6 +94,13 @@ inline QuantSpec quant_spec(DType t) {
   }
 }
 
+// The offset quantize_acts applies for weights of spec q. Both interleaved types take
+// Q8_0_X16's (corr = −128 · Σ qx), and the Q4_0_X16 kernels divide it by 16 (exact) for their
+// own −8 · Σ qx: then Q8_0_X16 base products and Q4_0_X16 LoRA A products of one x share one
+// quantized copy (matmul_group), and the base kernel's inner loop stays as it was.
+constexpr int kInterleavedActOffset = 128;
+inline int act_offset(const QuantSpec& q) { return q.interleaved ? kInterleavedActOffset : q.offset; }
+
 // Values that share one activation scale dx. Legacy types: 32, the weight block. K-quants:
 // 256, the super-block, as llama.cpp's Q8_K — then the activation scale is constant over a
 // super-block, and the in-place kernels apply the weights' 6-bit sub-block scales in integer
@@ -104,7 +111,8 @@ inline int64_t act_group(const QuantSpec& q) { return q.block; }
 // Quantized activations of one token, at a 64-byte aligned stride in scratch:
 //   qs    int8 [n_chunks·64]     values, zero-padded to whole 64-value chunks
 //   d     f32  [n_blk]           dx of each 32 values (repeated within a 256-group)
-//   corr  i32  [n_sub]           −offset · Σ qx per sub-block of sb values
+//   corr  i32  [n_sub]           −offset · Σ qx per sub-block of sb values (interleaved types:
+//                                offset kInterleavedActOffset whatever their levels)
 //   fsum  f32  [n_blk]           dx · Σ qx per 32 values (types with a min)
 // and, for the in-place kernels of the legacy types, per 64-value chunk, 16 lanes each that line up
 // with the lanes of a 512-bit vpdpbusd result (lane j sums values 4j..4j+3 of the chunk):
