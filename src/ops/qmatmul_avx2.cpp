@@ -59,7 +59,7 @@ inline __m256i nibbles(const uint8_t* qs) {
 // min (m, types with a min). Blocks are requested in increasing order.
 
 struct DecQ8_0 {
-  static constexpr int kKind = 0, kOffset = 0;
+  static constexpr int kKind = 0;
   static constexpr bool kSigned = true, kMin = false;
   const block_q8_0* b;
   DecQ8_0(const uint8_t* row) : b(reinterpret_cast<const block_q8_0*>(row)) {}
@@ -70,7 +70,7 @@ struct DecQ8_0 {
 };
 
 struct DecQ4_0 {
-  static constexpr int kKind = 0, kOffset = 0;
+  static constexpr int kKind = 0;
   static constexpr bool kSigned = true, kMin = false;
   const block_q4_0* b;
   DecQ4_0(const uint8_t* row) : b(reinterpret_cast<const block_q4_0*>(row)) {}
@@ -81,7 +81,7 @@ struct DecQ4_0 {
 };
 
 struct DecQ5_0 {
-  static constexpr int kKind = 0, kOffset = 0;
+  static constexpr int kKind = 0;
   static constexpr bool kSigned = true, kMin = false;
   const block_q5_0* b;
   DecQ5_0(const uint8_t* row) : b(reinterpret_cast<const block_q5_0*>(row)) {}
@@ -93,7 +93,7 @@ struct DecQ5_0 {
 };
 
 struct DecQ4_1 {
-  static constexpr int kKind = 0, kOffset = 0;
+  static constexpr int kKind = 0;
   static constexpr bool kSigned = false, kMin = true;
   const block_q4_1* b;
   DecQ4_1(const uint8_t* row) : b(reinterpret_cast<const block_q4_1*>(row)) {}
@@ -105,7 +105,7 @@ struct DecQ4_1 {
 };
 
 struct DecQ5_1 {
-  static constexpr int kKind = 0, kOffset = 0;
+  static constexpr int kKind = 0;
   static constexpr bool kSigned = false, kMin = true;
   const block_q5_1* b;
   DecQ5_1(const uint8_t* row) : b(reinterpret_cast<const block_q5_1*>(row)) {}
@@ -133,13 +133,13 @@ inline void k_scales_mins(const uint8_t* scales, uint16_t d, uint16_t dmin, floa
 
 // K-quants run per super-block (k45_row, k6_row below); these only tag the kind.
 struct DecQ4_K {
-  static constexpr int kKind = 4, kOffset = 0;
+  static constexpr int kKind = 4;
 };
 struct DecQ5_K {
-  static constexpr int kKind = 5, kOffset = 0;
+  static constexpr int kKind = 5;
 };
 struct DecQ6_K {
-  static constexpr int kKind = 6, kOffset = 32;
+  static constexpr int kKind = 6;
 };
 
 // The interleaved layouts have their own kernel (X16Kernel below); these name them in type
@@ -147,11 +147,11 @@ struct DecQ6_K {
 struct NibbleLevels;
 struct ByteLevels;
 struct DecQ4_0X16 {
-  static constexpr int kKind = simd::kInterleavedKind, kOffset = 8;
+  static constexpr int kKind = simd::kInterleavedKind;
   using Levels = NibbleLevels;
 };
 struct DecQ8_0X16 {
-  static constexpr int kKind = simd::kInterleavedKind, kOffset = 128;
+  static constexpr int kKind = simd::kInterleavedKind;
   using Levels = ByteLevels;
 };
 
@@ -544,7 +544,7 @@ void run(const MatrixView& w, const float* x, float* y, int64_t n_tokens, bool a
   // Activations first (every row needs every token), in parallel only when there are many.
   const bool quantize_par = par && n_tokens * n_in > (int64_t{1} << 15);
   ops_detail::parallel_for(quantize_par ? use : 1, n_tokens, [&](int64_t t, int) {
-    quantize_acts(x + t * n_in, L, D::kKind == simd::kInterleavedKind ? simd::kInterleavedActOffset : D::kOffset,
+    quantize_acts(x + t * n_in, L, simd::act_offset(simd::quant_spec(w.type)),
                   ctx.scratch + t * L.stride);
   });
   const int64_t grain = simd::row_grain(n_out, use, 16);

@@ -274,11 +274,11 @@ struct ByteLevels {  // Q8_0_X16: eight 64-byte vectors, already q + 128
 // The interleaved layouts have their own kernel (X16Kernel below); these name them in type
 // switches.
 struct DecQ4_0X16 {
-  static constexpr int kKind = simd::kInterleavedKind, kOffset = 8;
+  static constexpr int kKind = simd::kInterleavedKind;
   using Levels = NibbleLevels;
 };
 struct DecQ8_0X16 {
-  static constexpr int kKind = simd::kInterleavedKind, kOffset = 128;
+  static constexpr int kKind = simd::kInterleavedKind;
   using Levels = ByteLevels;
 };
 
@@ -931,7 +931,7 @@ void quant_matmul(const MatrixView& w, const float* x, float* y, int64_t n_token
   // Activations first (every row needs every token), in parallel only when there are many.
   const bool quantize_par = par && n_tokens * n_in > (int64_t{1} << 15);
   ops_detail::parallel_for(quantize_par ? use : 1, n_tokens, [&](int64_t t, int) {
-    quantize_acts(x + t * n_in, p.L, D::kKind == simd::kInterleavedKind ? simd::kInterleavedActOffset : D::kOffset,
+    quantize_acts(x + t * n_in, p.L, simd::act_offset(simd::quant_spec(w.type)),
                   ctx.scratch + t * p.L.stride);
   });
   if constexpr (D::kKind != simd::kInterleavedKind) {
