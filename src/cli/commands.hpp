@@ -21,6 +21,7 @@ void add_hidden_command(CLI::App& app);       // cmd_hidden.cpp
 void add_export_lora_command(CLI::App& app);  // cmd_export_lora.cpp
 void add_bench_command(CLI::App& app);        // cmd_bench.cpp
 void add_eval_command(CLI::App& app);         // cmd_eval.cpp
+void add_compile_command(CLI::App& app);      // cmd_compile.cpp
 #ifdef PAW_WITH_TORCH
 void add_train_command(CLI::App& app);  // cmd_train.cpp (libtorch builds only)
 #endif

@@ -16,6 +16,7 @@ namespace {
 constexpr int kMaxAttempts = 32;          // redraws of a record that breaks a length cap
 constexpr int kMaxBucketDraws = 4000;     // parameter draws to land in the wanted bucket
 constexpr uint64_t kNoiseStream = 0x6E6F697365ull;  // "noise": the noise stream's seed offset
+constexpr uint64_t kCasesStream = 0x6361736573ull;  // "cases": the extra cases' stream
 constexpr std::string_view kHashDomain = "fuzzybench-synth/v1\n";
 
 uint64_t split_code(Split s) { return static_cast<uint64_t>(s) + 1; }
@@ -70,7 +71,7 @@ struct Generator::Impl {
     return static_cast<double>(h >> 11) * 0x1.0p-53 < opt.heldout_param_fraction;
   }
 
-  Record make(Split s, size_t index) const;
+  Record make(Split s, size_t index, size_t n_extra = 0) const;
 };
 
 Generator::Generator(GenOptions opt) : impl_(std::make_unique<Impl>()) {
@@ -138,7 +139,14 @@ Record Generator::record(Split s, size_t index) const {
   return impl_->make(s, index);
 }
 
-Record Generator::Impl::make(Split s, size_t index) const {
+Record Generator::record(Split s, size_t index, size_t n_extra_cases) const {
+  if (index >= impl_->count(s)) {
+    throw Error("record index " + std::to_string(index) + " out of range", std::string(split_name(s)));
+  }
+  return impl_->make(s, index, n_extra_cases);
+}
+
+Record Generator::Impl::make(Split s, size_t index, size_t n_extra) const {
   const std::vector<const Family*>& fs = fams[static_cast<int>(s)];
   const Family& f = *fs[index % fs.size()];
   const Words& w = *words;
@@ -217,6 +225,21 @@ Record Generator::Impl::make(Split s, size_t index) const {
     rec.param_id = hex16(h);
     rec.params = std::move(params);
     rec.noisy = noisy;
+    if (n_extra > 0) {
+      // Extra cases from a stream of their own: the record above is the same with or without.
+      std::set<std::string> used = seen_in;
+      used.insert(lower(rec.input));
+      Rng er(mix_seed(rec_seed, kCasesStream + static_cast<uint64_t>(attempt)));
+      for (size_t tries = 0; rec.extra_cases.size() < n_extra && tries < n_extra * 8; ++tries) {
+        Sample c = f.sample(rec.params, er, w);
+        if (er.chance(opt.noise_rate)) apply_noise(c.segs, c.noise_kinds, er);
+        std::string in = concat(c.segs);
+        std::string out = c.finalize ? c.finalize(c.segs) : c.output;
+        if (used.count(lower(in)) || in.size() > opt.max_input_chars || out.size() > opt.max_output_chars) continue;
+        used.insert(lower(in));
+        rec.extra_cases.emplace_back(std::move(in), std::move(out));
+      }
+    }
     return rec;
   }
   throw Error("could not generate a record of family '" + std::string(f.name()) + "' within the length caps",

@@ -57,6 +57,10 @@ TorchModel load_gguf_model(const std::string& path) {
 }
 
 void export_gguf(const TorchModelImpl& m, const std::string& path, const ExportOptions& opt) {
+  make_gguf_writer(m, path, opt).write(path);
+}
+
+GGUFWriter make_gguf_writer(const TorchModelImpl& m, const std::string& path, const ExportOptions& opt) {
   const HParams& hp = m.hparams();
   const std::string arch(arch_name(hp.arch));
   const std::string a = arch + ".";
@@ -113,7 +117,7 @@ void export_gguf(const TorchModelImpl& m, const std::string& path, const ExportO
       w.add_tensor_f32(name, type, ne, t.data_ptr<float>());
     }
   }
-  w.write(path);
+  return w;
 }
 
 }  // namespace paw::train

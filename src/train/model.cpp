@@ -4,6 +4,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <set>
@@ -215,7 +216,8 @@ Tensor TorchModelImpl::gpt2_block(size_t l, Tensor x, const Tensor& mask, const 
   return x + linear(u, *w.ffn_down, w.n_down, lora);
 }
 
-Tensor TorchModelImpl::forward(const Tensor& tokens, const LoraSet* lora, const Tensor& segments) {
+Tensor TorchModelImpl::trunk(const Tensor& tokens, const LoraSet* lora, const Tensor& segments, int64_t n_blocks,
+                             const std::vector<int64_t>* tap_layers, std::vector<Tensor>* taps) {
   const HParams& hp = cfg_.hp;
   if (tokens.dim() != 2 || tokens.scalar_type() != torch::kLong)
     throw Error("tokens must be an int64 tensor [batch, time]", "TorchModel::forward");
@@ -256,6 +258,11 @@ Tensor TorchModelImpl::forward(const Tensor& tokens, const LoraSet* lora, const 
     mask = causal;  // [T, T]
   }
 
+  auto tap = [&](int64_t l, const Tensor& x) {
+    if (!tap_layers) return;
+    for (size_t i = 0; i < tap_layers->size(); ++i)
+      if ((*tap_layers)[i] == l) (*taps)[i] = x;
+  };
   Tensor x = torch::embedding(token_embd_->weight, tokens);  // [B, T, n_embd]
   if (hp.arch == Arch::Gpt2) {
     if (pos.max().item<int64_t>() >= hp.n_ctx_train)
@@ -263,8 +270,10 @@ Tensor TorchModelImpl::forward(const Tensor& tokens, const LoraSet* lora, const 
                       std::to_string(hp.n_ctx_train) + " rows)",
                   "TorchModel::forward", "use shorter sequences");
     x = x + torch::embedding(position_embd_->weight, pos);
-    for (size_t l = 0; l < blocks_.size(); ++l) x = gpt2_block(l, x, mask, lora);
-    x = torch::layer_norm(x, {hp.n_embd}, output_norm_->weight, output_norm_->bias, hp.norm_eps);
+    for (int64_t l = 0; l < n_blocks; ++l) {
+      x = gpt2_block(static_cast<size_t>(l), x, mask, lora);
+      tap(l, x);
+    }
   } else {
     // RoPE angles pos * theta^(-2i/d) in double, as the native rope_tables, then cast.
     const int64_t half = hp.head_dim_k / 2;
@@ -275,12 +284,39 @@ Tensor TorchModelImpl::forward(const Tensor& tokens, const LoraSet* lora, const 
     const Tensor f = torch::tensor(freq, torch::TensorOptions().dtype(torch::kDouble)).to(dev);
     const Tensor ang = pos.to(torch::kDouble).unsqueeze(-1) * f;  // [B, T, half]
     const Tensor cos = ang.cos().to(dtype).unsqueeze(2), sin = ang.sin().to(dtype).unsqueeze(2);  // [B, T, 1, half]
-    for (size_t l = 0; l < blocks_.size(); ++l) x = qwen3_block(l, x, cos, sin, mask, lora);
-    x = rms_norm(x, output_norm_->weight, hp.norm_eps);
+    for (int64_t l = 0; l < n_blocks; ++l) {
+      x = qwen3_block(static_cast<size_t>(l), x, cos, sin, mask, lora);
+      tap(l, x);
+    }
   }
+  return x;  // [B, T, n_embd], before the final norm
+}
+
+Tensor TorchModelImpl::forward(const Tensor& tokens, const LoraSet* lora, const Tensor& segments) {
+  const HParams& hp = cfg_.hp;
+  Tensor x = trunk(tokens, lora, segments, hp.n_layer, nullptr, nullptr);
+  if (hp.arch == Arch::Gpt2)
+    x = torch::layer_norm(x, {hp.n_embd}, output_norm_->weight, output_norm_->bias, hp.norm_eps);
+  else
+    x = rms_norm(x, output_norm_->weight, hp.norm_eps);
   if (cfg_.tied) return torch::matmul(x, token_embd_->weight.t());  // [B, T, n_vocab]
   return linear(x, *output_, "output.weight", lora);
 }
+
+std::vector<Tensor> TorchModelImpl::forward_hidden(const Tensor& tokens, const std::vector<int64_t>& layers) {
+  int64_t deepest = -1;
+  for (const int64_t l : layers) {
+    if (l < 0 || l >= cfg_.hp.n_layer)
+      throw Error("layer " + std::to_string(l) + " is outside [0, " + std::to_string(cfg_.hp.n_layer) + ")",
+                  "TorchModel::forward_hidden");
+    deepest = std::max(deepest, l);
+  }
+  std::vector<Tensor> taps(layers.size());
+  if (layers.empty()) return taps;
+  trunk(tokens, nullptr, {}, deepest + 1, &layers, &taps);
+  return taps;
+}
+
 
 void TorchModelImpl::init_weights(double std, uint64_t seed) {
   torch::NoGradGuard no_grad;

@@ -206,7 +206,8 @@ Recipe parse_recipe(const nlohmann::json& j, const std::string& where) {
     throw Error("precision must be \"f32\" or \"bf16\"", o.field("precision"),
                 "bf16 = mixed precision (bfloat16 products, float weights and loss)");
   o.get("mode", r.mode);
-  if (r.mode != "full" && r.mode != "lora") throw Error("mode must be \"full\" or \"lora\"", o.field("mode"));
+  if (r.mode != "full" && r.mode != "lora" && r.mode != "compiler")
+    throw Error("mode must be \"full\", \"lora\" or \"compiler\"", o.field("mode"));
   o.get_int("steps", r.steps, 1, kBig);
   o.get_int("log_every", r.log_every, 1, kBig);
   o.get_int("checkpoint_every", r.checkpoint_every, 1, kBig);
@@ -280,6 +281,32 @@ Recipe parse_recipe(const nlohmann::json& j, const std::string& where) {
     l.get("targets", r.lora.targets);
     l.get("layers", r.lora.layers);
     l.done();
+  }
+
+  if (o.has("compiler")) {
+    Obj c(o.at("compiler"), where + ": compiler");
+    Recipe::Compiler& d = r.compiler;
+    c.get("interpreter", d.interpreter);
+    c.get("encoder_init", d.encoder_init);
+    c.get_int("prefix_tokens", d.prefix_tokens, 1, 4096);
+    c.get_int("n_bases", d.n_bases, 1, 4096);
+    c.get_int("rank", d.rank, 1, 4096);
+    c.get_int("mapper_hidden", d.mapper_hidden, 0, 1 << 16);
+    c.get_int("cases_per_spec", d.cases_per_spec, 1, 64);
+    c.get("alpha", d.alpha);
+    c.get("coef_init", d.coef_init);
+    c.get("encoder_lr_scale", d.encoder_lr_scale);
+    c.get("spec_conditioned", d.spec_conditioned);
+    c.get("modules", d.modules);
+    c.done();
+  }
+  if (r.mode == "compiler") {
+    if (r.compiler.interpreter.empty())
+      throw Error("compiler training needs an interpreter", where + ": compiler.interpreter",
+                  "set compiler.interpreter to the frozen interpreter GGUF (e.g. models/trained/S.gguf)");
+    if (r.data.source != "generator")
+      throw Error("compiler training draws several cases per spec from the generator", where + ": data.source",
+                  "use the generator data source");
   }
 
   if (o.has("optim")) {

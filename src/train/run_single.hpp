@@ -13,4 +13,7 @@ Tokenizer prepare_tokenizer(const Recipe& r, bool progress);
 // Runs `r` itself, ignoring r.stages.
 RunResult run_single_recipe(const Recipe& r, const RunOptions& opt);
 
+// Runs a recipe of mode "compiler" (compiler_trainer.cpp).
+RunResult run_compiler_recipe(const Recipe& r, const RunOptions& opt);
+
 }  // namespace paw::train

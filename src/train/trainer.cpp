@@ -28,44 +28,14 @@
 #include "paw/util/atomic_file.hpp"
 #include "paw/util/error.hpp"
 #include "train/run_single.hpp"
+#include "train/run_util.hpp"
 
 namespace paw::train {
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
+using Clock = RunClock;
 constexpr const char* kCheckpointFormat = "paw-train-checkpoint/1";
-
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-std::string fmt_duration(double s) {
-  if (!std::isfinite(s) || s < 0) return "?";
-  const auto t = static_cast<int64_t>(s + 0.5);
-  char buf[32];
-  if (t >= 3600)
-    std::snprintf(buf, sizeof buf, "%lldh%02lldm", static_cast<long long>(t / 3600), static_cast<long long>(t / 60 % 60));
-  else if (t >= 60)
-    std::snprintf(buf, sizeof buf, "%lldm%02llds", static_cast<long long>(t / 60), static_cast<long long>(t % 60));
-  else
-    std::snprintf(buf, sizeof buf, "%llds", static_cast<long long>(t));
-  return buf;
-}
-
-torch::Device pick_device(const std::string& d) {
-  if (d == "cpu") return torch::Device(torch::kCPU);
-  if (d == "cuda") {
-    if (!torch::cuda::is_available())
-      throw Error("CUDA was requested but is not available", "--device cuda",
-                  "this libtorch has no CUDA support or no GPU is visible; use --device cpu");
-    return torch::Device(torch::kCUDA, 0);
-  }
-  throw Error("unknown device '" + d + "'", "--device", "use cpu or cuda");
-}
-
-void make_parent(const std::string& path) {
-  const fs::path p = fs::path(path).parent_path();
-  if (!p.empty()) fs::create_directories(p);
-}
 
 ModelConfig config_from_recipe(const Recipe& r, const Tokenizer& tok) {
   const Recipe::Model& m = r.model;
@@ -380,6 +350,7 @@ Tokenizer prepare_tokenizer(const Recipe& r, bool progress) {
 }
 
 RunResult run_single_recipe(const Recipe& r, const RunOptions& opt) {
+  if (r.mode == "compiler") return run_compiler_recipe(r, opt);
   Run run(r, opt);
   run.build();
   RunResult res;

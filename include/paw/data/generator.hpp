@@ -39,6 +39,10 @@ struct Record {
   std::string param_id;  // 16 hex digits: FNV-1a 64 of family + canonical params
   nlohmann::json params; // the parameterisation (label set, field, options ...), keys sorted
   bool noisy = false;    // noise was applied to the input
+  // Further cases of the same parameterisation (Generator::record with n_extra_cases > 0):
+  // fresh inputs, none equal to a worked example or to `input`, noisy like `input`. Drawn
+  // from a stream of their own, so spec/input/output are the same with or without them.
+  std::vector<std::pair<std::string, std::string>> extra_cases;  // (input, output)
 };
 
 struct GenOptions {
@@ -93,6 +97,10 @@ class Generator {
 
   // Record `index` of split `s` (index < count(s)); independent of every other record.
   Record record(Split s, size_t index) const;
+  // The same record with up to `n_extra_cases` further (input, output) cases of its spec
+  // (Record::extra_cases; fewer only when the family cannot draw that many distinct inputs
+  // within the caps). Compilers train on several cases that share one spec's program.
+  Record record(Split s, size_t index, size_t n_extra_cases) const;
   // All records: train, then heldout_params, then heldout_family.
   void for_each(const std::function<void(const Record&)>& fn) const;
   std::vector<Record> generate_all() const;

@@ -9,6 +9,7 @@
 // paw::Tokenizer (padded to the embedding rows when the vocabulary is shorter).
 #include <string>
 
+#include "paw/formats/gguf.hpp"
 #include "paw/tensor/dtype.hpp"
 #include "paw/train/model.hpp"
 
@@ -44,6 +45,9 @@ struct ExportOptions {
 };
 
 // Writes the model as a llama.cpp GGUF (atomically).
+// export_gguf's writer before it is written (callers add metadata and tensors); `path` only
+// names the file in errors.
+GGUFWriter make_gguf_writer(const TorchModelImpl& m, const std::string& path, const ExportOptions& opt);
 void export_gguf(const TorchModelImpl& m, const std::string& path, const ExportOptions& opt = {});
 
 }  // namespace paw::train

@@ -91,6 +91,12 @@ class TorchModelImpl : public torch::nn::Module {
   //             Undefined: each row is one sequence starting at position 0.
   torch::Tensor forward(const torch::Tensor& tokens, const LoraSet* lora = nullptr,
                         const torch::Tensor& segments = {});
+  // The residual stream after each block in `layers` (0-based, in the order given), each
+  // [B, T, n_embd] — what the native Session taps (EvalOptions::hidden_layers): the last
+  // layer's entry is the stream before the final norm. Blocks after the deepest listed layer,
+  // the final norm and the head are not run. Row layout as in forward() (no LoRA, one sequence
+  // per row starting at position 0). Throws paw::Error for a layer outside [0, n_layer).
+  std::vector<torch::Tensor> forward_hidden(const torch::Tensor& tokens, const std::vector<int64_t>& layers);
 
   // Random init (deterministic for a seed): linears and embeddings ~ N(0, std), the residual
   // outputs (attn_output, ffn_down) ~ N(0, std / sqrt(2 n_layer)), norm weights 1, biases 0.
@@ -104,6 +110,10 @@ class TorchModelImpl : public torch::nn::Module {
   std::map<std::string, torch::Tensor> gguf_tensors() const;
 
  private:
+  // Embeddings and blocks 0..n_blocks-1: the residual stream after them [B, T, n_embd]; with
+  // `taps`, also the stream after each block listed in `tap_layers`.
+  torch::Tensor trunk(const torch::Tensor& tokens, const LoraSet* lora, const torch::Tensor& segments,
+                      int64_t n_blocks, const std::vector<int64_t>* tap_layers, std::vector<torch::Tensor>* taps);
   torch::Tensor linear(const torch::Tensor& x, const ParamHolderImpl& p, const std::string& name,
                        const LoraSet* lora) const;
   torch::Tensor qwen3_block(size_t l, torch::Tensor x, const torch::Tensor& cos, const torch::Tensor& sin,

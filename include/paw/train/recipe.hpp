@@ -50,7 +50,8 @@ struct Recipe {
   // bf16 scores and accumulates in float inside). On CPUs with AVX-512 BF16
   // (or AMX) this trains several times faster; exported weights are float as always.
   std::string precision = "f32";
-  std::string mode = "full";  // "full": train every weight; "lora": frozen base + LoRA
+  std::string mode = "full";  // "full": train every weight; "lora": frozen base + LoRA;
+                              // "compiler": a compiler trained through a frozen interpreter
   int64_t steps = 1000;       // optimizer updates of the whole run (the schedule's length)
   int64_t log_every = 10;     // progress line on stderr every N steps
   int64_t checkpoint_every = 100;
@@ -89,6 +90,19 @@ struct Recipe {
     std::vector<std::string> targets = {"q", "k", "v", "o", "gate", "up", "down"};
     std::vector<int64_t> layers;
   } lora;
+  // mode "compiler" (docs/TRAINING.md, "Compiler"): batch.batch_size counts specs, each with
+  // cases_per_spec (input, output) cases sharing that spec's program; batch.seq_len caps one
+  // case's interpreter tokens (longer cases are left out).
+  struct Compiler {
+    std::string interpreter;           // the frozen interpreter GGUF (required)
+    std::string encoder_init;          // the encoder's starting weights (default: the interpreter)
+    int64_t prefix_tokens = 16, n_bases = 8, rank = 32, mapper_hidden = 0, cases_per_spec = 4;
+    double alpha = 16.0;
+    double coef_init = 1.0;            // std of the initial coefficients
+    double encoder_lr_scale = 1.0;     // the encoder's learning rate relative to optim.lr
+    bool spec_conditioned = true;      // false: the control (the encoder sees an empty spec)
+    std::vector<std::string> modules = {"q", "k", "v", "o", "gate", "up", "down"};
+  } compiler;
   OptimSettings optim;
   struct Batch {
     int64_t batch_size = 8, seq_len = 512, grad_accum = 1;

@@ -1,0 +1,99 @@
+#pragma once
+// Native compile: spec -> program bundle with a compiler GGUF (paw/compiler/format.hpp,
+// docs/FORMATS.md "Compiler GGUF"). No libtorch: the encoder runs on the model code, the mapper
+// and the bases on plain loops.
+//
+//   paw::compiler::Compiler c = paw::compiler::Compiler::open("models/trained/C.gguf");
+//   paw::compiler::CompiledProgram p = c.compile("Classify urgency: ...");
+//   p.write("triage.paw");                 // or p.bundle, p.program_id
+//
+// Determinism: the same spec, compiler file and options give byte-identical bundles and the
+// same program id (no time stamp is written; every sum runs in a fixed order).
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "paw/adapter/writer.hpp"
+#include "paw/program/bundle.hpp"
+#include "paw/tensor/dtype.hpp"
+
+namespace paw::compiler {
+
+// What a compiler file says about itself (its compiler.* metadata).
+struct CompilerInfo {
+  std::string path;
+  std::string name;               // compiler.name: meta.json compiler_snapshot
+  std::string fingerprint;        // sha256 of the compiler file: meta.json compiler_fingerprint
+  uint64_t file_size = 0;
+  int64_t prefix_tokens = 0, prefix_first_id = 0, n_bases = 0, rank = 0, mapper_hidden = 0;
+  double alpha = 0;
+  std::vector<std::string> modules;         // short names, sorted
+  std::vector<int64_t> encoder_layers;      // one per interpreter layer (duplicates allowed)
+  bool spec_conditioned = true;             // false: the control; the spec does not change the adapter
+  std::string program_template;
+  std::string adapter_type = "q4_0";        // default adapter weight type
+  int64_t encoder_n_layer = 0, encoder_n_embd = 0, encoder_n_ctx = 0, encoder_params = 0;
+  // The interpreter the programs are for.
+  std::string interp_name, interp_sha256, interp_arch;
+  uint64_t interp_size = 0;
+  int64_t interp_n_layer = 0, interp_n_embd = 0, interp_n_vocab = 0;
+  int64_t n_coefficients() const { return interp_n_layer * static_cast<int64_t>(modules.size()) * n_bases * 2; }
+};
+
+struct CompileOptions {
+  // Adapter weight type: f32, f16, q8_0, q4_0; empty = the compiler's default (compiler.adapter_type).
+  std::string adapter_type;
+  // Pseudo-program strategy; only "spec" (the normalised spec) is built in.
+  std::string pseudo_program_strategy = "spec";
+  int n_threads = 0;  // encoder threads; 0 = one per physical core
+};
+
+struct CompileTimings {
+  double tokenize_ms = 0, encoder_ms = 0, mapper_ms = 0, adapter_ms = 0, bundle_ms = 0, total_ms = 0;
+};
+
+struct CompiledProgram {
+  Bundle bundle;                  // validated; meta.json carries program_id
+  std::string program_id;
+  std::string pseudo_program;
+  int64_t encoder_tokens = 0;     // encoder input length (spec + pseudo-program + EOS + prefix)
+  CompileTimings timings;
+  // The .paw bytes (deterministic ZIP) and an atomic write of them.
+  std::vector<uint8_t> paw_bytes() const;
+  void write(const std::string& path) const;
+};
+
+class Compiler {
+ public:
+  // Opens and validates a compiler GGUF: general.type "compiler", every compiler.* key, the
+  // encoder's shape and every mapper/bases tensor's shape. Throws paw::Error naming the file,
+  // key or tensor, with a hint.
+  static Compiler open(const std::string& path);
+  Compiler(Compiler&&) noexcept;
+  Compiler& operator=(Compiler&&) noexcept;
+  ~Compiler();
+
+  const CompilerInfo& info() const;
+
+  // Throws paw::Error unless `interpreter_path` is the file this compiler was trained for:
+  // same size and SHA-256 (and, through them, the same shape).
+  void check_interpreter(const std::string& interpreter_path) const;
+
+  // Steps of compile(), for tests and tools.
+  std::vector<float> coefficients(std::string_view spec) const;  // [n_coefficients]
+  std::map<std::string, LoraWeights> adapter_weights(const std::vector<float>& coefficients) const;
+
+  // The whole pipeline. Throws paw::Error for an empty or whitespace-only spec, a spec over the
+  // encoder's context (saying tokens and bytes), an unknown adapter type or strategy.
+  CompiledProgram compile(std::string_view spec, const CompileOptions& o = {}) const;
+
+ private:
+  struct Impl;
+  explicit Compiler(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace paw::compiler

@@ -1,0 +1,93 @@
+#pragma once
+// The compiler network in libtorch (docs/FORMATS.md "Compiler GGUF", paw/compiler/format.hpp):
+// a Qwen3 encoder with K learned prefix rows after its tokenizer's tokens, the mapper
+// (mean over chosen layers and prefix positions -> GELU(fc1) -> fc2 -> coefficients) and the
+// shared LoRA bases. Its output is a batched LoraSet (one adapter per spec) that the frozen
+// interpreter's forward takes, so the interpreter's loss trains it end to end.
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "paw/train/model.hpp"
+
+namespace paw {
+class Tokenizer;
+}
+
+namespace paw::train {
+
+// What ties a compiler to its interpreter (checked before any compile).
+struct InterpreterPin {
+  std::string name;     // file name, e.g. "S.gguf"
+  std::string sha256;   // of the whole file
+  uint64_t size = 0;    // bytes
+};
+
+struct CompilerConfig {
+  int64_t prefix_tokens = 16;   // K
+  int64_t n_bases = 8;          // bases per module (shared by every layer)
+  int64_t rank = 32;            // LoRA rank of the programs (Q4_0 adapters need a multiple of 32)
+  double alpha = 16.0;          // scale = alpha / rank
+  int64_t mapper_hidden = 0;    // 0 = the encoder's n_embd
+  std::vector<std::string> modules = {"q", "k", "v", "o", "gate", "up", "down"};  // stored sorted
+  bool spec_conditioned = true; // false: the encoder sees an empty spec (the control compiler)
+  double coef_init = 1.0;       // std of the initial coefficients (fc2 bias); bases B start at 0
+};
+
+class CompilerNetImpl : public torch::nn::Module {
+ public:
+  // `encoder`: a Qwen3 model whose first n_tokenizer embedding rows are the tokenizer's;
+  // K rows are appended for the prefix tokens (initialised to the mean embedding plus noise).
+  // `interp`: the interpreter the programs are for (only its shape is read).
+  CompilerNetImpl(TorchModel encoder, int64_t n_tokenizer, const TorchModelImpl& interp, CompilerConfig cfg,
+                  uint64_t seed);
+  // An already-shaped network (the loader fills the parameters).
+  CompilerNetImpl(const ModelConfig& encoder_cfg, int64_t prefix_first_id, std::vector<int64_t> layers,
+                  const std::vector<LinearSpec>& interp_linears, int64_t interp_layers, CompilerConfig cfg);
+
+  const CompilerConfig& config() const { return cfg_; }
+  TorchModel encoder() const { return encoder_; }
+  int64_t prefix_first_id() const { return prefix_first_; }
+  const std::vector<int64_t>& layers() const { return layers_; }
+  int64_t n_interp_layers() const { return n_interp_layers_; }
+  int64_t n_coefficients() const;
+
+  // Coefficients [S, n_coef] for encoder rows `tokens` [S, T] (right padded) whose K prefix
+  // tokens end at `ends` [S] (exclusive: prefix positions ends-K .. ends-1).
+  torch::Tensor coefficients(const torch::Tensor& tokens, const torch::Tensor& ends);
+  // One adapter per spec row: a [S, r, n_in], b [S, n_out, r] for every interpreter linear.
+  LoraSet adapters(const torch::Tensor& coefficients) const;
+
+  // The mapper and bases by their GGUF names (mapper.fc1.weight ..., compiler.bases.q.a ...),
+  // torch orientation; bases a: [n_bases * r, n_in], b: [n_bases * n_out, r].
+  std::map<std::string, torch::Tensor> head_tensors() const;
+
+ private:
+  void build_head(const std::vector<LinearSpec>& interp_linears, int64_t interp_layers);
+
+  CompilerConfig cfg_;
+  TorchModel encoder_{nullptr};
+  int64_t prefix_first_ = 0;
+  std::vector<int64_t> layers_;
+  int64_t n_interp_layers_ = 0;
+  torch::Tensor fc1_w_, fc1_b_, fc2_w_, fc2_b_;
+  struct ModuleBases {
+    std::string kind;
+    int64_t n_in = 0, n_out = 0;
+    torch::Tensor a, b;  // [n_bases, r, n_in], [n_bases, n_out, r]
+  };
+  std::vector<ModuleBases> bases_;  // in sorted module order
+};
+TORCH_MODULE(CompilerNet);
+
+// Writes a compiler GGUF: the encoder (F32 or `type` for its matrices), mapper and bases in
+// F32, tokenizer metadata (padded with the prefix tokens "<|prefix_k|>"), compiler.* keys.
+void export_compiler_gguf(const CompilerNetImpl& net, const Tokenizer& tok, const InterpreterPin& pin,
+                          const TorchModelImpl& interp, const std::string& name, const std::string& path);
+// Reads a compiler GGUF back (every tensor shape checked).
+CompilerNet load_compiler_gguf(const std::string& path);
+
+}  // namespace paw::train

@@ -1,0 +1,118 @@
+// `paw compile --spec TEXT | --spec-file F [--compiler C.gguf] [-o prog.paw] [--adapter-type T]
+//              [--interpreter FILE] [--json]`
+// Compiles a spec into a program with a compiler GGUF (native: no libtorch). With -o the
+// bundle is written there; without, it is stored in the program cache ($PAW_CACHE_DIR) and
+// runs by id (`paw run ID`). The compiler: --compiler, else $PAW_COMPILER, else the shipped
+// models/trained/C.gguf when paw runs from its build tree.
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "cli/commands.hpp"
+#include "paw/compiler/compiler.hpp"
+#include "paw/program/cache.hpp"
+#include "paw/util/error.hpp"
+
+namespace paw::cli {
+namespace {
+
+struct CompileCliOptions {
+  std::string spec, spec_file, compiler, out, adapter_type, interpreter, cache_dir;
+  bool json = false;
+};
+
+// --compiler, else $PAW_COMPILER, else the shipped compiler next to the source tree this
+// binary was built from (PAW_SOURCE_DIR is compiled in).
+std::string find_compiler(const std::string& given) {
+  if (!given.empty()) return given;
+  if (const char* env = std::getenv("PAW_COMPILER"); env && *env) return env;
+#ifdef PAW_SOURCE_DIR
+  const std::string shipped = std::string(PAW_SOURCE_DIR) + "/models/trained/C.gguf";
+  if (std::filesystem::exists(shipped)) return shipped;
+#endif
+  throw Error("no compiler given", "paw compile",
+              "pass --compiler FILE.gguf or set PAW_COMPILER (the shipped one is models/trained/C.gguf)");
+}
+
+std::string read_spec(const CompileCliOptions& o) {
+  if (!o.spec.empty() && !o.spec_file.empty())
+    throw Error("give the spec once: --spec or --spec-file", "paw compile");
+  if (o.spec_file.empty()) return o.spec;
+  std::ifstream in(o.spec_file, std::ios::binary);
+  if (!in) throw Error("cannot read the spec file", o.spec_file, "check the path");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void run_compile(const CompileCliOptions& o) {
+  const std::string spec = read_spec(o);
+  const compiler::Compiler c = compiler::Compiler::open(find_compiler(o.compiler));
+  if (!o.interpreter.empty()) c.check_interpreter(o.interpreter);
+  compiler::CompileOptions co;
+  co.adapter_type = o.adapter_type;
+  const compiler::CompiledProgram p = c.compile(spec, co);
+
+  std::string where;
+  bool cached = false;
+  if (!o.out.empty()) {
+    p.write(o.out);
+    where = o.out;
+  } else {
+    ProgramCache cache(o.cache_dir);
+    const ImportResult r = cache.import(p.bundle);
+    where = r.dir;
+    cached = r.already_present;
+  }
+  const compiler::CompilerInfo& ci = c.info();
+  if (o.json) {
+    const compiler::CompileTimings& t = p.timings;
+    nlohmann::ordered_json j;
+    j["program_id"] = p.program_id;
+    j["status"] = "ready";
+    j["cached"] = cached;
+    j["path"] = where;
+    j["compiler_snapshot"] = ci.name;
+    j["compiler_fingerprint"] = ci.fingerprint;
+    j["pseudo_program_strategy"] = co.pseudo_program_strategy;
+    j["interpreter"] = ci.interp_name;
+    j["runtime_id"] = p.bundle.meta.runtime_id.value_or("");
+    j["spec_conditioned"] = ci.spec_conditioned;
+    j["encoder_tokens"] = p.encoder_tokens;
+    j["adapter_bytes"] = p.bundle.adapter.size();
+    j["timings"] = {{"encoder_ms", t.encoder_ms}, {"mapper_ms", t.mapper_ms}, {"adapter_ms", t.adapter_ms},
+                    {"bundle_ms", t.bundle_ms},   {"total_ms", t.total_ms}};
+    std::puts(j.dump().c_str());
+  } else {
+    std::printf("%s program %s -> %s (%.0f ms)\n", cached ? "cached" : "compiled", p.program_id.c_str(), where.c_str(),
+                p.timings.total_ms);
+    if (!ci.spec_conditioned)
+      std::fprintf(stderr, "paw: note: %s is a control compiler: it ignores the spec (one adapter for every spec)\n",
+                   ci.name.c_str());
+  }
+}
+
+}  // namespace
+
+void add_compile_command(CLI::App& app) {
+  auto o = std::make_shared<CompileCliOptions>();
+  auto* cmd = app.add_subcommand("compile", "Compile a spec into a program (.paw) with a compiler GGUF");
+  cmd->add_option("--spec,-s", o->spec, "The spec: what the function does, ideally with a few Input/Output examples");
+  cmd->add_option("--spec-file", o->spec_file, "Read the spec from a file");
+  cmd->add_option("--compiler,-c", o->compiler,
+                  "Compiler GGUF (default: $PAW_COMPILER, else the shipped models/trained/C.gguf)");
+  cmd->add_option("-o,--output", o->out, "Write the .paw here (default: store it in the program cache)");
+  cmd->add_option("--adapter-type", o->adapter_type, "Adapter weights: f32, f16, q8_0 or q4_0 (default: the compiler's, q4_0)");
+  cmd->add_option("--interpreter", o->interpreter,
+                  "Check that this interpreter GGUF is the one the compiler was trained for (size and SHA-256)");
+  cmd->add_option("--cache-dir", o->cache_dir, "Program cache (default: $PAW_CACHE_DIR or ~/.cache/programasweights)");
+  cmd->add_flag("--json", o->json, "Print one JSON object: program_id, status, cached, path, compiler, timings");
+  cmd->callback([o] { run_compile(*o); });
+}
+
+}  // namespace paw::cli

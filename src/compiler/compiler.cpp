@@ -1,0 +1,367 @@
+// Native compile (see paw/compiler/compiler.hpp): compiler GGUF -> encoder hidden states ->
+// mapper -> LoRA from the shared bases -> adapter GGUF + template + meta.json -> bundle.
+#include "paw/compiler/compiler.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include "paw/compiler/format.hpp"
+#include "paw/formats/gguf.hpp"
+#include "paw/model/model.hpp"
+#include "paw/program/meta.hpp"
+#include "paw/runtime/session.hpp"
+#include "paw/tensor/quantize.hpp"
+#include "paw/tokenizer/tokenizer.hpp"
+#include "paw/util/atomic_file.hpp"
+#include "paw/util/error.hpp"
+#include "paw/util/sha256.hpp"
+
+namespace paw::compiler {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+// A tensor of the compiler file as floats, its GGUF shape checked.
+std::vector<float> read_f32(const GGUFFile& f, const std::string& name, const std::vector<int64_t>& ne) {
+  const GGUFTensorInfo* t = f.find_tensor(name);
+  if (!t) throw Error("tensor '" + name + "' is missing", f.path(), "the compiler file is incomplete or damaged");
+  if (t->ne != ne) {
+    auto dims = [](const std::vector<int64_t>& v) {
+      std::string s;
+      for (const int64_t x : v) {
+        if (!s.empty()) s += ", ";
+        s += std::to_string(x);
+      }
+      return s;
+    };
+    const std::string want = dims(ne), got = dims(t->ne);
+    throw Error("tensor '" + name + "' has shape [" + got + "], expected [" + want + "]",
+                at_offset(f.path(), t->file_offset), "the compiler file does not match its own metadata");
+  }
+  const auto& tr = traits(t->type);
+  if (!tr.can_dequantize)
+    throw Error("tensor '" + name + "' has a weight type paw cannot read", at_offset(f.path(), t->file_offset));
+  std::vector<float> out(static_cast<size_t>(t->n_elements()));
+  const int64_t cols = t->ne[0], rows = t->rows();
+  const uint64_t rb = t->n_bytes / static_cast<uint64_t>(std::max<int64_t>(rows, 1));
+  for (int64_t r = 0; r < rows; ++r) dequantize_row(t->type, t->data + r * rb, out.data() + r * cols, cols);
+  for (float v : out)
+    if (!std::isfinite(v))
+      throw Error("tensor '" + name + "' holds a non-finite value", at_offset(f.path(), t->file_offset),
+                  "the compiler file is damaged");
+  return out;
+}
+
+int64_t get_int(const GGUFFile& f, const char* key, int64_t lo, int64_t hi) {
+  const uint64_t v = f.get_u64(key);
+  if (v < static_cast<uint64_t>(lo) || v > static_cast<uint64_t>(hi))
+    throw Error(std::string("metadata '") + key + "' = " + std::to_string(v) + " is out of range [" +
+                    std::to_string(lo) + ", " + std::to_string(hi) + "]",
+                f.path(), "the compiler file is damaged");
+  return static_cast<int64_t>(v);
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool blank(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
+}
+
+}  // namespace
+
+struct Compiler::Impl {
+  CompilerInfo info;
+  std::shared_ptr<const Model> encoder;
+  Tokenizer tok;
+  int32_t eos = -1;
+  std::vector<float> fc1_w, fc1_b, fc2_w, fc2_b;  // [H, d], [H], [n_coef, H], [n_coef]
+  struct Bases {
+    std::string kind, tensor;
+    int64_t n_in = 0, n_out = 0;
+    std::vector<float> a, b;  // [n_bases * r, n_in], [n_bases * n_out, r]
+  };
+  std::vector<Bases> bases;
+
+  // Mapper coefficients of a spec; `n_tokens` = the encoder input's length.
+  std::vector<float> coefficients(std::string_view spec, int64_t& n_tokens) const;
+};
+
+Compiler::Compiler(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Compiler::Compiler(Compiler&&) noexcept = default;
+Compiler& Compiler::operator=(Compiler&&) noexcept = default;
+Compiler::~Compiler() = default;
+const CompilerInfo& Compiler::info() const { return impl_->info; }
+
+Compiler Compiler::open(const std::string& path) {
+  auto m = std::make_unique<Impl>();
+  CompilerInfo& ci = m->info;
+  GGUFFile f = GGUFFile::open(path);
+  if (f.get_string_or("general.type", "") != kGeneralType)
+    throw Error("not a compiler file: general.type is '" + f.get_string_or("general.type", "") + "', not 'compiler'",
+                path, "pass a compiler GGUF such as models/trained/C.gguf (paw info tells what a file is)");
+  const uint64_t version = f.get_u64(key::version);
+  if (version != kFormatVersion)
+    throw Error("compiler format version " + std::to_string(version) + " is not supported (this paw reads " +
+                    std::to_string(kFormatVersion) + ")",
+                path, "use a compiler written for this version of paw");
+  ci.path = path;
+  ci.file_size = f.file_size();
+  ci.name = f.get_string(key::name);
+  ci.prefix_tokens = get_int(f, key::prefix_tokens, 1, 4096);
+  ci.prefix_first_id = get_int(f, key::prefix_first_id, 0, 1 << 24);
+  ci.n_bases = get_int(f, key::n_bases, 1, 4096);
+  ci.rank = get_int(f, key::lora_rank, 1, 4096);
+  ci.mapper_hidden = get_int(f, key::mapper_hidden, 1, 1 << 16);
+  ci.alpha = f.get_f64(key::lora_alpha);
+  ci.modules = f.get(key::lora_modules).as_string_array();
+  if (ci.modules.empty() || sorted_modules(ci.modules) != ci.modules)
+    throw Error("compiler.lora.modules must be a non-empty list sorted by name without repeats", path);
+  ci.encoder_layers = f.get(key::encoder_layers).as_int_array();
+  ci.spec_conditioned = f.get(key::spec_conditioned).as_bool();
+  ci.program_template = f.get_string(key::program_template);
+  render_template(ci.program_template, "");  // checks the placeholders
+  ci.adapter_type = f.get_string_or(key::adapter_type, "q4_0");
+  ci.interp_name = f.get_string(key::interp_name);
+  ci.interp_sha256 = f.get_string(key::interp_sha256);
+  ci.interp_size = f.get_u64(key::interp_size);
+  ci.interp_arch = f.get_string(key::interp_arch);
+  ci.interp_n_layer = get_int(f, key::interp_n_layer, 1, 4096);
+  ci.interp_n_embd = get_int(f, key::interp_n_embd, 1, 1 << 20);
+  ci.interp_n_vocab = get_int(f, key::interp_n_vocab, 1, 1 << 24);
+  if (static_cast<int64_t>(ci.encoder_layers.size()) != ci.interp_n_layer)
+    throw Error("compiler.encoder_layers lists " + std::to_string(ci.encoder_layers.size()) +
+                    " layers, the interpreter has " + std::to_string(ci.interp_n_layer),
+                path, "one encoder layer per interpreter layer");
+  if (ci.interp_name.empty() || ci.interp_name.find('/') != std::string::npos ||
+      ci.interp_name.find('\\') != std::string::npos || ci.interp_name == "." || ci.interp_name == "..")
+    throw Error("compiler.interpreter.name must be a plain file name", path);
+
+  m->tok = Tokenizer::from_gguf(f);
+  m->eos = m->tok.eos_id().value_or(-1);
+  if (m->eos < 0) throw Error("the compiler's tokenizer has no EOS token", path, "tokenizer.ggml.eos_token_id is missing");
+  ModelLoadOptions lo;
+  lo.interleave = false;
+  m->encoder = Model::from_gguf(std::move(f), lo);
+  const HParams& hp = m->encoder->hparams();
+  const GGUFFile& g = *m->encoder->gguf();
+  if (hp.arch != Arch::Qwen3) throw Error("the compiler's encoder must be a qwen3 model", path);
+  ci.encoder_n_layer = hp.n_layer;
+  ci.encoder_n_embd = hp.n_embd;
+  ci.encoder_n_ctx = hp.n_ctx_train;
+  ci.encoder_params = m->encoder->n_params();
+  if (ci.prefix_first_id + ci.prefix_tokens > hp.n_vocab)
+    throw Error("the prefix tokens lie outside the encoder's embedding table", path);
+  for (const int64_t l : ci.encoder_layers)
+    if (l < 0 || l >= hp.n_layer)
+      throw Error("compiler.encoder_layers names layer " + std::to_string(l) + " of a " + std::to_string(hp.n_layer) +
+                      "-layer encoder",
+                  path);
+
+  const int64_t d = hp.n_embd, H = ci.mapper_hidden, NC = ci.n_coefficients();
+  m->fc1_w = read_f32(g, "mapper.fc1.weight", {d, H});
+  m->fc1_b = read_f32(g, "mapper.fc1.bias", {H});
+  m->fc2_w = read_f32(g, "mapper.fc2.weight", {H, NC});
+  m->fc2_b = read_f32(g, "mapper.fc2.bias", {NC});
+  for (const std::string& kind : ci.modules) {
+    Impl::Bases b;
+    b.kind = kind;
+    b.tensor = module_tensor(kind);
+    const std::string pa = "compiler.bases." + kind + ".a", pb = "compiler.bases." + kind + ".b";
+    const GGUFTensorInfo* ta = g.find_tensor(pa);
+    const GGUFTensorInfo* tb = g.find_tensor(pb);
+    if (!ta || !tb || ta->ne.size() != 2 || tb->ne.size() != 2 || tb->ne[1] % ci.n_bases != 0)
+      throw Error("the bases of module '" + kind + "' are missing or misshapen", path,
+                  "expected " + pa + " [n_in, n_bases*rank] and " + pb + " [rank, n_bases*n_out]");
+    b.n_in = ta->ne[0];
+    b.n_out = tb->ne[1] / ci.n_bases;
+    b.a = read_f32(g, pa, {b.n_in, ci.n_bases * ci.rank});
+    b.b = read_f32(g, pb, {ci.rank, ci.n_bases * b.n_out});
+    m->bases.push_back(std::move(b));
+  }
+  ci.fingerprint = sha256_file_hex(path);
+  return Compiler(std::move(m));
+}
+
+void Compiler::check_interpreter(const std::string& p) const {
+  const CompilerInfo& ci = impl_->info;
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(p, ec);
+  if (ec) throw Error("cannot read the interpreter file", p, "check the path");
+  const std::string hint = "this compiler makes programs for " + ci.interp_name + " (" + std::to_string(ci.interp_size) +
+                           " bytes, sha256 " + ci.interp_sha256 + ")";
+  if (size != ci.interp_size)
+    throw Error("the interpreter is not the one this compiler was trained for (size " + std::to_string(size) +
+                    " bytes, expected " + std::to_string(ci.interp_size) + ")",
+                p, hint);
+  if (sha256_file_hex(p) != ci.interp_sha256)
+    throw Error("the interpreter is not the one this compiler was trained for (SHA-256 differs)", p, hint);
+}
+
+std::vector<float> Compiler::coefficients(std::string_view spec) const {
+  int64_t n_tokens = 0;
+  return impl_->coefficients(spec, n_tokens);
+}
+
+std::vector<float> Compiler::Impl::coefficients(std::string_view spec, int64_t& n_tokens) const {
+  const Impl& m = *this;
+  const CompilerInfo& ci = m.info;
+  if (blank(spec)) throw Error("the spec is empty", "spec", "describe the function in words, with a few examples");
+  EncoderInputOptions eo;
+  eo.eos_id = m.eos;
+  eo.prefix_first_id = static_cast<int32_t>(ci.prefix_first_id);
+  eo.prefix_tokens = ci.prefix_tokens;
+  eo.max_tokens = ci.encoder_n_ctx;
+  eo.spec_conditioned = ci.spec_conditioned;
+  const std::vector<int32_t> ids = encoder_input(m.tok, spec, normalize_spec(spec), eo);
+  n_tokens = static_cast<int64_t>(ids.size());
+
+  SessionOptions so;
+  so.n_ctx = static_cast<int64_t>(ids.size());
+  so.n_batch = static_cast<int64_t>(ids.size());
+  so.kv_type = DType::F32;  // exact mode: the encoder's states as the trainer computes them
+  Session s(m.encoder, so);
+  const std::set<int64_t> uniq(ci.encoder_layers.begin(), ci.encoder_layers.end());
+  EvalOptions ev;
+  for (const int64_t l : uniq) ev.hidden_layers.push_back(static_cast<int>(l));
+  ev.hidden_last = ci.prefix_tokens;
+  s.prefill(ids, ev);
+  const HiddenStates& h = s.hidden_states();
+
+  // Mean over the chosen layers (with their multiplicity) and the K prefix positions.
+  const int64_t d = ci.encoder_n_embd, H = ci.mapper_hidden, NC = ci.n_coefficients();
+  std::vector<double> pooled(static_cast<size_t>(d), 0.0);
+  for (const int64_t l : ci.encoder_layers) {
+    const size_t li = static_cast<size_t>(std::distance(uniq.begin(), uniq.find(l)));
+    for (int64_t r = 0; r < h.n_pos; ++r) {
+      const auto row = h.at(li, r);
+      for (int64_t i = 0; i < d; ++i) pooled[static_cast<size_t>(i)] += row[static_cast<size_t>(i)];
+    }
+  }
+  const double denom = static_cast<double>(ci.prefix_tokens) * static_cast<double>(ci.encoder_layers.size());
+  for (double& v : pooled) v /= denom;
+  // hidden = GELU(fc1 · pooled + b1) (erf form), coefficients = fc2 · hidden + b2.
+  std::vector<double> hid(static_cast<size_t>(H));
+  for (int64_t o = 0; o < H; ++o) {
+    double acc = m.fc1_b[static_cast<size_t>(o)];
+    const float* w = m.fc1_w.data() + o * d;
+    for (int64_t i = 0; i < d; ++i) acc += static_cast<double>(w[i]) * pooled[static_cast<size_t>(i)];
+    hid[static_cast<size_t>(o)] = 0.5 * acc * (1.0 + std::erf(acc / std::sqrt(2.0)));
+  }
+  std::vector<float> c(static_cast<size_t>(NC));
+  for (int64_t o = 0; o < NC; ++o) {
+    double acc = m.fc2_b[static_cast<size_t>(o)];
+    const float* w = m.fc2_w.data() + o * H;
+    for (int64_t i = 0; i < H; ++i) acc += static_cast<double>(w[i]) * hid[static_cast<size_t>(i)];
+    c[static_cast<size_t>(o)] = static_cast<float>(acc);
+  }
+  return c;
+}
+
+std::map<std::string, LoraWeights> Compiler::adapter_weights(const std::vector<float>& c) const {
+  const Impl& m = *impl_;
+  const CompilerInfo& ci = m.info;
+  if (static_cast<int64_t>(c.size()) != ci.n_coefficients())
+    throw Error("expected " + std::to_string(ci.n_coefficients()) + " coefficients, got " + std::to_string(c.size()),
+                "Compiler::adapter_weights");
+  const int64_t M = static_cast<int64_t>(m.bases.size()), NB = ci.n_bases, r = ci.rank;
+  std::map<std::string, LoraWeights> pairs;
+  for (int64_t l = 0; l < ci.interp_n_layer; ++l) {
+    for (int64_t mi = 0; mi < M; ++mi) {
+      const Impl::Bases& b = m.bases[static_cast<size_t>(mi)];
+      LoraWeights w;
+      w.rank = r;
+      w.n_in = b.n_in;
+      w.n_out = b.n_out;
+      std::vector<double> a(static_cast<size_t>(r * b.n_in), 0.0), bb(static_cast<size_t>(b.n_out * r), 0.0);
+      for (int64_t k = 0; k < NB; ++k) {
+        const double ca = c[static_cast<size_t>(coef_index(l, mi, k, 0, M, NB))];
+        const double cb = c[static_cast<size_t>(coef_index(l, mi, k, 1, M, NB))];
+        const float* pa = b.a.data() + k * r * b.n_in;   // basis k of A: [r, n_in]
+        const float* pb = b.b.data() + k * b.n_out * r;  // basis k of B: [n_out, r]
+        for (size_t i = 0; i < a.size(); ++i) a[i] += ca * pa[i];
+        for (size_t i = 0; i < bb.size(); ++i) bb[i] += cb * pb[i];
+      }
+      w.a.assign(a.begin(), a.end());
+      w.b.assign(bb.begin(), bb.end());
+      pairs["blk." + std::to_string(l) + "." + b.tensor + ".weight"] = std::move(w);
+    }
+  }
+  return pairs;
+}
+
+CompiledProgram Compiler::compile(std::string_view spec, const CompileOptions& o) const {
+  const CompilerInfo& ci = impl_->info;
+  const auto t0 = Clock::now();
+  if (o.pseudo_program_strategy != "spec")
+    throw Error("unknown pseudo-program strategy '" + o.pseudo_program_strategy + "'", "--pseudo-program",
+                "this build has the \"spec\" strategy (the normalised spec)");
+  const std::string type_name = o.adapter_type.empty() ? ci.adapter_type : lower(o.adapter_type);
+  const auto type = dtype_from_name(type_name);
+  if (!type || (*type != DType::F32 && *type != DType::F16 && *type != DType::Q8_0 && *type != DType::Q4_0))
+    throw Error("unknown adapter type '" + type_name + "'", "--adapter-type", "use f32, f16, q8_0 or q4_0");
+  if (blank(spec)) throw Error("the spec is empty", "spec", "describe the function in words, with a few examples");
+
+  CompiledProgram p;
+  p.pseudo_program = normalize_spec(spec);
+  const auto t1 = Clock::now();
+  const std::vector<float> c = impl_->coefficients(spec, p.encoder_tokens);
+  p.timings.encoder_ms = ms_since(t1);
+  const auto t2 = Clock::now();
+  const auto pairs = adapter_weights(c);
+  p.timings.mapper_ms = ms_since(t2);
+  const auto t3 = Clock::now();
+  GGUFWriter w = make_lora_gguf_writer(ci.interp_arch, static_cast<float>(ci.alpha), pairs, *type);
+  w.set("general.name", GGUFValue::string("paw program (" + ci.name + ")"));
+  const std::vector<uint8_t> adapter = w.to_bytes();
+  p.timings.adapter_ms = ms_since(t3);
+
+  const auto t4 = Clock::now();
+  const std::string stem = std::filesystem::path(ci.interp_name).stem().string();
+  RuntimeManifest rm;
+  rm.runtime_id = "paw-" + lower(stem);
+  rm.interpreter = "paw/" + stem;
+  rm.display_name = "paw " + stem + " (trained tiny interpreter)";
+  rm.base_model_file = ci.interp_name;
+  rm.base_model_size = ci.interp_size;
+  rm.base_model_sha256 = ci.interp_sha256;
+  rm.arch = ci.interp_arch;
+  rm.n_ctx = static_cast<int>(ci.encoder_n_ctx);
+  nlohmann::json meta = {{"version", 4},
+                         {"interpreter", rm.interpreter},
+                         {"spec", std::string(spec)},
+                         {"compiler_snapshot", ci.name},
+                         {"compiler_fingerprint", ci.fingerprint},
+                         {"compiler_kind", "mapper"},
+                         {"pseudo_program_strategy", o.pseudo_program_strategy},
+                         {"lora_rank", ci.rank},
+                         {"lora_alpha", ci.alpha},
+                         {"prefix_steps", ci.prefix_tokens},
+                         {"adapter_type", std::string(dtype_name(*type))},
+                         {"runtime_id", rm.runtime_id},
+                         {"runtime", rm.to_json()}};
+  Bundle& b = p.bundle;
+  b.source = "compiled program";
+  b.meta_json = meta.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  b.prompt_template = render_template(ci.program_template, p.pseudo_program);
+  b.adapter = adapter;
+  validate_bundle(b);
+  p.program_id = assign_program_id(b);
+  p.timings.bundle_ms = ms_since(t4);
+  p.timings.total_ms = ms_since(t0);
+  p.timings.tokenize_ms = 0;  // inside encoder_ms (tokenizing is a few microseconds at this size)
+  return p;
+}
+
+std::vector<uint8_t> CompiledProgram::paw_bytes() const { return pack_bundle_bytes(bundle); }
+
+void CompiledProgram::write(const std::string& path) const { atomic_write_file(path, paw_bytes()); }
+
+}  // namespace paw::compiler

@@ -1,0 +1,123 @@
+// Batches for compiler training (see train/compiler_batch.hpp).
+#include "train/compiler_batch.hpp"
+
+#include <algorithm>
+#include <numeric>
+
+#include "paw/data/rng.hpp"
+#include "paw/tokenizer/tokenizer.hpp"
+#include "paw/util/error.hpp"
+
+namespace paw::train {
+
+ProgramCase encode_program_case(const Tokenizer& tok, const std::string& prefix_text, const std::string& suffix_text,
+                                const std::string& input, const std::string& output, int32_t eos_id) {
+  EncodeOptions special;
+  special.parse_special = true;
+  EncodeOptions plain;
+  plain.parse_special = false;
+  ProgramCase c;
+  c.tokens = tok.encode(prefix_text, special);
+  const std::vector<int32_t> in = tok.encode(input + suffix_text, special);
+  c.tokens.insert(c.tokens.end(), in.begin(), in.end());
+  c.n_prompt = static_cast<int64_t>(c.tokens.size());
+  const std::vector<int32_t> out = tok.encode(output, plain);
+  c.tokens.insert(c.tokens.end(), out.begin(), out.end());
+  c.tokens.push_back(eos_id);
+  return c;
+}
+
+ProgramBatcher::ProgramBatcher(const data::Generator& gen, data::Split split, const Tokenizer& tok,
+                               ProgramBatchOptions o, size_t limit)
+    : gen_(gen), split_(split), tok_(tok), opt_(std::move(o)) {
+  n_ = gen_.count(split_);
+  if (limit > 0) n_ = std::min(n_, limit);
+  if (n_ == 0) throw Error("the data split has no records", "compiler training data");
+  if (opt_.enc.eos_id < 0) throw Error("the tokenizer has no EOS token", "compiler training data");
+}
+
+size_t ProgramBatcher::index_at(uint64_t c) {
+  if (!opt_.shuffle) return static_cast<size_t>(c % n_);
+  const uint64_t epoch = c / n_;
+  if (epoch != perm_epoch_) {
+    perm_.resize(n_);
+    std::iota(perm_.begin(), perm_.end(), size_t{0});
+    data::Rng rng(data::mix_seed(opt_.seed, epoch));
+    for (size_t i = n_; i > 1; --i) std::swap(perm_[i - 1], perm_[static_cast<size_t>(rng.below(i))]);
+    perm_epoch_ = epoch;
+  }
+  return perm_[static_cast<size_t>(c % n_)];
+}
+
+ProgramBatch ProgramBatcher::next() {
+  struct Spec {
+    std::vector<int32_t> enc;
+    std::vector<ProgramCase> cases;
+  };
+  std::vector<Spec> specs;
+  const size_t placeholder_len = compiler::kInputPlaceholder.size();
+  // A pass without wrap ends at n_; a spec that fits nothing is skipped (counted as consumed).
+  size_t guard = 0;
+  while (static_cast<int64_t>(specs.size()) < opt_.specs) {
+    if (!opt_.wrap && cursor_ >= n_) break;
+    if (++guard > 100 * static_cast<size_t>(opt_.specs) + n_) break;
+    const size_t idx = index_at(cursor_++);
+    const data::Record rec =
+        gen_.record(split_, idx, static_cast<size_t>(std::max<int64_t>(0, opt_.cases_per_spec - 1)));
+    const std::string pseudo = compiler::normalize_spec(rec.spec);
+    Spec s;
+    try {
+      s.enc = compiler::encoder_input(tok_, rec.spec, pseudo, opt_.enc);
+    } catch (const Error&) {
+      continue;  // too long for the encoder
+    }
+    const std::string prog = compiler::render_template(opt_.tmpl, pseudo);
+    const size_t at = prog.find(compiler::kInputPlaceholder);
+    const std::string prefix = prog.substr(0, at), suffix = prog.substr(at + placeholder_len);
+    std::vector<std::pair<std::string, std::string>> cases = {{rec.input, rec.output}};
+    cases.insert(cases.end(), rec.extra_cases.begin(), rec.extra_cases.end());
+    for (const auto& [in, out] : cases) {
+      if (static_cast<int64_t>(s.cases.size()) >= opt_.cases_per_spec) break;
+      ProgramCase c = encode_program_case(tok_, prefix, suffix, in, out, opt_.enc.eos_id);
+      if (static_cast<int64_t>(c.tokens.size()) - 1 > opt_.seq_len) continue;
+      s.cases.push_back(std::move(c));
+    }
+    if (s.cases.empty()) continue;
+    specs.push_back(std::move(s));
+  }
+  ProgramBatch b;
+  if (specs.empty()) return b;
+  b.n_specs = static_cast<int64_t>(specs.size());
+  for (const Spec& s : specs) {
+    b.enc_cols = std::max<int64_t>(b.enc_cols, static_cast<int64_t>(s.enc.size()));
+    for (const ProgramCase& c : s.cases) {
+      b.cols = std::max<int64_t>(b.cols, static_cast<int64_t>(c.tokens.size()) - 1);
+      ++b.rows;
+    }
+  }
+  b.enc_tokens.assign(static_cast<size_t>(b.n_specs * b.enc_cols), 0);
+  b.tokens.assign(static_cast<size_t>(b.rows * b.cols), 0);
+  b.targets.assign(static_cast<size_t>(b.rows * b.cols), -1);
+  int64_t row = 0;
+  for (int64_t si = 0; si < b.n_specs; ++si) {
+    const Spec& s = specs[static_cast<size_t>(si)];
+    std::copy(s.enc.begin(), s.enc.end(), b.enc_tokens.begin() + si * b.enc_cols);
+    b.enc_ends.push_back(static_cast<int64_t>(s.enc.size()));
+    for (const ProgramCase& c : s.cases) {
+      const int64_t n_in = static_cast<int64_t>(c.tokens.size()) - 1;
+      for (int64_t t = 0; t < n_in; ++t) {
+        b.tokens[static_cast<size_t>(row * b.cols + t)] = c.tokens[static_cast<size_t>(t)];
+        if (t + 1 >= c.n_prompt) {
+          b.targets[static_cast<size_t>(row * b.cols + t)] = c.tokens[static_cast<size_t>(t + 1)];
+          ++b.n_targets;
+        }
+      }
+      b.n_tokens += n_in;
+      b.row_spec.push_back(si);
+      ++row;
+    }
+  }
+  return b;
+}
+
+}  // namespace paw::train

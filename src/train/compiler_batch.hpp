@@ -1,0 +1,73 @@
+#pragma once
+// Inside the train layer: batches for compiler training. No libtorch: plain int64 arrays.
+//
+// A batch holds `specs` generator records. Each spec gives one encoder row (its encoder input,
+// paw/compiler/format.hpp) and up to `cases_per_spec` interpreter rows, one per case (the
+// record's own case first, then Record::extra_cases), tokenized exactly as the runtime runs a
+// program: encode(template prefix) + encode(input + template suffix) (special tokens parsed),
+// then the answer encode(output) (plain) and EOS. Targets cover the answer and EOS only.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "paw/compiler/format.hpp"
+#include "paw/data/generator.hpp"
+
+namespace paw {
+class Tokenizer;
+}
+
+namespace paw::train {
+
+struct ProgramBatchOptions {
+  int64_t specs = 8;            // specs per batch
+  int64_t cases_per_spec = 4;   // interpreter rows per spec (fewer when cases are too long)
+  int64_t seq_len = 512;        // max interpreter inputs per case (its tokens - 1); longer cases are left out
+  uint64_t seed = 1;            // spec order of epoch e: data::Rng(mix_seed(seed, e))
+  bool shuffle = true;          // else source order
+  bool wrap = true;             // else stop after one pass (evaluation)
+  compiler::EncoderInputOptions enc;
+  std::string tmpl = compiler::prompted_template();
+};
+
+struct ProgramBatch {
+  int64_t n_specs = 0, enc_cols = 0;
+  std::vector<int64_t> enc_tokens;  // [n_specs, enc_cols], right padded with 0
+  std::vector<int64_t> enc_ends;    // [n_specs]: end of each row's prefix tokens (exclusive)
+  int64_t rows = 0, cols = 0;
+  std::vector<int64_t> tokens;      // [rows, cols] interpreter inputs, right padded with 0
+  std::vector<int64_t> targets;     // [rows, cols], -1 = no loss
+  std::vector<int64_t> row_spec;    // [rows]: the spec (0..n_specs-1) of each row
+  int64_t n_tokens = 0, n_targets = 0;
+};
+
+// The interpreter tokens of one case and where its answer starts (runtime tokenization).
+struct ProgramCase {
+  std::vector<int32_t> tokens;
+  int64_t n_prompt = 0;
+};
+ProgramCase encode_program_case(const Tokenizer& tok, const std::string& prefix_text, const std::string& suffix_text,
+                                const std::string& input, const std::string& output, int32_t eos_id);
+
+class ProgramBatcher {
+ public:
+  // `limit`: only the first `limit` records of the split (0 = all).
+  ProgramBatcher(const data::Generator& gen, data::Split split, const Tokenizer& tok, ProgramBatchOptions o,
+                 size_t limit = 0);
+  ProgramBatch next();  // rows == 0: the pass is over (wrap off)
+  uint64_t cursor() const { return cursor_; }
+  void seek(uint64_t c) { cursor_ = c; }
+  const ProgramBatchOptions& options() const { return opt_; }
+
+ private:
+  size_t index_at(uint64_t cursor);
+  const data::Generator& gen_;
+  data::Split split_;
+  const Tokenizer& tok_;
+  ProgramBatchOptions opt_;
+  size_t n_ = 0;
+  uint64_t cursor_ = 0, perm_epoch_ = UINT64_MAX;
+  std::vector<size_t> perm_;
+};
+
+}  // namespace paw::train

@@ -1,0 +1,263 @@
+// The compiler network in libtorch (see paw/train/compiler_net.hpp) and its GGUF file.
+#include "paw/train/compiler_net.hpp"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "paw/compiler/format.hpp"
+#include "paw/formats/gguf.hpp"
+#include "paw/tokenizer/tokenizer.hpp"
+#include "paw/train/gguf_io.hpp"
+#include "paw/train/mixed_precision.hpp"
+#include "paw/util/error.hpp"
+#include "train/dequantize_into.hpp"
+
+namespace paw::train {
+
+using torch::Tensor;
+
+namespace {
+
+const TorchModelImpl& check_encoder(const TorchModel& e) {
+  if (!e) throw Error("no encoder model", "compiler");
+  if (e->hparams().arch != Arch::Qwen3)
+    throw Error("the compiler's encoder must be a qwen3 model", "compiler encoder",
+                "start the encoder from a Qwen3-architecture GGUF");
+  return *e;
+}
+
+// Interpreter linears of layer 0 by short module name (n_in, n_out), checking that every
+// layer has the same shapes (bases are shared across layers).
+std::map<std::string, LinearSpec> module_shapes(const std::vector<LinearSpec>& lin) {
+  std::map<std::string, LinearSpec> m;
+  for (const LinearSpec& s : lin) {
+    if (s.layer < 0) continue;
+    auto [it, fresh] = m.emplace(s.kind, s);
+    if (!fresh && (it->second.n_in != s.n_in || it->second.n_out != s.n_out))
+      throw Error("module '" + s.kind + "' changes shape across layers", "compiler",
+                  "shared bases need every layer's module to have one shape");
+  }
+  return m;
+}
+
+}  // namespace
+
+CompilerNetImpl::CompilerNetImpl(TorchModel source, int64_t n_tokenizer, const TorchModelImpl& interp,
+                                 CompilerConfig cfg, uint64_t seed)
+    : cfg_(std::move(cfg)) {
+  const TorchModelImpl& src = check_encoder(source);
+  if (n_tokenizer > src.hparams().n_vocab)
+    throw Error("the tokenizer is larger than the encoder's embedding table", "compiler encoder");
+  cfg_.modules = compiler::sorted_modules(cfg_.modules);
+  ModelConfig ec = src.config();
+  prefix_first_ = ec.hp.n_vocab;
+  ec.hp.n_vocab += cfg_.prefix_tokens;
+  encoder_ = register_module("encoder", TorchModel(ec));
+  {
+    torch::NoGradGuard ng;
+    const auto from = src.gguf_tensors();
+    for (auto& kv : encoder_->named_parameters()) {
+      const Tensor& s = from.at(kv.key());
+      if (kv.key() == "token_embd.weight") {
+        Tensor& dst = kv.value();
+        dst.narrow(0, 0, prefix_first_).copy_(s);
+        // Prefix rows: the mean embedding plus a little noise, so they start as ordinary tokens.
+        auto gen = at::detail::createCPUGenerator(seed);
+        const Tensor noise = at::normal(0.0, 0.02, {cfg_.prefix_tokens, ec.hp.n_embd}, gen);
+        dst.narrow(0, prefix_first_, cfg_.prefix_tokens).copy_(s.mean(0, true).expand_as(noise) + noise);
+      } else {
+        kv.value().copy_(s);
+      }
+    }
+  }
+  layers_ = compiler::depth_ratio_layers(interp.hparams().n_layer, ec.hp.n_layer);
+  n_interp_layers_ = interp.hparams().n_layer;
+  build_head(interp.linears(), n_interp_layers_);
+
+  torch::NoGradGuard ng;
+  auto gen = at::detail::createCPUGenerator(seed + 1);
+  const int64_t d = ec.hp.n_embd, H = fc1_w_.size(0);
+  fc1_w_.copy_(at::rand(fc1_w_.sizes(), gen) * (2.0 / std::sqrt(double(d))) - 1.0 / std::sqrt(double(d)));
+  fc1_b_.zero_();
+  fc2_w_.copy_(at::normal(0.0, 0.1 / std::sqrt(double(H)), fc2_w_.sizes(), gen));
+  fc2_b_.copy_(at::normal(0.0, cfg_.coef_init / std::sqrt(double(cfg_.n_bases)), fc2_b_.sizes(), gen));
+  for (ModuleBases& mb : bases_) {
+    const double bound = 1.0 / std::sqrt(double(mb.n_in));
+    mb.a.copy_(at::rand(mb.a.sizes(), gen) * (2 * bound) - bound);
+    mb.b.zero_();  // every program starts as "no change"
+  }
+}
+
+CompilerNetImpl::CompilerNetImpl(const ModelConfig& encoder_cfg, int64_t prefix_first_id, std::vector<int64_t> layers,
+                                 const std::vector<LinearSpec>& interp_linears, int64_t interp_layers,
+                                 CompilerConfig cfg)
+    : cfg_(std::move(cfg)), prefix_first_(prefix_first_id), layers_(std::move(layers)) {
+  cfg_.modules = compiler::sorted_modules(cfg_.modules);
+  encoder_ = register_module("encoder", TorchModel(encoder_cfg));
+  n_interp_layers_ = interp_layers;
+  build_head(interp_linears, interp_layers);
+}
+
+void CompilerNetImpl::build_head(const std::vector<LinearSpec>& interp_linears, int64_t interp_layers) {
+  const int64_t d = encoder_->hparams().n_embd;
+  const int64_t H = cfg_.mapper_hidden > 0 ? cfg_.mapper_hidden : d;
+  cfg_.mapper_hidden = H;
+  if (cfg_.rank <= 0 || cfg_.n_bases <= 0 || cfg_.prefix_tokens <= 0)
+    throw Error("rank, n_bases and prefix_tokens must be positive", "compiler config");
+  for (const int64_t l : layers_)
+    if (l < 0 || l >= encoder_->hparams().n_layer) throw Error("encoder layer out of range", "compiler config");
+  const auto shapes = module_shapes(interp_linears);
+  for (const std::string& m : cfg_.modules) {
+    const auto it = shapes.find(m);
+    if (it == shapes.end())
+      throw Error("the interpreter has no module '" + m + "'", "compiler config", "use q k v o gate up down for qwen3");
+    ModuleBases mb;
+    mb.kind = m;
+    mb.n_in = it->second.n_in;
+    mb.n_out = it->second.n_out;
+    mb.a = register_parameter("bases_" + m + "_a", torch::zeros({cfg_.n_bases, cfg_.rank, mb.n_in}));
+    mb.b = register_parameter("bases_" + m + "_b", torch::zeros({cfg_.n_bases, mb.n_out, cfg_.rank}));
+    bases_.push_back(mb);
+  }
+  (void)interp_layers;
+  fc1_w_ = register_parameter("fc1_w", torch::zeros({H, d}));
+  fc1_b_ = register_parameter("fc1_b", torch::zeros({H}));
+  fc2_w_ = register_parameter("fc2_w", torch::zeros({n_coefficients(), H}));
+  fc2_b_ = register_parameter("fc2_b", torch::zeros({n_coefficients()}));
+}
+
+int64_t CompilerNetImpl::n_coefficients() const {
+  return n_interp_layers_ * static_cast<int64_t>(cfg_.modules.size()) * cfg_.n_bases * 2;
+}
+
+Tensor CompilerNetImpl::coefficients(const Tensor& tokens, const Tensor& ends) {
+  const int64_t S = tokens.size(0), K = cfg_.prefix_tokens;
+  const std::vector<Tensor> taps = encoder_->forward_hidden(tokens, layers_);  // each [S, T, d]
+  const Tensor pos = ends.to(torch::kLong).unsqueeze(1) - K +
+                     torch::arange(K, torch::TensorOptions().dtype(torch::kLong).device(tokens.device()));  // [S, K]
+  Tensor sum;
+  for (const Tensor& h : taps) {
+    const Tensor hf = at_least_float(h);
+    const Tensor g = hf.gather(1, pos.unsqueeze(-1).expand({S, K, hf.size(-1)}));  // [S, K, d]
+    const Tensor s = g.sum(1);                                                      // [S, d]
+    sum = sum.defined() ? sum + s : s;
+  }
+  const Tensor pooled = sum / static_cast<double>(K * static_cast<int64_t>(taps.size()));  // [S, d]
+  const Tensor h = torch::gelu(torch::addmm(fc1_b_, pooled, fc1_w_.t()));                  // [S, H] (erf GELU)
+  return torch::addmm(fc2_b_, h, fc2_w_.t());                                                // [S, n_coef]
+}
+
+LoraSet CompilerNetImpl::adapters(const Tensor& c) const {
+  const int64_t S = c.size(0), L = n_interp_layers_, M = static_cast<int64_t>(bases_.size()), NB = cfg_.n_bases;
+  const Tensor cv = c.view({S, L, M, NB, 2});
+  LoraSet set;
+  set.alpha = cfg_.alpha;
+  for (int64_t mi = 0; mi < M; ++mi) {
+    const ModuleBases& mb = bases_[static_cast<size_t>(mi)];
+    const Tensor ca = cv.select(2, mi).select(-1, 0);  // [S, L, NB]
+    const Tensor cb = cv.select(2, mi).select(-1, 1);
+    const Tensor A = torch::einsum("slb,bri->slri", {ca, mb.a});  // [S, L, r, n_in]
+    const Tensor B = torch::einsum("slb,bor->slor", {cb, mb.b});  // [S, L, n_out, r]
+    const std::string tensor = target_tensor(mb.kind);
+    for (int64_t l = 0; l < L; ++l)
+      set.pairs["blk." + std::to_string(l) + "." + tensor + ".weight"] = {A.select(1, l), B.select(1, l)};
+  }
+  return set;
+}
+
+std::map<std::string, Tensor> CompilerNetImpl::head_tensors() const {
+  std::map<std::string, Tensor> m;
+  m["mapper.fc1.weight"] = fc1_w_;
+  m["mapper.fc1.bias"] = fc1_b_;
+  m["mapper.fc2.weight"] = fc2_w_;
+  m["mapper.fc2.bias"] = fc2_b_;
+  for (const ModuleBases& mb : bases_) {
+    m["compiler.bases." + mb.kind + ".a"] = mb.a.reshape({cfg_.n_bases * cfg_.rank, mb.n_in});
+    m["compiler.bases." + mb.kind + ".b"] = mb.b.reshape({cfg_.n_bases * mb.n_out, cfg_.rank});
+  }
+  return m;
+}
+
+void export_compiler_gguf(const CompilerNetImpl& net, const Tokenizer& tok, const InterpreterPin& pin,
+                          const TorchModelImpl& interp, const std::string& name, const std::string& path) {
+  namespace k = compiler::key;
+  ExportOptions eo;
+  eo.type = DType::F32;
+  eo.tokenizer = &tok;
+  eo.name = name;
+  GGUFWriter w = make_gguf_writer(*net.encoder(), path, eo);
+  const CompilerConfig& c = net.config();
+  auto u32 = [](int64_t v) { return GGUFValue::u32(static_cast<uint32_t>(v)); };
+  w.set("general.type", GGUFValue::string(compiler::kGeneralType));
+  w.set(k::version, GGUFValue::u32(compiler::kFormatVersion));
+  w.set(k::name, GGUFValue::string(name));
+  w.set(k::prefix_tokens, u32(c.prefix_tokens));
+  w.set(k::prefix_first_id, u32(net.prefix_first_id()));
+  std::vector<int32_t> layers(net.layers().begin(), net.layers().end());
+  w.set(k::encoder_layers, GGUFValue::i32_array(layers));
+  w.set(k::mapper_hidden, u32(c.mapper_hidden));
+  w.set(k::n_bases, u32(c.n_bases));
+  w.set(k::lora_rank, u32(c.rank));
+  w.set(k::lora_alpha, GGUFValue::f32(static_cast<float>(c.alpha)));
+  w.set(k::lora_modules, GGUFValue::string_array(c.modules));
+  w.set(k::spec_conditioned, GGUFValue::boolean(c.spec_conditioned));
+  w.set(k::program_template, GGUFValue::string(compiler::prompted_template()));
+  w.set(k::adapter_type, GGUFValue::string("q4_0"));
+  w.set(k::interp_name, GGUFValue::string(pin.name));
+  w.set(k::interp_sha256, GGUFValue::string(pin.sha256));
+  w.set(k::interp_size, GGUFValue::u64(pin.size));
+  w.set(k::interp_arch, GGUFValue::string(std::string(arch_name(interp.hparams().arch))));
+  w.set(k::interp_n_layer, u32(interp.hparams().n_layer));
+  w.set(k::interp_n_embd, u32(interp.hparams().n_embd));
+  w.set(k::interp_n_vocab, u32(interp.hparams().n_vocab));
+  for (const auto& [tname, t] : net.head_tensors()) {
+    const Tensor f = t.detach().to(torch::kCPU, torch::kFloat).contiguous();
+    std::vector<int64_t> ne(f.sizes().rbegin(), f.sizes().rend());
+    w.add_tensor_f32(tname, DType::F32, ne, f.data_ptr<float>());
+  }
+  w.write(path);
+}
+
+CompilerNet load_compiler_gguf(const std::string& path) {
+  namespace k = compiler::key;
+  const GGUFFile f = GGUFFile::open(path);
+  if (f.get_string_or("general.type", "") != compiler::kGeneralType)
+    throw Error("not a compiler file (general.type is not \"compiler\")", path,
+                "pass a compiler GGUF such as models/trained/C.gguf");
+  CompilerConfig c;
+  c.prefix_tokens = static_cast<int64_t>(f.get_u64(k::prefix_tokens));
+  c.n_bases = static_cast<int64_t>(f.get_u64(k::n_bases));
+  c.rank = static_cast<int64_t>(f.get_u64(k::lora_rank));
+  c.alpha = f.get_f64(k::lora_alpha);
+  c.mapper_hidden = static_cast<int64_t>(f.get_u64(k::mapper_hidden));
+  c.modules = f.get(k::lora_modules).as_string_array();
+  c.spec_conditioned = f.get(k::spec_conditioned).as_bool();
+  const std::vector<int64_t> layers = f.get(k::encoder_layers).as_int_array();
+  const ModelConfig ec = config_from_gguf(f);
+  // The interpreter's linears, rebuilt from the bases' shapes (the interpreter file is not needed).
+  const int64_t L = static_cast<int64_t>(f.get_u64(k::interp_n_layer));
+  std::vector<LinearSpec> lin;
+  for (const std::string& m : c.modules) {
+    const GGUFTensorInfo* a = f.find_tensor("compiler.bases." + m + ".a");
+    const GGUFTensorInfo* b = f.find_tensor("compiler.bases." + m + ".b");
+    if (!a || !b || a->ne.size() != 2 || b->ne.size() != 2 || b->ne[1] % c.n_bases != 0)
+      throw Error("bases of module '" + m + "' are missing or misshapen", path);
+    for (int64_t l = 0; l < L; ++l) lin.push_back({"", m, l, a->ne[0], b->ne[1] / c.n_bases});
+  }
+  CompilerNet net(ec, static_cast<int64_t>(f.get_u64(k::prefix_first_id)), layers, lin, L, c);
+  load_gguf_weights(*net->encoder(), f);
+  torch::NoGradGuard ng;
+  for (auto& [tname, t] : net->head_tensors()) {
+    const GGUFTensorInfo* ti = f.find_tensor(tname);
+    std::vector<int64_t> want(t.sizes().rbegin(), t.sizes().rend());
+    if (!ti || ti->ne != want) throw Error("tensor '" + tname + "' is missing or misshapen", path);
+    Tensor view = t;  // a view of the parameter (reshape of a contiguous tensor)
+    dequantize_into(view, ti->type, ti->data, ti->rows(), ti->ne[0], tname, path);
+  }
+  return net;
+}
+
+}  // namespace paw::train

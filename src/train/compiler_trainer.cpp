@@ -1,0 +1,350 @@
+// Compiler training (recipe mode "compiler"; docs/TRAINING.md, "Compiler"): specs from the
+// generator, each with several cases; the compiler emits one LoRA per spec; the frozen
+// interpreter runs each case in the program format with its spec's LoRA; the loss is the
+// interpreter's NLL of the answer tokens and EOS. Gradients reach mapper, bases and encoder.
+#include <torch/types.h>
+#include <torch/utils.h>
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/optim/adamw.h>
+#include <torch/serialize/archive.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "paw/compiler/format.hpp"
+#include "paw/data/generator.hpp"
+#include "paw/data/rng.hpp"
+#include "paw/ops/kernels.hpp"
+#include "paw/tokenizer/tokenizer.hpp"
+#include "paw/train/compiler_net.hpp"
+#include "paw/train/gguf_io.hpp"
+#include "paw/train/mixed_precision.hpp"
+#include "paw/util/atomic_file.hpp"
+#include "paw/util/sha256.hpp"
+#include "train/compiler_batch.hpp"
+#include "train/run_single.hpp"
+#include "train/run_util.hpp"
+
+namespace paw::train {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr const char* kCheckpointFormat = "paw-compiler-checkpoint/1";
+
+struct CompilerRun {
+  const Recipe& r;
+  const RunOptions& opt;
+  torch::Device dev;
+  Tokenizer tok;
+  std::unique_ptr<data::Generator> gen;
+  TorchModel interp{nullptr};
+  CompilerNet net{nullptr};
+  std::unique_ptr<torch::optim::AdamW> optim;
+  std::unique_ptr<ProgramBatcher> batcher;
+  InterpreterPin pin;
+  std::string identity, ckpt_path;
+  int64_t step = 0, tokens_seen = 0;
+
+  CompilerRun(const Recipe& recipe, const RunOptions& o) : r(recipe), opt(o), dev(pick_device(o.device)) {}
+
+  void build() {
+    torch::manual_seed(r.seed);
+    if (r.threads > 0)
+      torch::set_num_threads(r.threads);
+    else if (r.precision == "bf16" && dev.is_cpu())
+      torch::set_num_threads(paw::default_thread_count());
+    const Recipe::Compiler& c = r.compiler;
+    tok = Tokenizer::load(r.tokenizer.path);
+    interp = load_model(c.interpreter);
+    interp->set_frozen(true);
+    interp->to(dev);
+    pin.name = fs::path(c.interpreter).filename().string();
+    pin.sha256 = sha256_file_hex(c.interpreter);
+    pin.size = fs::file_size(c.interpreter);
+
+    CompilerConfig cc;
+    cc.prefix_tokens = c.prefix_tokens;
+    cc.n_bases = c.n_bases;
+    cc.rank = c.rank;
+    cc.alpha = c.alpha;
+    cc.mapper_hidden = c.mapper_hidden;
+    cc.modules = c.modules;
+    cc.spec_conditioned = c.spec_conditioned;
+    cc.coef_init = c.coef_init;
+    TorchModel enc_src = load_model(c.encoder_init.empty() ? c.interpreter : c.encoder_init);
+    net = CompilerNet(enc_src, tok.n_vocab(), *interp, cc, data::mix_seed(r.seed, 0x636F6D70));  // "comp"
+    net->to(dev);
+    gen = std::make_unique<data::Generator>(r.data.gen);
+
+    ProgramBatchOptions po;
+    po.specs = r.batch.batch_size;
+    po.cases_per_spec = c.cases_per_spec;
+    po.seq_len = r.batch.seq_len;
+    po.seed = r.seed;
+    po.enc.eos_id = tok.eos_id().value_or(-1);
+    po.enc.prefix_first_id = static_cast<int32_t>(net->prefix_first_id());
+    po.enc.prefix_tokens = c.prefix_tokens;
+    po.enc.max_tokens = net->encoder()->hparams().n_ctx_train;
+    po.enc.spec_conditioned = c.spec_conditioned;
+    batcher = std::make_unique<ProgramBatcher>(*gen, data::Split::Train, tok, po);
+
+    nlohmann::json id = {{"mode", "compiler"}, {"interpreter", pin.sha256},   {"prefix_tokens", c.prefix_tokens},
+                         {"n_bases", c.n_bases}, {"rank", c.rank},             {"mapper_hidden", net->config().mapper_hidden},
+                         {"modules", net->config().modules}, {"spec_conditioned", c.spec_conditioned}};
+    identity = id.dump();
+
+    // AdamW: decay on matrices; the encoder (pretrained) at encoder_lr_scale of the rate.
+    std::vector<torch::Tensor> enc_decay, enc_rest, head_decay, head_rest;
+    for (const auto& kv : net->named_parameters()) {
+      const bool is_enc = kv.key().rfind("encoder.", 0) == 0;
+      const bool decay = kv.value().dim() >= 2 && kv.key().find("bases_") == std::string::npos;
+      (is_enc ? (decay ? enc_decay : enc_rest) : (decay ? head_decay : head_rest)).push_back(kv.value());
+    }
+    torch::optim::AdamWOptions ao(r.optim.lr);
+    ao.betas({r.optim.beta1, r.optim.beta2}).eps(r.optim.eps).weight_decay(r.optim.weight_decay);
+    std::vector<torch::optim::OptimizerParamGroup> groups;
+    auto add = [&](std::vector<torch::Tensor>& ps, bool decay) {
+      if (ps.empty()) return;
+      auto o = std::make_unique<torch::optim::AdamWOptions>(ao);
+      if (!decay) o->weight_decay(0.0);
+      groups.emplace_back(ps, std::move(o));
+    };
+    add(head_decay, true);
+    add(head_rest, false);
+    n_head_groups = groups.size();
+    add(enc_decay, true);
+    add(enc_rest, false);
+    optim = std::make_unique<torch::optim::AdamW>(std::move(groups), ao);
+    ckpt_path = r.checkpoint_dir + "/checkpoint.pt";
+  }
+  size_t n_head_groups = 0;
+
+  void save_checkpoint() {
+    torch::serialize::OutputArchive ar, mod, opt_ar;
+    net->save(mod);
+    optim->save(opt_ar);
+    ar.write("format", c10::IValue(std::string(kCheckpointFormat)));
+    ar.write("identity", c10::IValue(identity));
+    ar.write("step", c10::IValue(step));
+    ar.write("cursor", c10::IValue(static_cast<int64_t>(batcher->cursor())));
+    ar.write("tokens_seen", c10::IValue(tokens_seen));
+    ar.write("trainable", mod);
+    ar.write("optimizer", opt_ar);
+    std::ostringstream os;
+    ar.save_to(os);
+    fs::create_directories(r.checkpoint_dir);
+    atomic_write_file(ckpt_path, os.str());
+  }
+
+  void load_checkpoint() {
+    const std::string where = "checkpoint '" + ckpt_path + "'";
+    torch::serialize::InputArchive ar;
+    try {
+      ar.load_from(ckpt_path, dev);
+    } catch (const c10::Error&) {
+      throw Error("cannot read the checkpoint", where, "the file is damaged; delete it to start over");
+    }
+    c10::IValue v;
+    auto read_int = [&](const char* key) {
+      if (!ar.try_read(key, v) || !v.isInt()) throw Error(std::string("missing field '") + key + "'", where);
+      return v.toInt();
+    };
+    if (!ar.try_read("format", v) || !v.isString() || v.toStringRef() != kCheckpointFormat)
+      throw Error("not a paw compiler-training checkpoint", where);
+    if (!ar.try_read("identity", v) || !v.isString() || v.toStringRef() != identity)
+      throw Error("the checkpoint was made with a different compiler shape or interpreter", where,
+                  "use another checkpoint_dir or the original recipe");
+    step = read_int("step");
+    batcher->seek(static_cast<uint64_t>(read_int("cursor")));
+    tokens_seen = read_int("tokens_seen");
+    try {
+      torch::serialize::InputArchive mod, opt_ar;
+      ar.read("trainable", mod);
+      ar.read("optimizer", opt_ar);
+      net->load(mod);
+      optim->load(opt_ar);
+    } catch (const c10::Error& e) {
+      throw Error(std::string("cannot restore the training state: ") + e.what_without_backtrace(), where);
+    }
+  }
+
+  torch::Tensor to_dev(const std::vector<int64_t>& v, int64_t rows, int64_t cols) const {
+    return torch::from_blob(const_cast<int64_t*>(v.data()), {rows, cols}, torch::kLong).to(dev, false, true);
+  }
+
+  // Interpreter logits [rows, T, V] (float) for one program batch, graph attached.
+  torch::Tensor logits(const ProgramBatch& b) {
+    MixedPrecisionScope mixed(r.precision == "bf16", dev);
+    const torch::Tensor enc = to_dev(b.enc_tokens, b.n_specs, b.enc_cols);
+    const torch::Tensor ends =
+        torch::from_blob(const_cast<int64_t*>(b.enc_ends.data()), {b.n_specs}, torch::kLong).to(dev, false, true);
+    const torch::Tensor coef = net->coefficients(enc, ends);  // [S, n_coef]
+    const torch::Tensor row_spec =
+        torch::from_blob(const_cast<int64_t*>(b.row_spec.data()), {b.rows}, torch::kLong).to(dev, false, true);
+    LoraSet per_spec = net->adapters(coef);
+    LoraSet per_row;
+    per_row.alpha = per_spec.alpha;
+    for (auto& [name, t] : per_spec.pairs)
+      per_row.pairs[name] = {t.a.index_select(0, row_spec), t.b.index_select(0, row_spec)};
+    const torch::Tensor tokens = to_dev(b.tokens, b.rows, b.cols);
+    return at_least_float(interp->forward(tokens, &per_row));
+  }
+
+  static torch::Tensor nll_sum(const torch::Tensor& logits, const torch::Tensor& targets) {
+    return at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), targets.reshape({-1}), {}, at::Reduction::Sum,
+                                  -1);
+  }
+
+  struct EvalScore {
+    double loss = 0, exact = 0;
+  };
+  // Held-out records, one case each (the record's own), teacher-forced: mean answer NLL and
+  // the share of cases whose every answer token is the argmax (= greedy exact match).
+  EvalScore evaluate() {
+    torch::NoGradGuard ng;
+    const data::Split split = r.eval.split == "train"            ? data::Split::Train
+                              : r.eval.split == "heldout_family" ? data::Split::HeldoutFamily
+                                                                 : data::Split::HeldoutParams;
+    ProgramBatchOptions po = batcher->options();
+    po.cases_per_spec = 1;
+    po.shuffle = false;
+    po.wrap = false;
+    data::GenOptions go = r.data.gen;
+    const data::Generator eg(go);
+    const size_t n = std::min<size_t>(static_cast<size_t>(r.eval.n), eg.count(split));
+    ProgramBatcher eb(eg, split, tok, po, n);
+    double sum = 0;
+    int64_t nt = 0, cases = 0, exact = 0;
+    for (ProgramBatch b = eb.next(); b.rows > 0; b = eb.next()) {
+      const torch::Tensor lg = logits(b);
+      const torch::Tensor targets = to_dev(b.targets, b.rows, b.cols);
+      sum += nll_sum(lg, targets).item<double>();
+      nt += b.n_targets;
+      const torch::Tensor scored = targets.ne(-1);
+      const torch::Tensor right = lg.argmax(-1).eq(targets).logical_or(scored.logical_not());
+      exact += right.all(1).logical_and(scored.any(1)).sum().item<int64_t>();
+      cases += b.rows;
+    }
+    return {nt > 0 ? sum / double(nt) : std::nan(""), cases > 0 ? double(exact) / double(cases) : std::nan("")};
+  }
+};
+
+}  // namespace
+
+RunResult run_compiler_recipe(const Recipe& r, const RunOptions& opt) {
+  CompilerRun run(r, opt);
+  run.build();
+  RunResult res;
+  for (const auto& p : run.net->parameters()) res.n_params += p.numel();
+  for (const auto& p : run.interp->parameters()) res.n_model_params += p.numel();
+  if (opt.resume && fs::exists(run.ckpt_path)) {
+    run.load_checkpoint();
+  } else if (fs::exists(run.ckpt_path) && !opt.resume) {
+    throw Error("a checkpoint already exists", "'" + run.ckpt_path + "'",
+                "pass --resume to continue it, or delete the checkpoint directory to start over");
+  }
+  res.first_step = run.step;
+  const int64_t end = opt.max_steps >= 0 ? std::min(r.steps, opt.max_steps) : r.steps;
+  make_parent(r.log_path);
+  std::ofstream log(r.log_path, run.step > 0 ? std::ios::app : std::ios::trunc);
+  if (!log) throw Error("cannot open the log file", "'" + r.log_path + "'");
+  if (opt.progress)
+    std::fprintf(stderr,
+                 "[train %s] compiler: %lld trainable parameters, interpreter %s (%lld parameters, frozen), %s, "
+                 "device %s, precision %s, steps %lld..%lld of %lld\n",
+                 r.name.c_str(), static_cast<long long>(res.n_params), run.pin.name.c_str(),
+                 static_cast<long long>(res.n_model_params),
+                 r.compiler.spec_conditioned ? "spec-conditioned" : "control (spec withheld)", opt.device.c_str(),
+                 r.precision.c_str(), static_cast<long long>(run.step), static_cast<long long>(end),
+                 static_cast<long long>(r.steps));
+
+  const auto t_start = RunClock::now();
+  double train_s = 0, window_s = 0;
+  int64_t run_tokens = 0, window_tokens = 0;
+  const double clip = r.optim.grad_clip > 0 ? r.optim.grad_clip : std::numeric_limits<double>::infinity();
+  run.net->train();
+  while (run.step < end) {
+    const auto t_step = RunClock::now();
+    const double lr = lr_at(r.optim, run.step, r.steps);
+    auto& groups = run.optim->param_groups();
+    for (size_t g = 0; g < groups.size(); ++g)
+      static_cast<torch::optim::AdamWOptions&>(groups[g].options())
+          .lr(g < run.n_head_groups ? lr : lr * r.compiler.encoder_lr_scale);
+    run.optim->zero_grad();
+    std::vector<ProgramBatch> micro;
+    int64_t n_targets = 0, n_tokens = 0;
+    for (int64_t k = 0; k < r.batch.grad_accum; ++k) {
+      micro.push_back(run.batcher->next());
+      n_targets += micro.back().n_targets;
+      n_tokens += micro.back().n_tokens;
+    }
+    const double data_s = seconds_since(t_step);
+    double loss_value = 0;
+    for (const ProgramBatch& b : micro) {
+      const torch::Tensor loss =
+          CompilerRun::nll_sum(run.logits(b), run.to_dev(b.targets, b.rows, b.cols)) /
+          static_cast<double>(std::max<int64_t>(n_targets, 1));
+      loss.backward();
+      loss_value += loss.item<double>();
+    }
+    const double grad_norm = torch::nn::utils::clip_grad_norm_(run.net->parameters(), clip);
+    run.optim->step();
+    ++run.step;
+    run.tokens_seen += n_tokens;
+    const double dt = seconds_since(t_step);
+    train_s += dt;
+    window_s += dt;
+    run_tokens += n_tokens;
+    window_tokens += n_tokens;
+    res.losses.push_back(loss_value);
+    log << nlohmann::json{{"step", run.step},       {"loss", loss_value}, {"lr", lr},
+                          {"grad_norm", grad_norm}, {"tokens", run.tokens_seen},
+                          {"specs", run.batcher->cursor()}, {"targets", n_targets},
+                          {"step_s", dt},           {"data_s", data_s},
+                          {"tok_per_s", dt > 0 ? double(n_tokens) / dt : 0.0}}
+               .dump()
+        << "\n"
+        << std::flush;
+    if (opt.progress && (run.step % r.log_every == 0 || run.step == end)) {
+      const double done = static_cast<double>(run.step - res.first_step);
+      const double eta = seconds_since(t_start) / done * static_cast<double>(end - run.step);
+      std::fprintf(stderr, "[train %s] step %lld/%lld loss %.4f lr %.2e |g| %.3f %.0f tok/s ETA %s\n", r.name.c_str(),
+                   static_cast<long long>(run.step), static_cast<long long>(end), loss_value, lr, grad_norm,
+                   window_s > 0 ? double(window_tokens) / window_s : 0.0, fmt_duration(eta).c_str());
+      window_s = 0;
+      window_tokens = 0;
+    }
+    if (r.eval.every > 0 && (run.step % r.eval.every == 0 || run.step == end)) {
+      run.net->eval();
+      const auto es = run.evaluate();
+      run.net->train();
+      res.eval_losses.push_back(es.loss);
+      res.eval_exact.push_back(es.exact);
+      log << nlohmann::json{{"step", run.step}, {"eval_loss", es.loss}, {"eval_exact", es.exact}}.dump() << "\n"
+          << std::flush;
+      if (opt.progress)
+        std::fprintf(stderr, "[train %s] step %lld eval loss %.4f, greedy exact %.1f%%\n", r.name.c_str(),
+                     static_cast<long long>(run.step), es.loss, 100.0 * es.exact);
+    }
+    if (run.step % r.checkpoint_every == 0 || run.step == end) {
+      run.save_checkpoint();
+      res.checkpoint = run.ckpt_path;
+    }
+  }
+  res.last_step = run.step;
+  res.tokens_per_s = train_s > 0 ? double(run_tokens) / train_s : 0.0;
+  if (!r.exp.path.empty()) {
+    make_parent(r.exp.path);
+    run.net->to(torch::kCPU);
+    export_compiler_gguf(*run.net, run.tok, run.pin, *run.interp, r.name, r.exp.path);
+    res.exported = r.exp.path;
+    if (opt.progress) std::fprintf(stderr, "[train %s] exported %s\n", r.name.c_str(), r.exp.path.c_str());
+  }
+  return res;
+}
+
+}  // namespace paw::train
