@@ -7,6 +7,7 @@
 // generator defaults match train/recipes (seed 1, specs <= 1000 bytes), so the held-out
 // splits are the ones the recipes never trained on.
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -25,6 +26,7 @@ namespace {
 
 struct EvalCmdOptions {
   std::vector<std::string> models;
+  std::vector<std::string> compilers;               // program columns on the first model
   std::string mode = "prompted";
   std::string data;                                 // JSONL cases ("" = generator)
   data::GenOptions gen;                             // generator options (recipe defaults below)
@@ -89,9 +91,13 @@ void write_predictions(const std::string& path, const std::vector<eval::EvalCase
 }
 
 void run_eval(EvalCmdOptions& o) {
-  if (o.mode != "prompted")
+  if (o.mode != "prompted" && o.mode != "program")
     throw Error("unknown mode '" + o.mode + "'", "--mode",
-                "only 'prompted' (spec in the prompt) is implemented; compiled-program evaluation comes later");
+                "prompted: the spec in the prompt; program: each spec compiled with --compiler");
+  if (o.mode == "program" && o.compilers.empty())
+    throw Error("--mode program needs a compiler", "--compiler", "e.g. --compiler models/trained/C.gguf");
+  if (!o.compilers.empty() && o.models.size() != 1 && o.mode == "program")
+    throw Error("program mode runs on one interpreter", "-m", "give one -m (the compiler's interpreter)");
   if (o.kv_type != "f16" && o.kv_type != "f32") throw Error("must be f16 or f32", "--kv-type");
   o.eval.session.n_threads = o.threads;
   o.eval.session.n_ctx = o.n_ctx;
@@ -99,14 +105,23 @@ void run_eval(EvalCmdOptions& o) {
 
   const std::vector<eval::EvalCase> cases = load_cases(o);
   std::vector<eval::ModelReport> reports;
-  for (const std::string& m : o.models) {
-    if (!o.quiet) {
-      o.eval.progress = [&](size_t done, size_t total) {
-        if (done % 50 == 0 || done == total) std::fprintf(stderr, "\r[eval %s] %zu/%zu", m.c_str(), done, total);
-        if (done == total) std::fputc('\n', stderr);
-      };
+  auto progress_for = [&](const std::string& label) {
+    if (o.quiet) return std::function<void(size_t, size_t)>{};
+    return std::function<void(size_t, size_t)>([label](size_t done, size_t total) {
+      if (done % 50 == 0 || done == total) std::fprintf(stderr, "\r[eval %s] %zu/%zu", label.c_str(), done, total);
+      if (done == total) std::fputc('\n', stderr);
+    });
+  };
+  if (o.mode == "prompted") {
+    for (const std::string& m : o.models) {
+      o.eval.progress = progress_for(m);
+      reports.push_back(eval::evaluate_file(m, cases, o.eval));
     }
-    reports.push_back(eval::evaluate_file(m, cases, o.eval));
+  }
+  // Program columns: every compiler on the first model (the interpreter it was trained for).
+  for (const std::string& c : o.compilers) {
+    o.eval.progress = progress_for(c);
+    reports.push_back(eval::evaluate_programs(o.models.front(), c, cases, o.eval));
   }
 
   eval::ReportOptions ro;
@@ -125,7 +140,13 @@ void add_eval_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "eval", "Score models on (spec, input, output) cases: exact / normalised match per split and family, speed, memory");
   cmd->add_option("-m,--model", o->models, "Model GGUF (repeat to compare models side by side)")->required();
-  cmd->add_option("--mode", o->mode, "How the spec reaches the model: prompted (in the prompt)")->capture_default_str();
+  cmd->add_option("--mode", o->mode,
+                  "prompted: each -m model with the spec in its prompt (plus any --compiler columns); program: only "
+                  "the --compiler columns")
+      ->capture_default_str();
+  cmd->add_option("--compiler", o->compilers,
+                  "Compiler GGUF: adds a column where each spec is compiled into a program run on the first -m model "
+                  "(repeatable, e.g. the compiler and its control)");
   cmd->add_option("--data", o->data, "JSONL cases with spec, input, output (optional family, split); default: the generator");
   cmd->add_option("--seed", o->gen.seed, "Generator seed (train/recipes use 1)")->capture_default_str();
   cmd->add_option("-n,--n", o->n, "Generator records per split (the first N of each)")->capture_default_str();

@@ -80,6 +80,10 @@ std::string markdown_report(std::span<const ModelReport> reports, const ReportOp
         per_s(r.answer_tokens, r.answer_seconds), static_cast<double>(r.peak_rss_bytes) / (1024.0 * 1024.0),
         r.load_seconds);
     if (r.n_skipped > 0) out += fmt::format(", {} cases skipped (prompt too long, scored wrong)", r.n_skipped);
+    if (r.n_compiled > 0)
+      out += fmt::format(", {} programs compiled at {:.1f} ms each (compiler encoder {} params), adapter {:.1f} KiB",
+                         r.n_compiled, 1000.0 * r.compile_seconds / static_cast<double>(r.n_compiled),
+                         human_params(r.compiler_params), static_cast<double>(r.adapter_bytes) / 1024.0);
     out += "\n";
   }
   return out;
@@ -113,6 +117,12 @@ nlohmann::ordered_json json_report(std::span<const ModelReport> reports) {
     m["peak_rss_bytes"] = r.peak_rss_bytes;
     m["load_s"] = r.load_seconds;
     m["skipped"] = r.n_skipped;
+    if (r.n_compiled > 0) {
+      m["programs_compiled"] = r.n_compiled;
+      m["compile_ms_per_program"] = 1000.0 * r.compile_seconds / static_cast<double>(r.n_compiled);
+      m["adapter_bytes"] = r.adapter_bytes;
+      m["compiler_encoder_params"] = r.compiler_params;
+    }
     models.push_back(m);
   }
   nlohmann::ordered_json j;

@@ -4,7 +4,8 @@
 // (paw/eval/match.hpp) and aggregate per split and family, with speed and peak memory.
 //
 // Mode "prompted": the spec is part of the prompt, as the models of train/recipes are trained.
-// (Running compiled programs — spec replaced by a LoRA + short prompt — is the next mode.)
+// Mode "program": each case's spec is compiled once with a compiler GGUF (paw/compiler) and the
+// case runs through the program exactly as `paw run` runs it (paw::Program, reference semantics).
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -69,12 +70,23 @@ struct ModelReport {
   uint64_t peak_rss_bytes = 0;       // process peak from (re)load to the end of the run
   int64_t n_params = 0;
   int64_t n_skipped = 0;
+  // Mode "program": compiles (one per distinct spec), their time, and adapter bytes.
+  int64_t n_compiled = 0;
+  double compile_seconds = 0;
+  uint64_t adapter_bytes = 0;        // of one program (they all have the same size)
+  int64_t compiler_params = 0;
 };
 
 // Evaluates a loaded model (its tokenizer must know <|im_end|>, which ends every answer).
 // Throws paw::Error when the tokenizer lacks <|im_end|>.
 ModelReport evaluate(const std::shared_ptr<const Model>& model, const Tokenizer& tok, std::span<const EvalCase> cases,
                      const EvalOptions& opt);
+
+// Mode "program": compiles every distinct spec with the compiler and runs each case through
+// its program on the interpreter (greedy until the vocabulary's EOS, at most max_tokens).
+// Throws paw::Error when the compiler was not trained for this interpreter file.
+ModelReport evaluate_programs(const std::string& interpreter_path, const std::string& compiler_path,
+                              std::span<const EvalCase> cases, const EvalOptions& opt);
 
 // Loads a GGUF model (+ its tokenizer) and evaluates it; the peak RSS counts from before the
 // load (reset_peak_rss), so several models evaluated in one process get their own peaks.

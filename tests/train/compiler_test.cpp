@@ -1,0 +1,190 @@
+// The libtorch compiler against the native compile: the same compiler file gives the same
+// coefficients and adapters on both sides (fixture compilers written by paw-fixture from the
+// documented layout, and a compiler exported by the trainer); a short compiler training run
+// lowers nothing it should not, resumes bit for bit, and exports a file `paw compile` reads.
+#include <gtest/gtest.h>
+#include <torch/types.h>
+
+#include <nlohmann/json.hpp>
+
+#include "paw/compiler/compiler.hpp"
+#include "paw/compiler/format.hpp"
+#include "paw/tokenizer/tokenizer.hpp"
+#include "paw/train/compiler_net.hpp"
+#include "paw/train/gguf_io.hpp"
+#include "paw/train/recipe.hpp"
+#include "paw/util/error.hpp"
+#include "paw/util/sha256.hpp"
+#include "train_test_util.hpp"
+
+namespace paw {
+namespace {
+
+using json = nlohmann::json;
+const char* kSpec = "Answer yes if the input mentions a colour, else no.\n\nExamples:\nInput: a red car\nOutput: yes";
+
+std::vector<int32_t> ids_for(const std::string& compiler_path, const compiler::Compiler& c, const std::string& spec) {
+  const Tokenizer tok = Tokenizer::load(compiler_path);
+  compiler::EncoderInputOptions eo;
+  eo.eos_id = tok.eos_id().value_or(-1);
+  eo.prefix_first_id = static_cast<int32_t>(c.info().prefix_first_id);
+  eo.prefix_tokens = c.info().prefix_tokens;
+  eo.max_tokens = c.info().encoder_n_ctx;
+  eo.spec_conditioned = c.info().spec_conditioned;
+  return compiler::encoder_input(tok, spec, compiler::normalize_spec(spec), eo);
+}
+
+// Torch coefficients [n_coef] and adapters of one spec, in float.
+std::vector<float> torch_coefficients(train::CompilerNetImpl& net, const std::vector<int32_t>& ids) {
+  torch::NoGradGuard ng;
+  std::vector<int64_t> v(ids.begin(), ids.end());
+  const torch::Tensor tokens = torch::tensor(v, torch::kLong).unsqueeze(0);
+  const torch::Tensor ends = torch::tensor(std::vector<int64_t>{static_cast<int64_t>(ids.size())}, torch::kLong);
+  const torch::Tensor c = net.coefficients(tokens, ends).squeeze(0).contiguous();
+  return {c.data_ptr<float>(), c.data_ptr<float>() + c.numel()};
+}
+
+void expect_same_compile(const std::string& compiler_path) {
+  const compiler::Compiler native = compiler::Compiler::open(compiler_path);
+  train::CompilerNet net = train::load_compiler_gguf(compiler_path);
+  const auto ids = ids_for(compiler_path, native, kSpec);
+  const std::vector<float> cn = native.coefficients(kSpec), ct = torch_coefficients(*net, ids);
+  ASSERT_EQ(cn.size(), ct.size());
+  float scale = 0;
+  for (float v : cn) scale = std::max(scale, std::fabs(v));
+  ASSERT_GT(scale, 0.0f);
+  for (size_t i = 0; i < cn.size(); ++i) EXPECT_NEAR(cn[i], ct[i], 1e-4f * scale) << "coefficient " << i;
+  // Adapters from the same coefficients: bases and layout agree.
+  const auto pn = native.adapter_weights(cn);
+  torch::NoGradGuard ng;
+  const train::LoraSet set = net->adapters(torch::tensor(cn).unsqueeze(0));
+  ASSERT_EQ(set.pairs.size(), pn.size());
+  EXPECT_DOUBLE_EQ(set.alpha, native.info().alpha);
+  for (const auto& [name, w] : pn) {
+    const auto it = set.pairs.find(name);
+    ASSERT_NE(it, set.pairs.end()) << name;
+    const torch::Tensor a = it->second.a.squeeze(0).contiguous(), b = it->second.b.squeeze(0).contiguous();
+    ASSERT_EQ(a.numel(), static_cast<int64_t>(w.a.size())) << name;
+    ASSERT_EQ(b.numel(), static_cast<int64_t>(w.b.size())) << name;
+    const float* pa = a.data_ptr<float>();
+    const float* pb = b.data_ptr<float>();
+    for (size_t i = 0; i < w.a.size(); ++i) ASSERT_NEAR(pa[i], w.a[i], 1e-5f + 1e-5f * std::fabs(w.a[i])) << name;
+    for (size_t i = 0; i < w.b.size(); ++i) ASSERT_NEAR(pb[i], w.b[i], 1e-5f + 1e-5f * std::fabs(w.b[i])) << name;
+  }
+}
+
+TEST(TrainCompiler, FixtureCompilerGivesTheNativeCoefficientsAndAdapters) {
+  const std::string interp = test::train_fixture("model --arch qwen3 --preset tiny --seed 1");
+  const std::string enc = test::train_fixture("model --arch qwen3 --preset tiny-hd --seed 2");
+  const std::string comp = test::train_fixture("compiler --encoder " + enc + " --interpreter " + interp +
+                                               " --prefix-tokens 4 --n-bases 3 --rank 32 --seed 3");
+  expect_same_compile(comp);
+}
+
+TEST(TrainCompiler, ExportedCompilerReadsBackNativelyWithTheSameCoefficients) {
+  const std::string interp_path = test::train_fixture("model --arch qwen3 --preset tiny --seed 1");
+  const std::string enc_path = test::train_fixture("model --arch qwen3 --preset tiny --seed 4");
+  train::TorchModel interp = train::load_gguf_model(interp_path);
+  const Tokenizer tok = Tokenizer::load(enc_path);
+  train::CompilerConfig cc;
+  cc.prefix_tokens = 3;
+  cc.n_bases = 2;
+  cc.rank = 32;
+  cc.modules = {"q", "v", "down"};
+  train::CompilerNet net(train::load_gguf_model(enc_path), tok.n_vocab(), *interp, cc, 5);
+  {
+    torch::NoGradGuard ng;  // non-zero B bases so that adapters are not all zero
+    for (auto& kv : net->named_parameters())
+      if (kv.key().find("_b") != std::string::npos && kv.value().dim() == 3) kv.value().normal_(0.0, 0.1);
+  }
+  const std::string dir = test::scratch_dir("compiler-export");
+  train::InterpreterPin pin{"interp.gguf", sha256_file_hex(interp_path), std::filesystem::file_size(interp_path)};
+  train::export_compiler_gguf(*net, tok, pin, *interp, "test-compiler", dir + "/c.gguf");
+  const compiler::Compiler native = compiler::Compiler::open(dir + "/c.gguf");
+  EXPECT_EQ(native.info().modules, (std::vector<std::string>{"down", "q", "v"}));
+  EXPECT_EQ(native.info().interp_sha256, pin.sha256);
+  EXPECT_EQ(native.info().encoder_layers, compiler::depth_ratio_layers(3, 3));
+  EXPECT_NO_THROW(native.check_interpreter(interp_path));
+  const auto ids = ids_for(dir + "/c.gguf", native, kSpec);
+  const std::vector<float> cn = native.coefficients(kSpec), ct = torch_coefficients(*net, ids);
+  ASSERT_EQ(cn.size(), ct.size());
+  for (size_t i = 0; i < cn.size(); ++i) EXPECT_NEAR(cn[i], ct[i], 1e-4f * (1 + std::fabs(ct[i]))) << i;
+  expect_same_compile(dir + "/c.gguf");
+}
+
+json compiler_recipe(const std::string& dir, int64_t steps) {
+  return {{"name", "ctest"},
+          {"seed", 3},
+          {"threads", 1},
+          {"mode", "compiler"},
+          {"steps", steps},
+          {"log_every", 1},
+          {"checkpoint_every", 2},
+          {"checkpoint_dir", dir},
+          {"data", {{"source", "generator"}, {"seed", 1}, {"n_train", 64}, {"n_heldout_params", 8},
+                    {"n_heldout_family", 0}, {"max_spec_chars", 1000}}},
+          {"eval", {{"every", steps}, {"n", 8}, {"split", "heldout_params"}}},
+          {"tokenizer", {{"path", test::source_dir() + "/models/trained/S.gguf"}}},
+          {"compiler", {{"interpreter", test::source_dir() + "/models/trained/S.gguf"}, {"prefix_tokens", 4},
+                        {"n_bases", 2}, {"rank", 32}, {"cases_per_spec", 2}}},
+          {"optim", {{"lr", 1e-3}, {"min_lr", 1e-4}, {"warmup_steps", 1}}},
+          {"batch", {{"batch_size", 2}, {"seq_len", 400}}},
+          {"export", {{"path", dir + "/C.gguf"}}}};
+}
+
+train::RunOptions quiet_run(int64_t max_steps = -1, bool resume = false) {
+  train::RunOptions o;
+  o.progress = false;
+  o.max_steps = max_steps;
+  o.resume = resume;
+  return o;
+}
+
+TEST(TrainCompiler, ShortRunResumesBitForBitAndExportsACompilerPawCompiles) {
+  const std::string base = test::scratch_dir("compiler-train");
+  const train::RunResult a = train::run_recipe(train::parse_recipe(compiler_recipe(base + "/a", 4)), quiet_run());
+  ASSERT_EQ(a.losses.size(), 4u);
+  for (double l : a.losses) EXPECT_TRUE(std::isfinite(l) && l > 0);
+  ASSERT_EQ(a.eval_losses.size(), 1u);
+  EXPECT_TRUE(std::isfinite(a.eval_losses[0]));
+
+  const train::Recipe split = train::parse_recipe(compiler_recipe(base + "/b", 4));
+  const train::RunResult b1 = train::run_recipe(split, quiet_run(2));
+  EXPECT_THROW(train::run_recipe(split, quiet_run()), Error);  // no silent overwrite
+  const train::RunResult b2 = train::run_recipe(split, quiet_run(-1, true));
+  ASSERT_EQ(b2.losses.size(), 2u);
+  EXPECT_EQ(b1.losses[0], a.losses[0]);
+  EXPECT_EQ(b1.losses[1], a.losses[1]);
+  EXPECT_EQ(b2.losses[0], a.losses[2]);
+  EXPECT_EQ(b2.losses[1], a.losses[3]);
+
+  // The export is a compiler the native side opens, pins S.gguf, and compiles with.
+  const compiler::Compiler c = compiler::Compiler::open(a.exported);
+  EXPECT_NO_THROW(c.check_interpreter(test::source_dir() + "/models/trained/S.gguf"));
+  EXPECT_EQ(c.info().interp_name, "S.gguf");
+  const compiler::CompiledProgram p = c.compile(kSpec);
+  EXPECT_FALSE(p.program_id.empty());
+  expect_same_compile(a.exported);
+}
+
+TEST(TrainCompiler, RecipeErrorsNameTheKey) {
+  json j = compiler_recipe(test::scratch_dir("compiler-recipe"), 2);
+  j["compiler"].erase("interpreter");
+  try {
+    train::parse_recipe(j);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.where()).find("compiler.interpreter"), std::string::npos) << e.where();
+  }
+  j = compiler_recipe(test::scratch_dir("compiler-recipe2"), 2);
+  j["compiler"]["n_basis"] = 3;  // typo
+  EXPECT_THROW(train::parse_recipe(j), Error);
+  for (const char* name : {"C", "C-control"}) {
+    const train::Recipe r = train::load_recipe(test::source_dir() + "/train/recipes/" + name + ".json");
+    EXPECT_EQ(r.mode, "compiler");
+    EXPECT_EQ(r.compiler.spec_conditioned, std::string(name) == "C");
+  }
+}
+
+}  // namespace
+}  // namespace paw
