@@ -1,4 +1,4 @@
-// `paw info FILE [--json]` — describe a GGUF model/adapter or a safetensors file.
+// `paw info FILE [--json]` — describe a GGUF model/adapter/compiler or a safetensors file.
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -8,6 +8,8 @@
 #include "cli/commands.hpp"
 #include "cli/file_kind.hpp"
 #include "cli/info_program.hpp"
+#include "paw/compiler/compiler.hpp"
+#include "paw/compiler/format.hpp"
 #include "paw/formats/gguf.hpp"
 #include "paw/formats/safetensors.hpp"
 #include "paw/util/error.hpp"
@@ -48,8 +50,27 @@ nlohmann::json value_json(const GGUFValue& v, size_t max_array) {
   }
 }
 
+// What a compiler GGUF says about itself (opened and validated by the native compiler).
+nlohmann::json compiler_summary(const std::string& path) {
+  const compiler::Compiler c = compiler::Compiler::open(path);
+  const compiler::CompilerInfo& ci = c.info();
+  return {{"name", ci.name},
+          {"fingerprint", ci.fingerprint},
+          {"spec_conditioned", ci.spec_conditioned},
+          {"encoder", {{"n_layer", ci.encoder_n_layer}, {"n_embd", ci.encoder_n_embd}, {"n_ctx", ci.encoder_n_ctx},
+                       {"params", ci.encoder_params}, {"layers", ci.encoder_layers}}},
+          {"prefix_tokens", ci.prefix_tokens},
+          {"mapper_hidden", ci.mapper_hidden},
+          {"n_bases", ci.n_bases},
+          {"lora", {{"rank", ci.rank}, {"alpha", ci.alpha}, {"modules", ci.modules}, {"adapter_type", ci.adapter_type}}},
+          {"interpreter", {{"file", ci.interp_name}, {"size", ci.interp_size}, {"sha256", ci.interp_sha256},
+                           {"arch", ci.interp_arch}, {"n_layer", ci.interp_n_layer}, {"n_embd", ci.interp_n_embd}}},
+          {"template", ci.program_template}};
+}
+
 void info_gguf(const InfoOptions& o) {
   auto f = GGUFFile::open(o.path);
+  const bool is_compiler = f.get_string_or("general.type", "") == compiler::kGeneralType;
   uint64_t tensor_bytes = 0;
   for (const auto& t : f.tensors()) tensor_bytes += t.n_bytes;
   if (o.json) {
@@ -60,6 +81,7 @@ void info_gguf(const InfoOptions& o) {
     j["alignment"] = f.alignment();
     j["file_size"] = f.file_size();
     j["tensor_bytes"] = tensor_bytes;
+    if (is_compiler) j["compiler"] = compiler_summary(o.path);
     nlohmann::json md = nlohmann::json::object();
     for (const auto& [k, v] : f.metadata()) md[k] = value_json(v, o.max_array);
     j["metadata"] = md;
@@ -73,6 +95,19 @@ void info_gguf(const InfoOptions& o) {
   }
   fmt::print("{}: GGUF v{}, {} metadata keys, {} tensors, {} bytes of tensor data, alignment {}\n", o.path,
              f.version(), f.metadata().size(), f.tensors().size(), tensor_bytes, f.alignment());
+  if (is_compiler) {
+    const nlohmann::json c = compiler_summary(o.path);
+    fmt::print("\ncompiler {} ({}): encoder {} layers x {} ({} params), {} prefix tokens, mapper hidden {}, {} bases per "
+               "module\n  programs: rank {} alpha {} on {} ({} by default) for interpreter {} ({} bytes, sha256 {})\n",
+               c["name"].get<std::string>(),
+               c["spec_conditioned"].get<bool>() ? "spec-conditioned" : "control: ignores the spec",
+               c["encoder"]["n_layer"].get<int64_t>(), c["encoder"]["n_embd"].get<int64_t>(),
+               c["encoder"]["params"].get<int64_t>(), c["prefix_tokens"].get<int64_t>(),
+               c["mapper_hidden"].get<int64_t>(), c["n_bases"].get<int64_t>(), c["lora"]["rank"].get<int64_t>(),
+               c["lora"]["alpha"].get<double>(), c["lora"]["modules"].dump(), c["lora"]["adapter_type"].get<std::string>(),
+               c["interpreter"]["file"].get<std::string>(), c["interpreter"]["size"].get<uint64_t>(),
+               c["interpreter"]["sha256"].get<std::string>());
+  }
   fmt::print("\nmetadata:\n");
   for (const auto& [k, v] : f.metadata()) fmt::print("  {:<40} {}\n", k, v.to_display(o.max_array));
   fmt::print("\ntensors:\n  {:<40} {:<6} {:<24} {:>12}\n", "name", "type", "shape (ne)", "bytes");
