@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 
+#include "paw/tensor/dtype.hpp"
 #include "paw/tokenizer/tokenizer.hpp"
 
 namespace paw {
@@ -40,6 +41,9 @@ struct InterpreterOptions {
   // Q4_0 and Q8_0 weights copied once into a 16-row interleaved layout at load (faster decode
   // and prefill); false multiplies them in place from the file mapping. See ModelLoadOptions.
   bool interleave = true;
+  // KV cache of every session: F16 (default, as the reference) or F32 ("exact mode": with F32
+  // weights the logits then equal a float64 reference to ~1e-6; useful for checks).
+  DType kv_type = DType::F16;
 };
 
 class Interpreter {

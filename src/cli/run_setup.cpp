@@ -1,6 +1,7 @@
 #include "cli/run_setup.hpp"
 
 #include "paw/program/base_model.hpp"
+#include "paw/util/error.hpp"
 
 namespace paw::cli {
 namespace {
@@ -12,6 +13,9 @@ ProgramOptions program_options(const ProgramFlags& f) {
   po.model_override = f.model;
   po.interpreter.n_threads = f.threads;
   po.interpreter.interleave = !f.no_interleave;
+  if (f.kv_type != "f16" && f.kv_type != "f32")
+    throw Error("unknown KV cache type '" + f.kv_type + "'", "--kv-type", "use f16 (default) or f32 (exact mode)");
+  po.interpreter.kv_type = f.kv_type == "f32" ? DType::F32 : DType::F16;
   return po;
 }
 
@@ -32,6 +36,8 @@ void add_program_flags(CLI::App* cmd, ProgramFlags& f) {
   cmd->add_option("--max-tokens", f.max_tokens, "Most tokens to generate (-1 = until EOS or the context is full)")
       ->capture_default_str();
   cmd->add_flag("--no-interleave", f.no_interleave, kNoInterleaveHelp);
+  cmd->add_option("--kv-type", f.kv_type, "KV cache type: f16 (as the reference) or f32 (exact mode, for checks)")
+      ->capture_default_str();
 }
 
 Program open_program_from_flags(const std::string& ref, const ProgramFlags& f) {

@@ -16,9 +16,10 @@ struct ProgramFlags {
   int threads = 0;              // -t N: threads per evaluation (0 = one per physical core)
   int64_t max_tokens = -1;      // --max-tokens N (-1: until EOS or the context is full)
   bool no_interleave = false;   // --no-interleave: Q4_0/Q8_0 weights used in place (InterpreterOptions)
+  std::string kv_type = "f16";  // --kv-type f16|f32 (f32 = exact mode)
 };
 
-// Adds --model, --offline, --no-prefix-cache, -t/--threads, --max-tokens, --no-interleave to `cmd`.
+// Adds --model, --offline, --no-prefix-cache, -t/--threads, --max-tokens, --no-interleave, --kv-type to `cmd`.
 void add_program_flags(CLI::App* cmd, ProgramFlags& f);
 
 // Opens PROGRAM (a .paw file, a bundle folder or a cached id) on the base model the flags or

@@ -80,7 +80,9 @@ Interpreter Interpreter::open(const std::string& model_path, const InterpreterOp
   SessionOptions so;
   so.n_ctx = n_ctx;
   so.n_threads = opts.n_threads;
-  so.kv_type = DType::F16;
+  if (opts.kv_type != DType::F16 && opts.kv_type != DType::F32)
+    throw Error("the KV cache type must be f16 or f32", "InterpreterOptions::kv_type");
+  so.kv_type = opts.kv_type;
   if (!opts.kernels.empty()) {
     so.kernels = find_kernels(opts.kernels);
     if (!so.kernels) {

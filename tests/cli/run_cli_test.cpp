@@ -300,3 +300,28 @@ TEST(RunCli, KilledWriterNeverLeavesAFileThatLoads) {
 }
 
 }  // namespace
+
+// --kv-type reaches the sessions: the prefix state written by an f32 run holds an F32 cache
+// (an f16 run's holds F16), the answer of a case far from a near-tie is the same, and an
+// unknown type is refused before anything runs.
+TEST(RunCli, KvTypeF32RunsInExactMode) {
+  const auto& fx = run_fixture();
+  const json& c = fx.program("a")["cases"][1];
+  for (const char* type : {"f16", "f32"}) {
+    Cli cli;
+    Result r = cli.run("run " + fx.paw_file() + " " + quote(c["input"].get<std::string>()) + " --kv-type " + type + " " +
+                       model_flags());
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, c["output"].get<std::string>() + "\n") << type;
+    std::string file;
+    for (const auto& e : fs::recursive_directory_iterator(cli.cache + "/programs"))
+      if (e.path().filename() == "prefix_kv_cache.bin") file = e.path().string();
+    ASSERT_FALSE(file.empty()) << type;
+    EXPECT_EQ(paw::PrefixState::load(file).kv_type, std::string(type) == "f32" ? paw::DType::F32 : paw::DType::F16);
+  }
+  Cli cli;
+  Result bad = cli.run("run " + fx.paw_file() + " x --kv-type q8_0 " + model_flags());
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.err.find("--kv-type"), std::string::npos) << bad.err;
+  EXPECT_FALSE(fs::exists(cli.cache + "/programs"));
+}
