@@ -325,15 +325,11 @@ CompiledProgram Compiler::compile(std::string_view spec, const CompileOptions& o
 
   const auto t4 = Clock::now();
   const std::string stem = std::filesystem::path(ci.interp_name).stem().string();
-  RuntimeManifest rm;
-  rm.runtime_id = "paw-" + lower(stem);
-  rm.interpreter = "paw/" + stem;
-  rm.display_name = "paw " + stem + " (trained tiny interpreter)";
-  rm.base_model_file = ci.interp_name;
-  rm.base_model_size = ci.interp_size;
-  rm.base_model_sha256 = ci.interp_sha256;
-  rm.arch = ci.interp_arch;
-  rm.n_ctx = static_cast<int>(ci.encoder_n_ctx);
+  // paw-only base (local_sdk.supported false, paw_native.supported true), or the reference's
+  // canonical runtime when the interpreter is its published file (docs/FORMATS.md).
+  RuntimeManifest rm = paw_runtime_manifest(ci.interp_name, ci.interp_size, ci.interp_sha256, ci.interp_arch,
+                                            static_cast<int>(ci.encoder_n_ctx));
+  if (!rm.local_supported) rm.display_name = "paw " + stem + " (trained tiny interpreter)";
   nlohmann::json meta = {{"version", 4},
                          {"interpreter", rm.interpreter},
                          {"spec", std::string(spec)},

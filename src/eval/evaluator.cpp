@@ -1,9 +1,9 @@
 // Runs an interpreter over evaluation cases (see paw/eval/evaluator.hpp).
 #include "paw/eval/evaluator.hpp"
 
-#include <chrono>
 #include <filesystem>
 
+#include "eval/tally.hpp"
 #include "paw/data/prompt.hpp"
 #include "paw/eval/match.hpp"
 #include "paw/runtime/generate.hpp"
@@ -11,19 +11,6 @@
 #include "paw/util/process_memory.hpp"
 
 namespace paw::eval {
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-void add(Score& s, const CaseResult& r) {
-  ++s.n;
-  s.exact += r.exact ? 1 : 0;
-  s.normalised += r.normalised ? 1 : 0;
-}
-
-}  // namespace
 
 ModelReport evaluate(const std::shared_ptr<const Model>& model, const Tokenizer& tok, std::span<const EvalCase> cases,
                      const EvalOptions& opt) {
@@ -69,9 +56,7 @@ ModelReport evaluate(const std::shared_ptr<const Model>& model, const Tokenizer&
       rep.prompt_tokens += r.prompt_tokens;
       rep.answer_tokens += r.answer_tokens;
     }
-    add(rep.by_split_family[{c.split, c.family}], r);
-    add(rep.by_split[c.split], r);
-    add(rep.total, r);
+    tally(rep, c, r);
     rep.cases.push_back(std::move(r));
     if (opt.progress) opt.progress(i + 1, cases.size());
   }

@@ -1,8 +1,8 @@
 // Evaluation of compiled programs (see paw/eval/evaluator.hpp, mode "program").
-#include <chrono>
 #include <filesystem>
 #include <map>
 
+#include "eval/tally.hpp"
 #include "paw/compiler/compiler.hpp"
 #include "paw/eval/evaluator.hpp"
 #include "paw/eval/match.hpp"
@@ -12,18 +12,6 @@
 #include "paw/util/process_memory.hpp"
 
 namespace paw::eval {
-namespace {
-
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-void add(Score& s, const CaseResult& r) {
-  ++s.n;
-  s.exact += r.exact ? 1 : 0;
-  s.normalised += r.normalised ? 1 : 0;
-}
-
-}  // namespace
 
 ModelReport evaluate_programs(const std::string& interpreter_path, const std::string& compiler_path,
                               std::span<const EvalCase> cases, const EvalOptions& opt) {
@@ -82,9 +70,7 @@ ModelReport evaluate_programs(const std::string& interpreter_path, const std::st
       r.skipped = true;  // the case does not fit the context
       ++rep.n_skipped;
     }
-    add(rep.by_split_family[{c.split, c.family}], r);
-    add(rep.by_split[c.split], r);
-    add(rep.total, r);
+    tally(rep, c, r);
     rep.cases.push_back(std::move(r));
     if (programs.size() > 64) programs.clear();  // keep memory flat over thousands of specs
     if (opt.progress) opt.progress(i + 1, cases.size());

@@ -1,5 +1,5 @@
 // Base model resolution: override, else the cache's base_models/ folder, checked by size
-// and (once, remembered) by sha256.
+// (the manifest's size_bytes) and (once, remembered) by sha256.
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -75,9 +75,11 @@ ResolvedBaseModel resolve_base_model(const RuntimeManifest& manifest, const Base
   }
 
   const std::string label = manifest.runtime_id.empty() ? manifest.interpreter : manifest.runtime_id;
-  if (!manifest.local_supported)
-    throw Error("runtime '" + label + "' cannot run locally (local_sdk.supported is false)", "runtime manifest",
-                "pass --model FILE to run it on a compatible base model");
+  if (!manifest.runs_in_paw())
+    throw Error("runtime '" + label + "' cannot run locally (" +
+                    (manifest.paw_native ? std::string("paw_native.supported") : std::string("local_sdk.supported")) +
+                    " is false)",
+                "runtime manifest", "pass --model FILE to run it on a compatible base model");
   if (manifest.base_model_file.empty())
     throw Error("runtime '" + label + "' names no base model file", "runtime manifest", "pass --model FILE");
 
@@ -97,7 +99,7 @@ ResolvedBaseModel resolve_base_model(const RuntimeManifest& manifest, const Base
   if (!S_ISREG(st.st_mode)) throw Error("base model is not a regular file", r.path, "replace it with the GGUF file");
   if (manifest.base_model_size && static_cast<uint64_t>(st.st_size) != *manifest.base_model_size)
     throw Error("base model has " + std::to_string(st.st_size) + " bytes, expected " + std::to_string(*manifest.base_model_size) +
-                    " (" + human_size(*manifest.base_model_size) + ")",
+                    " (" + human_size(*manifest.base_model_size) + ", the runtime manifest's size_bytes)",
                 r.path, "the file is incomplete or a different model; replace it");
 
   if (opts.verify_sha256 && !manifest.base_model_sha256.empty()) {

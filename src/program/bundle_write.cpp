@@ -81,9 +81,27 @@ std::string assign_program_id(Bundle& b) {
   return id;
 }
 
+std::string meta_json_for_writing(const Bundle& b, const std::string& add_program_id) {
+  const std::string where = b.source + ": member 'meta.json'";
+  if (auto j = meta_for_writing(b.meta, add_program_id, where))
+    return j->dump(2, ' ', false, nlohmann::json::error_handler_t::strict) + "\n";
+  return b.meta_json;
+}
+
+std::string prepare_for_writing(Bundle& b, bool add_program_id) {
+  const std::string id = b.id();   // taken before any repair: repairing never changes it
+  std::string meta_json = meta_json_for_writing(b, add_program_id ? id : std::string());
+  if (meta_json != b.meta_json) {
+    b.meta = parse_program_meta(meta_json, b.source + ": member 'meta.json'");
+    b.meta_json = std::move(meta_json);
+  }
+  return id;
+}
+
 void write_bundle(const Bundle& b, const std::string& out_path) {
   Bundle copy = b;
   validate_bundle(copy);
+  prepare_for_writing(copy, false);
   atomic_write_file(out_path, std::span<const uint8_t>(pack_bundle_bytes(copy)));
 }
 
@@ -104,7 +122,7 @@ std::string pack_directory(const std::string& dir, const std::string& out_path, 
     }
   }
   validate_bundle(b, opts.limits);
-  std::string id = opts.assign_program_id ? assign_program_id(b) : b.id();
+  const std::string id = prepare_for_writing(b, opts.assign_program_id);
   atomic_write_file(out_path, std::span<const uint8_t>(pack_bundle_bytes(b)));
   return id;
 }

@@ -148,6 +148,9 @@ ImportResult ProgramCache::import(const std::string& bundle_path, const ImportOp
 
 ImportResult ProgramCache::import(const Bundle& b, const ImportOptions& opts) {
   const std::string id = b.id();
+  // The reference SDK shares this cache: meta.json carries the id the program is filed under
+  // and a runtime manifest in the reference's shape (docs/FORMATS.md "Runtime manifest").
+  const std::string meta_json = meta_json_for_writing(b, id);
   Paths p = ensure_dirs(root_);
   FileLock cache_lock = enter_cache(p);
   FileLock lock = FileLock::acquire(p.program_lock(id), Mode::Exclusive);
@@ -161,7 +164,7 @@ ImportResult ProgramCache::import(const Bundle& b, const ImportOptions& opts) {
   if (exists && is_complete(dest)) {
     DirFd d(dest);
     const std::string where = dest;
-    bool same = same_bytes(read_member_file(d, kMetaMember, opts.limits.max_meta_bytes, where), as_bytes(b.meta_json)) &&
+    bool same = same_bytes(read_member_file(d, kMetaMember, opts.limits.max_meta_bytes, where), as_bytes(meta_json)) &&
                 same_bytes(read_member_file(d, kTemplateMember, opts.limits.max_template_bytes, where),
                            as_bytes(b.prompt_template)) &&
                 same_bytes(read_member_file(d, kAdapterMember, opts.limits.max_adapter_bytes, where), b.adapter);
@@ -179,7 +182,7 @@ ImportResult ProgramCache::import(const Bundle& b, const ImportOptions& opts) {
   try {
     {
       DirFd d(staged);
-      write_new_file(d, kMetaMember, as_bytes(b.meta_json), staged + "/" + kMetaMember);
+      write_new_file(d, kMetaMember, as_bytes(meta_json), staged + "/" + kMetaMember);
       write_new_file(d, kTemplateMember, as_bytes(b.prompt_template), staged + "/" + kTemplateMember);
       write_new_file(d, kAdapterMember, b.adapter, staged + "/" + kAdapterMember);
     }

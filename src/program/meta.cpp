@@ -114,6 +114,10 @@ ProgramMeta parse_program_meta(std::string_view bytes, const std::string& where,
   check_type(j, "runtime_id", j.contains("runtime_id") && j["runtime_id"].is_string(), "a string", where);
   if (present(j, "runtime_id")) m.runtime_id = j["runtime_id"].get<std::string>();
   if (present(j, "runtime")) m.runtime = RuntimeManifest::from_json(j["runtime"], where + " field 'runtime'");
+  if (present(j, "runtime_manifest_version") &&
+      (!j["runtime_manifest_version"].is_number_integer() || j["runtime_manifest_version"].get<int64_t>() != 1))
+    throw Error("meta.json 'runtime_manifest_version' must be 1 (got " + j["runtime_manifest_version"].dump().substr(0, 40) + ")",
+                where, "this paw understands runtime manifest version 1 only");
 
   // Known optional fields: wrong types would surprise the runner and the compiler later.
   auto is_nonneg_int = [&](const char* k) {
@@ -153,12 +157,87 @@ std::optional<RuntimeManifest> ProgramMeta::effective_manifest() const {
       if (!m.base_model_size) m.base_model_size = b->base_model_size;
       if (m.base_model_sha256.empty()) m.base_model_sha256 = b->base_model_sha256;
       if (m.url.empty()) m.url = b->url;
+      if (m.provider.empty()) m.provider = b->provider;
+      if (m.repo.empty()) m.repo = b->repo;
     }
     return m;
   }
   if (runtime_id)
     if (auto m = builtin_runtime_manifest(*runtime_id)) return m;
   return builtin_runtime_manifest(interpreter);
+}
+
+namespace {
+
+// A manifest in the spelling of older paw versions (base_model.size, `version` only).
+bool has_legacy_spelling(const nlohmann::json& rt) {
+  if (!rt.is_object()) return false;
+  if (present(rt, "version") && !present(rt, "manifest_version")) return true;
+  if (!present(rt, "local_sdk") || !rt["local_sdk"].is_object()) return false;
+  const nlohmann::json& ls = rt["local_sdk"];
+  return present(ls, "base_model") && ls["base_model"].is_object() && ls["base_model"].contains("size");
+}
+
+// paw's own rules for what it writes, on top of the reference's: both readers must pick the
+// same base model, so the embedded manifest names meta.json's interpreter, and a paw-only
+// manifest is tied to the program by meta.json runtime_id (without it the reference would fall
+// back to its built-in manifest for the interpreter).
+std::string paw_write_problem(const ProgramMeta& pm, const nlohmann::json& j) {
+  if (!pm.runtime || !present(j, "runtime") || (j["runtime"].is_object() && j["runtime"].empty())) return {};
+  const RuntimeManifest m = RuntimeManifest::from_json(j["runtime"], "meta.json field 'runtime'");
+  if (!m.interpreter.empty() && m.interpreter != pm.interpreter)
+    return "runtime manifest interpreter '" + m.interpreter + "' differs from meta.json interpreter '" + pm.interpreter + "'";
+  if (!m.local_supported && m.runs_in_paw() && !present(j, "runtime_id"))
+    return "a paw-only runtime manifest needs meta.json runtime_id";
+  return {};
+}
+
+}  // namespace
+
+std::optional<nlohmann::json> meta_for_writing(const ProgramMeta& pm, const std::string& add_program_id,
+                                               const std::string& where) {
+  nlohmann::json j = pm.json;
+  bool changed = false;
+  if (!add_program_id.empty() && !present(j, "program_id")) {
+    j["program_id"] = add_program_id;
+    changed = true;
+  }
+  const bool has_runtime = pm.runtime && !(j["runtime"].is_object() && j["runtime"].empty());
+  if (has_runtime && (has_legacy_spelling(j["runtime"]) || !reference_meta_problem(j).empty() ||
+                      !paw_write_problem(pm, j).empty())) {
+    RuntimeManifest m = *pm.runtime;
+    if (m.interpreter.empty()) m.interpreter = pm.interpreter;
+    if (m.runtime_id.empty() && pm.runtime_id) m.runtime_id = *pm.runtime_id;
+    auto b = builtin_runtime_manifest(m.runtime_id);
+    if (b && b->runtime_id == m.runtime_id) {
+      // A canonical runtime: fill what is missing from the reference's own copy (a value that
+      // is there and differs is left for the check below to refuse).
+      if (m.base_model_file.empty()) m.base_model_file = b->base_model_file;
+      if (m.base_model_file == b->base_model_file) {
+        if (!m.base_model_size) m.base_model_size = b->base_model_size;
+        if (m.base_model_sha256.empty()) m.base_model_sha256 = b->base_model_sha256;
+        if (m.url.empty()) m.url = b->url;
+        if (m.provider.empty()) m.provider = b->provider;
+        if (m.repo.empty()) m.repo = b->repo;
+      }
+    } else if (m.local_supported && !m.has_download_source()) {
+      // The reference SDK could not download this base model, so it is not a runtime it
+      // supports; paw ran it from base_models/ and still does.
+      m.local_supported = false;
+      if (!m.base_model_file.empty() && !m.paw_native) m.paw_native = true;
+    }
+    j["runtime"] = m.to_json();
+    if (!m.local_supported && m.runs_in_paw() && !m.runtime_id.empty() && !present(j, "runtime_id"))
+      j["runtime_id"] = m.runtime_id;
+    changed = true;
+  }
+  std::string problem = reference_meta_problem(j);
+  if (problem.empty()) problem = paw_write_problem(pm, j);
+  if (!problem.empty())
+    throw Error("meta.json breaks the reference SDK's rules for programs: " + problem, where,
+                "fix meta.json (docs/FORMATS.md \"Runtime manifest\" lists the rules) or remove its runtime manifest");
+  if (!changed) return std::nullopt;
+  return j;
 }
 
 std::string canonical_meta_json(const nlohmann::json& meta) {

@@ -153,7 +153,7 @@ TEST(NativeCompile, SameSpecSameBytesAndIdDifferentSpecDifferentId) {
   EXPECT_EQ(meta["pseudo_program_strategy"], "spec");
   EXPECT_EQ(meta["lora_rank"], 32);
   EXPECT_EQ(meta["runtime"]["local_sdk"]["base_model"]["file"], "interp.gguf");
-  EXPECT_EQ(meta["runtime"]["local_sdk"]["base_model"]["size"], fs::file_size(f.interp));
+  EXPECT_EQ(meta["runtime"]["local_sdk"]["base_model"]["size_bytes"], fs::file_size(f.interp));
   EXPECT_EQ(a.bundle.prompt_template, render_template(prompted_template(), normalize_spec(kSpec)));
   EXPECT_EQ(a.bundle.adapter_arch, "qwen3");
 }

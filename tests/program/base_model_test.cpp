@@ -145,6 +145,66 @@ TEST(BaseModel, UnsupportedLocalRuntimeIsRefused) {
   EXPECT_THROW(paw::resolve_base_model(m, o), paw::Error);
 }
 
+// A manifest as the reference writes it, read from JSON: size_bytes pins the file's size the
+// way sha256 pins its content; the legacy `size` pins it the same way.
+TEST(BaseModel, SizeBytesPinIsEnforcedLikeSha256) {
+  EnvGuard g("PAW_MODEL");
+  std::string cache = scratch_dir("bm-size-bytes");
+  fs::create_directories(cache + "/base_models");
+  write_bytes(cache + "/base_models/tiny.gguf", std::string("hello world\n"));
+  paw::BaseModelOptions o;
+  o.cache_dir = cache;
+  auto manifest = [](const nlohmann::json& base_model) {
+    nlohmann::json j = {{"runtime_id", "tiny-f32"},
+                        {"manifest_version", 1},
+                        {"interpreter", "tiny/Tiny"},
+                        {"adapter_format", "gguf_lora"},
+                        {"local_sdk", {{"supported", true}, {"n_ctx", 2048}, {"base_model", base_model}}}};
+    j["local_sdk"]["base_model"]["file"] = "tiny.gguf";
+    j["local_sdk"]["base_model"]["url"] = "https://example.org/tiny.gguf";
+    return paw::RuntimeManifest::from_json(j, "meta.json field 'runtime'");
+  };
+  auto refused = [&](const paw::RuntimeManifest& m, const std::string& needle) {
+    try {
+      paw::resolve_base_model(m, o);
+      ADD_FAILURE() << "resolved";
+    } catch (const paw::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(cache + "/base_models/tiny.gguf"), std::string::npos) << e.what();
+    }
+  };
+  EXPECT_TRUE(paw::resolve_base_model(manifest({{"size_bytes", 12}, {"sha256", kHelloSha}}), o).sha256_verified);
+  EXPECT_NO_THROW(paw::resolve_base_model(manifest({{"size_bytes", 12}}), o));
+  EXPECT_NO_THROW(paw::resolve_base_model(manifest({{"size", 12}}), o));
+  refused(manifest({{"size_bytes", 13}}), "expected 13");
+  refused(manifest({{"size_bytes", 13}}), "size_bytes");
+  refused(manifest({{"size_bytes", 11}, {"sha256", kHelloSha}}), "expected 11");
+  refused(manifest({{"size", 13}}), "expected 13");
+  refused(manifest({{"size_bytes", 12}, {"sha256", std::string(64, 'f')}}), "sha256");
+}
+
+// A paw-only manifest (local_sdk.supported false, paw_native.supported true) runs in paw from
+// base_models/; paw_native.supported false, or neither supported, does not.
+TEST(BaseModel, PawOnlyManifestRunsFromTheCache) {
+  EnvGuard g("PAW_MODEL");
+  std::string cache = scratch_dir("bm-paw-only");
+  fs::create_directories(cache + "/base_models");
+  write_bytes(cache + "/base_models/tiny.gguf", std::string("hello world\n"));
+  paw::BaseModelOptions o;
+  o.cache_dir = cache;
+  auto m = paw::paw_runtime_manifest("tiny.gguf", 12, kHelloSha, "qwen3", 2048);
+  auto back = paw::RuntimeManifest::from_json(m.to_json(), "x");
+  auto r = paw::resolve_base_model(back, o);
+  EXPECT_EQ(r.path, cache + "/base_models/tiny.gguf");
+  EXPECT_TRUE(r.sha256_verified);
+  back.paw_native = false;
+  EXPECT_THROW(paw::resolve_base_model(back, o), paw::Error);
+  back.paw_native.reset();
+  EXPECT_THROW(paw::resolve_base_model(back, o), paw::Error);   // local_sdk.supported false alone
+  back.local_supported = true;
+  EXPECT_NO_THROW(paw::resolve_base_model(back, o));
+}
+
 TEST(BaseModel, OfflineFlag) {
   EnvGuard g("PAW_OFFLINE");
   EXPECT_FALSE(paw::offline_mode());

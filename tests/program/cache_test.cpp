@@ -153,7 +153,13 @@ TEST_F(Cache, OpensProgramsFromCacheAndPaths) {
 TEST_F(Cache, DetectsHandEditedProgramFolders) {
   paw::ProgramCache c(cache_dir);
   auto r = c.import(root + "/v3");
-  write_bytes(r.dir + "/prompt_template.txt", std::string("Edited: {INPUT_PLACEHOLDER}"));
+  // The cached meta.json names the id it is filed under (the reference SDK's rule), so a
+  // folder whose meta.json names another program is caught.
+  const std::vector<uint8_t> cached_meta = read_bytes(r.dir + "/meta.json");
+  json m = json::parse(cached_meta.begin(), cached_meta.end());
+  EXPECT_EQ(m["program_id"], r.id);
+  m["program_id"] = "ffffffffffffffffffffffffffffffff";
+  write_bytes(r.dir + "/meta.json", m.dump());
   try {
     c.open(r.id);
     ADD_FAILURE();

@@ -152,7 +152,7 @@ TEST(RuntimeManifest, EmbeddedCompleteManifestWins) {
   json m = paw::test::meta_v4();
   m["runtime"]["runtime_id"] = "custom-q4";
   m["runtime"]["local_sdk"]["base_model"]["file"] = "custom-q4.gguf";
-  m["runtime"]["local_sdk"]["base_model"]["size"] = 1234;
+  m["runtime"]["local_sdk"]["base_model"]["size_bytes"] = 1234;
   m["runtime"]["local_sdk"]["base_model"]["arch"] = "qwen3";
   auto meta = parse_program_meta(m.dump(), "meta.json");
   auto eff = meta.effective_manifest();
@@ -180,9 +180,17 @@ TEST(RuntimeManifest, ToJsonReadsBack) {
   EXPECT_EQ(back.base_model_file, q.base_model_file);
   EXPECT_EQ(back.base_model_size, q.base_model_size);
   EXPECT_EQ(back.base_model_sha256, q.base_model_sha256);
-  EXPECT_EQ(back.arch, q.arch);
+  EXPECT_EQ(back.url, q.url);
+  EXPECT_EQ(back.provider, "huggingface");
   EXPECT_EQ(q.to_json()["manifest_version"], 1);
   EXPECT_EQ(q.to_json()["local_sdk"]["base_model"]["file"], "qwen3-0.6b-q6_k.gguf");
+  // A canonical runtime is written as the reference defines it: no arch (paw knows it from
+  // the runtime id); a manifest of any other runtime keeps paw's arch.
+  EXPECT_EQ(back.arch, "");
+  EXPECT_FALSE(q.to_json()["local_sdk"]["base_model"].contains("arch"));
+  auto custom = q;
+  custom.runtime_id = "custom-q4";
+  EXPECT_EQ(paw::RuntimeManifest::from_json(custom.to_json(), "x").arch, "qwen3");
 }
 
 // Hand-written expected canonical form: keys in byte order, no whitespace, program_id

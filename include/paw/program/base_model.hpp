@@ -4,7 +4,8 @@
 // Order: an explicit override (--model FILE, else $PAW_MODEL) wins and is flagged
 // `overridden` (the runner then says the program runs on another base and checks the
 // architecture and shapes against the adapter); else $PAW_CACHE_DIR/base_models/<file> from
-// the program's runtime manifest, checked by size and, on first use, by sha256. A successful
+// the program's runtime manifest (when it runs in paw: paw_native.supported, else
+// local_sdk.supported), checked by size (size_bytes) and, on first use, by sha256. A successful
 // hash is remembered in base_models/.<file>.verified (size + mtime + sha256), so later calls
 // do not rehash 600 MB. There is no networking yet: a missing model is an error naming the
 // file and where to put it.
@@ -30,8 +31,8 @@ struct ResolvedBaseModel {
   bool sha256_verified = false; // the file's sha256 matched (now or remembered)
 };
 
-// Throws paw::Error when the manifest is not usable locally, the file is missing, has the
-// wrong size or the wrong sha256.
+// Throws paw::Error when the manifest does not run in paw (RuntimeManifest::runs_in_paw), the
+// file is missing, or has the wrong size (size_bytes) or the wrong sha256.
 ResolvedBaseModel resolve_base_model(const RuntimeManifest& manifest, const BaseModelOptions& opts = {});
 // Resolves from a program's meta (effective_manifest()); errors for unknown interpreters.
 ResolvedBaseModel resolve_base_model(const ProgramMeta& meta, const BaseModelOptions& opts = {});

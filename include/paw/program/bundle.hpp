@@ -78,7 +78,8 @@ std::string content_program_id(const Bundle& b);
 
 struct PackOptions {
   // When meta.json has no program_id, add the content id and rewrite meta.json (keys sorted,
-  // 2-space indent). When it has one, meta.json is stored byte for byte.
+  // 2-space indent). When it has one, meta.json is stored byte for byte unless its runtime
+  // manifest must be repaired to keep the reference SDK's rules (prepare_for_writing).
   bool assign_program_id = true;
   // Extra files from the source folder to carry (flat names); none by default.
   std::vector<std::string> extra_files;
@@ -91,6 +92,14 @@ struct PackOptions {
 std::vector<uint8_t> pack_bundle_bytes(const Bundle& b);
 // Applies PackOptions::assign_program_id to `b` (may rewrite meta_json) and returns the id.
 std::string assign_program_id(Bundle& b);
+// What pack, write_bundle and the cache's import do before writing: meta_for_writing() on
+// b.meta (program_id = b.id() added when `add_program_id`), re-serialising meta_json (keys
+// sorted, 2-space indent) only when it changes; refuses (paw::Error) a meta.json that breaks
+// the reference SDK's rules. Returns b.id() as it was before: the id never changes.
+std::string prepare_for_writing(Bundle& b, bool add_program_id);
+// The meta.json bytes prepare_for_writing would give `b` (b.meta_json when nothing changes);
+// `add_program_id`: the id to add when meta.json has none (b.id()), or "" for none.
+std::string meta_json_for_writing(const Bundle& b, const std::string& add_program_id);
 // `paw pack DIR -o OUT`: reads the folder, validates, writes OUT atomically; returns the id.
 std::string pack_directory(const std::string& dir, const std::string& out_path, const PackOptions& opts = {});
 // Writes a bundle to `out_path` atomically (validates first).
