@@ -25,6 +25,7 @@
 #include "paw/train/mixed_precision.hpp"
 #include "paw/util/atomic_file.hpp"
 #include "paw/util/sha256.hpp"
+#include "train/checkpoint.hpp"
 #include "train/compiler_batch.hpp"
 #include "train/run_single.hpp"
 #include "train/run_util.hpp"
@@ -124,52 +125,16 @@ struct CompilerRun {
   size_t n_head_groups = 0;
 
   void save_checkpoint() {
-    torch::serialize::OutputArchive ar, mod, opt_ar;
-    net->save(mod);
-    optim->save(opt_ar);
-    ar.write("format", c10::IValue(std::string(kCheckpointFormat)));
-    ar.write("identity", c10::IValue(identity));
-    ar.write("step", c10::IValue(step));
-    ar.write("cursor", c10::IValue(static_cast<int64_t>(batcher->cursor())));
-    ar.write("tokens_seen", c10::IValue(tokens_seen));
-    ar.write("trainable", mod);
-    ar.write("optimizer", opt_ar);
-    std::ostringstream os;
-    ar.save_to(os);
-    fs::create_directories(r.checkpoint_dir);
-    atomic_write_file(ckpt_path, os.str());
+    write_checkpoint(ckpt_path, kCheckpointFormat, identity,
+                     {step, static_cast<int64_t>(batcher->cursor()), 0, tokens_seen}, *net, *optim);
   }
 
   void load_checkpoint() {
-    const std::string where = "checkpoint '" + ckpt_path + "'";
-    torch::serialize::InputArchive ar;
-    try {
-      ar.load_from(ckpt_path, dev);
-    } catch (const c10::Error&) {
-      throw Error("cannot read the checkpoint", where, "the file is damaged; delete it to start over");
-    }
-    c10::IValue v;
-    auto read_int = [&](const char* key) {
-      if (!ar.try_read(key, v) || !v.isInt()) throw Error(std::string("missing field '") + key + "'", where);
-      return v.toInt();
-    };
-    if (!ar.try_read("format", v) || !v.isString() || v.toStringRef() != kCheckpointFormat)
-      throw Error("not a paw compiler-training checkpoint", where);
-    if (!ar.try_read("identity", v) || !v.isString() || v.toStringRef() != identity)
-      throw Error("the checkpoint was made with a different compiler shape or interpreter", where,
-                  "use another checkpoint_dir or the original recipe");
-    step = read_int("step");
-    batcher->seek(static_cast<uint64_t>(read_int("cursor")));
-    tokens_seen = read_int("tokens_seen");
-    try {
-      torch::serialize::InputArchive mod, opt_ar;
-      ar.read("trainable", mod);
-      ar.read("optimizer", opt_ar);
-      net->load(mod);
-      optim->load(opt_ar);
-    } catch (const c10::Error& e) {
-      throw Error(std::string("cannot restore the training state: ") + e.what_without_backtrace(), where);
-    }
+    const CheckpointCounters c = read_checkpoint(ckpt_path, dev, kCheckpointFormat, identity,
+                                                 "a different compiler shape or interpreter", *net, *optim);
+    step = c.step;
+    batcher->seek(static_cast<uint64_t>(c.cursor));
+    tokens_seen = c.tokens_seen;
   }
 
   torch::Tensor to_dev(const std::vector<int64_t>& v, int64_t rows, int64_t cols) const {
