@@ -55,10 +55,13 @@ TEST(CliQuickstart, DemoPrintsTheAnswersTheReadmeShows) {
   const std::string cmd = "PAW_CACHE_DIR=" + cache + " PAW_BUILD_DIR=" + paw::test::binary_dir() + " timeout 300 " +
                           src + "/scripts/demo.sh";
   ASSERT_EQ(paw::test::run_command(cmd, &out), 0) << cmd;
-  std::vector<std::string> printed;
+  std::vector<std::string> printed;  // the answer lines: those after the "== paw run" header
   std::istringstream lines(out);
-  while (std::getline(lines, line))
-    if (line.find(" -> ") != std::string::npos && line.rfind("==", 0) != 0) printed.push_back(line);
+  bool answers = false;
+  while (std::getline(lines, line)) {
+    if (line.rfind("== paw run", 0) == 0) answers = true;
+    else if (answers && line.find(" -> ") != std::string::npos) printed.push_back(line);
+  }
   EXPECT_EQ(printed, shown) << out;
   // The answers shown are right: each output is the input's date as YYYY-MM-DD.
   const std::map<std::string, std::string> months = {{"Jan", "01"}, {"Feb", "02"}, {"Mar", "03"}, {"Apr", "04"},
