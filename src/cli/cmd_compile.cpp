@@ -94,6 +94,13 @@ void run_compile(const CompileCliOptions& o) {
     if (!ci.spec_conditioned)
       std::fprintf(stderr, "paw: note: %s is a control compiler: it ignores the spec (one adapter for every spec)\n",
                    ci.name.c_str());
+    // How to run it when the interpreter is not in the cache yet: the compiler's own folder
+    // usually holds it (models/trained/S.gguf beside C.gguf).
+    const std::filesystem::path beside = std::filesystem::path(ci.path).parent_path() / ci.interp_name;
+    const std::string cached_base = ProgramCache(o.cache_dir).base_models_dir() + "/" + ci.interp_name;
+    if (!std::filesystem::exists(cached_base) && std::filesystem::exists(beside))
+      std::printf("run it: paw run %s INPUT --model %s\n", o.out.empty() ? p.program_id.c_str() : o.out.c_str(),
+                  beside.string().c_str());
   }
 }
 
