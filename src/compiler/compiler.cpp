@@ -66,11 +66,6 @@ int64_t get_int(const GGUFFile& f, const char* key, int64_t lo, int64_t hi) {
   return static_cast<int64_t>(v);
 }
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 bool blank(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
 }
@@ -84,14 +79,14 @@ struct Compiler::Impl {
   int32_t eos = -1;
   std::vector<float> fc1_w, fc1_b, fc2_w, fc2_b;  // [H, d], [H], [n_coef, H], [n_coef]
   struct Bases {
-    std::string kind, tensor;
+    std::string tensor;  // GGUF tensor of the module: attn_q, ffn_down, ...
     int64_t n_in = 0, n_out = 0;
     std::vector<float> a, b;  // [n_bases * r, n_in], [n_bases * n_out, r]
   };
   std::vector<Bases> bases;
 
-  // Mapper coefficients of a spec; `n_tokens` = the encoder input's length.
-  std::vector<float> coefficients(std::string_view spec, int64_t& n_tokens) const;
+  // Mapper coefficients of a spec and its pseudo-program; `n_tokens` = the encoder input's length.
+  std::vector<float> coefficients(std::string_view spec, std::string_view pseudo_program, int64_t& n_tokens) const;
 };
 
 Compiler::Compiler(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -172,7 +167,6 @@ Compiler Compiler::open(const std::string& path) {
   m->fc2_b = read_f32(g, "mapper.fc2.bias", {NC});
   for (const std::string& kind : ci.modules) {
     Impl::Bases b;
-    b.kind = kind;
     b.tensor = module_tensor(kind);
     const std::string pa = "compiler.bases." + kind + ".a", pb = "compiler.bases." + kind + ".b";
     const GGUFTensorInfo* ta = g.find_tensor(pa);
@@ -207,10 +201,11 @@ void Compiler::check_interpreter(const std::string& p) const {
 
 std::vector<float> Compiler::coefficients(std::string_view spec) const {
   int64_t n_tokens = 0;
-  return impl_->coefficients(spec, n_tokens);
+  return impl_->coefficients(spec, normalize_spec(spec), n_tokens);
 }
 
-std::vector<float> Compiler::Impl::coefficients(std::string_view spec, int64_t& n_tokens) const {
+std::vector<float> Compiler::Impl::coefficients(std::string_view spec, std::string_view pseudo_program,
+                                                int64_t& n_tokens) const {
   const Impl& m = *this;
   const CompilerInfo& ci = m.info;
   if (blank(spec)) throw Error("the spec is empty", "spec", "describe the function in words, with a few examples");
@@ -220,7 +215,7 @@ std::vector<float> Compiler::Impl::coefficients(std::string_view spec, int64_t& 
   eo.prefix_tokens = ci.prefix_tokens;
   eo.max_tokens = ci.encoder_n_ctx;
   eo.spec_conditioned = ci.spec_conditioned;
-  const std::vector<int32_t> ids = encoder_input(m.tok, spec, normalize_spec(spec), eo);
+  const std::vector<int32_t> ids = encoder_input(m.tok, spec, pseudo_program, eo);
   n_tokens = static_cast<int64_t>(ids.size());
 
   SessionOptions so;
@@ -303,16 +298,15 @@ CompiledProgram Compiler::compile(std::string_view spec, const CompileOptions& o
   if (o.pseudo_program_strategy != "spec")
     throw Error("unknown pseudo-program strategy '" + o.pseudo_program_strategy + "'", "--pseudo-program",
                 "this build has the \"spec\" strategy (the normalised spec)");
-  const std::string type_name = o.adapter_type.empty() ? ci.adapter_type : lower(o.adapter_type);
+  const std::string type_name = o.adapter_type.empty() ? ci.adapter_type : o.adapter_type;  // any case
   const auto type = dtype_from_name(type_name);
   if (!type || (*type != DType::F32 && *type != DType::F16 && *type != DType::Q8_0 && *type != DType::Q4_0))
     throw Error("unknown adapter type '" + type_name + "'", "--adapter-type", "use f32, f16, q8_0 or q4_0");
-  if (blank(spec)) throw Error("the spec is empty", "spec", "describe the function in words, with a few examples");
 
   CompiledProgram p;
   p.pseudo_program = normalize_spec(spec);
   const auto t1 = Clock::now();
-  const std::vector<float> c = impl_->coefficients(spec, p.encoder_tokens);
+  const std::vector<float> c = impl_->coefficients(spec, p.pseudo_program, p.encoder_tokens);  // checks the spec
   p.timings.encoder_ms = ms_since(t1);
   const auto t2 = Clock::now();
   const auto pairs = adapter_weights(c);
@@ -352,7 +346,6 @@ CompiledProgram Compiler::compile(std::string_view spec, const CompileOptions& o
   p.program_id = assign_program_id(b);
   p.timings.bundle_ms = ms_since(t4);
   p.timings.total_ms = ms_since(t0);
-  p.timings.tokenize_ms = 0;  // inside encoder_ms (tokenizing is a few microseconds at this size)
   return p;
 }
 

@@ -75,7 +75,7 @@ CompilerNetImpl::CompilerNetImpl(TorchModel source, int64_t n_tokenizer, const T
   }
   layers_ = compiler::depth_ratio_layers(interp.hparams().n_layer, ec.hp.n_layer);
   n_interp_layers_ = interp.hparams().n_layer;
-  build_head(interp.linears(), n_interp_layers_);
+  build_head(interp.linears());
 
   torch::NoGradGuard ng;
   auto gen = at::detail::createCPUGenerator(seed + 1);
@@ -98,10 +98,10 @@ CompilerNetImpl::CompilerNetImpl(const ModelConfig& encoder_cfg, int64_t prefix_
   cfg_.modules = compiler::sorted_modules(cfg_.modules);
   encoder_ = register_module("encoder", TorchModel(encoder_cfg));
   n_interp_layers_ = interp_layers;
-  build_head(interp_linears, interp_layers);
+  build_head(interp_linears);
 }
 
-void CompilerNetImpl::build_head(const std::vector<LinearSpec>& interp_linears, int64_t interp_layers) {
+void CompilerNetImpl::build_head(const std::vector<LinearSpec>& interp_linears) {
   const int64_t d = encoder_->hparams().n_embd;
   const int64_t H = cfg_.mapper_hidden > 0 ? cfg_.mapper_hidden : d;
   cfg_.mapper_hidden = H;
@@ -122,7 +122,6 @@ void CompilerNetImpl::build_head(const std::vector<LinearSpec>& interp_linears, 
     mb.b = register_parameter("bases_" + m + "_b", torch::zeros({cfg_.n_bases, mb.n_out, cfg_.rank}));
     bases_.push_back(mb);
   }
-  (void)interp_layers;
   fc1_w_ = register_parameter("fc1_w", torch::zeros({H, d}));
   fc1_b_ = register_parameter("fc1_b", torch::zeros({H}));
   fc2_w_ = register_parameter("fc2_w", torch::zeros({n_coefficients(), H}));

@@ -138,18 +138,16 @@ struct CompilerRun {
   }
 
   torch::Tensor to_dev(const std::vector<int64_t>& v, int64_t rows, int64_t cols) const {
-    return torch::from_blob(const_cast<int64_t*>(v.data()), {rows, cols}, torch::kLong).to(dev, false, true);
+    return to_device(v, rows, cols, dev);
   }
 
   // Interpreter logits [rows, T, V] (float) for one program batch, graph attached.
   torch::Tensor logits(const ProgramBatch& b) {
     MixedPrecisionScope mixed(r.precision == "bf16", dev);
     const torch::Tensor enc = to_dev(b.enc_tokens, b.n_specs, b.enc_cols);
-    const torch::Tensor ends =
-        torch::from_blob(const_cast<int64_t*>(b.enc_ends.data()), {b.n_specs}, torch::kLong).to(dev, false, true);
+    const torch::Tensor ends = to_dev(b.enc_ends, 1, b.n_specs).squeeze(0);  // [S]
     const torch::Tensor coef = net->coefficients(enc, ends);  // [S, n_coef]
-    const torch::Tensor row_spec =
-        torch::from_blob(const_cast<int64_t*>(b.row_spec.data()), {b.rows}, torch::kLong).to(dev, false, true);
+    const torch::Tensor row_spec = to_dev(b.row_spec, 1, b.rows).squeeze(0);  // [rows]
     LoraSet per_spec = net->adapters(coef);
     LoraSet per_row;
     per_row.alpha = per_spec.alpha;
@@ -157,11 +155,6 @@ struct CompilerRun {
       per_row.pairs[name] = {t.a.index_select(0, row_spec), t.b.index_select(0, row_spec)};
     const torch::Tensor tokens = to_dev(b.tokens, b.rows, b.cols);
     return at_least_float(interp->forward(tokens, &per_row));
-  }
-
-  static torch::Tensor nll_sum(const torch::Tensor& logits, const torch::Tensor& targets) {
-    return at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), targets.reshape({-1}), {}, at::Reduction::Sum,
-                                  -1);
   }
 
   struct EvalScore {
@@ -178,10 +171,9 @@ struct CompilerRun {
     po.cases_per_spec = 1;
     po.shuffle = false;
     po.wrap = false;
-    data::GenOptions go = r.data.gen;
-    const data::Generator eg(go);
-    const size_t n = std::min<size_t>(static_cast<size_t>(r.eval.n), eg.count(split));
-    ProgramBatcher eb(eg, split, tok, po, n);
+    // The training generator has the recipe's options, so it draws the held-out splits too.
+    const size_t n = std::min<size_t>(static_cast<size_t>(r.eval.n), gen->count(split));
+    ProgramBatcher eb(*gen, split, tok, po, n);
     double sum = 0;
     int64_t nt = 0, cases = 0, exact = 0;
     for (ProgramBatch b = eb.next(); b.rows > 0; b = eb.next()) {
@@ -189,9 +181,7 @@ struct CompilerRun {
       const torch::Tensor targets = to_dev(b.targets, b.rows, b.cols);
       sum += nll_sum(lg, targets).item<double>();
       nt += b.n_targets;
-      const torch::Tensor scored = targets.ne(-1);
-      const torch::Tensor right = lg.argmax(-1).eq(targets).logical_or(scored.logical_not());
-      exact += right.all(1).logical_and(scored.any(1)).sum().item<int64_t>();
+      exact += exact_rows(lg, targets);
       cases += b.rows;
     }
     return {nt > 0 ? sum / double(nt) : std::nan(""), cases > 0 ? double(exact) / double(cases) : std::nan("")};
@@ -251,7 +241,7 @@ RunResult run_compiler_recipe(const Recipe& r, const RunOptions& opt) {
     double loss_value = 0;
     for (const ProgramBatch& b : micro) {
       const torch::Tensor loss =
-          CompilerRun::nll_sum(run.logits(b), run.to_dev(b.targets, b.rows, b.cols)) /
+          nll_sum(run.logits(b), run.to_dev(b.targets, b.rows, b.cols)) /
           static_cast<double>(std::max<int64_t>(n_targets, 1));
       loss.backward();
       loss_value += loss.item<double>();

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "paw/util/error.hpp"
 
@@ -43,6 +44,26 @@ inline torch::Device pick_device(const std::string& d) {
     return torch::Device(torch::kCUDA, 0);
   }
   throw Error("unknown device '" + d + "'", "--device", "use cpu or cuda");
+}
+
+// Host int64 values [rows, cols] as a tensor on `dev` (a copy).
+inline torch::Tensor to_device(const std::vector<int64_t>& v, int64_t rows, int64_t cols, torch::Device dev) {
+  return torch::from_blob(const_cast<int64_t*>(v.data()), {rows, cols}, torch::kLong).to(dev, /*non_blocking=*/false,
+                                                                                        /*copy=*/true);
+}
+
+// Summed token NLL of logits [B, T, V] against targets [B, T] (-1 = no loss).
+inline torch::Tensor nll_sum(const torch::Tensor& logits, const torch::Tensor& targets) {
+  return at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), targets.reshape({-1}), {}, at::Reduction::Sum,
+                                /*ignore_index=*/-1);
+}
+
+// Rows with at least one target whose every target is the argmax at its position: under
+// teacher forcing, the rows greedy decoding answers exactly (ties aside).
+inline int64_t exact_rows(const torch::Tensor& logits, const torch::Tensor& targets) {
+  const torch::Tensor scored = targets.ne(-1);
+  const torch::Tensor right = logits.argmax(-1).eq(targets).logical_or(scored.logical_not());
+  return right.all(1).logical_and(scored.any(1)).sum().item<int64_t>();
 }
 
 inline void make_parent(const std::string& path) {

@@ -199,8 +199,7 @@ struct Run {
   }
 
   torch::Tensor to_dev(const std::vector<int64_t>& v, int64_t rows, int64_t cols) const {
-    return torch::from_blob(const_cast<int64_t*>(v.data()), {rows, cols}, torch::kLong).to(dev, /*non_blocking=*/false,
-                                                                                          /*copy=*/true);
+    return to_device(v, rows, cols, dev);
   }
 
   // Logits of one micro-batch [B, T, V] in float (graph attached).
@@ -212,11 +211,6 @@ struct Run {
     if (lora) set = lora->lora_set();
     const torch::Tensor logits = model->forward(tokens, lora ? &set : nullptr, segments);
     return at_least_float(logits);  // loss and argmax in float
-  }
-
-  static torch::Tensor nll_sum(const torch::Tensor& logits, const torch::Tensor& targets) {
-    return at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), targets.reshape({-1}), {}, at::Reduction::Sum,
-                                  /*ignore_index=*/-1);
   }
 
   // Summed token NLL of one micro-batch (graph attached).
@@ -254,9 +248,7 @@ struct Run {
       const torch::Tensor targets = to_dev(b.targets, b.rows, b.cols);
       sum += nll_sum(logits, targets).item<double>();
       n += b.n_targets;
-      const torch::Tensor scored = targets.ne(-1);
-      const torch::Tensor right = logits.argmax(-1).eq(targets).logical_or(scored.logical_not());
-      exact += right.all(1).logical_and(scored.any(1)).sum().item<int64_t>();
+      exact += exact_rows(logits, targets);
       cases += b.rows;
     }
     EvalScore e;

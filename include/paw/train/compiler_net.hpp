@@ -66,7 +66,8 @@ class CompilerNetImpl : public torch::nn::Module {
   std::map<std::string, torch::Tensor> head_tensors() const;
 
  private:
-  void build_head(const std::vector<LinearSpec>& interp_linears, int64_t interp_layers);
+  // Mapper and bases for the interpreter's linears (n_interp_layers_ must be set).
+  void build_head(const std::vector<LinearSpec>& interp_linears);
 
   CompilerConfig cfg_;
   TorchModel encoder_{nullptr};
