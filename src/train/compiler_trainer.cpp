@@ -4,7 +4,6 @@
 // interpreter's NLL of the answer tokens and EOS. Gradients reach mapper, bases and encoder.
 #include <torch/types.h>
 #include <torch/utils.h>
-#include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adamw.h>
 #include <torch/serialize/archive.h>
 
@@ -29,6 +28,7 @@
 #include "train/compiler_batch.hpp"
 #include "train/run_single.hpp"
 #include "train/run_util.hpp"
+#include "train/step_loop.hpp"
 
 namespace paw::train {
 namespace {
@@ -157,9 +157,6 @@ struct CompilerRun {
     return at_least_float(interp->forward(tokens, &per_row));
   }
 
-  struct EvalScore {
-    double loss = 0, exact = 0;
-  };
   // Held-out records, one case each (the record's own), teacher-forced: mean answer NLL and
   // the share of cases whose every answer token is the argmax (= greedy exact match).
   EvalScore evaluate() {
@@ -217,81 +214,34 @@ RunResult run_compiler_recipe(const Recipe& r, const RunOptions& opt) {
                  r.precision.c_str(), static_cast<long long>(run.step), static_cast<long long>(end),
                  static_cast<long long>(r.steps));
 
-  const auto t_start = RunClock::now();
-  double train_s = 0, window_s = 0;
-  int64_t run_tokens = 0, window_tokens = 0;
-  const double clip = r.optim.grad_clip > 0 ? r.optim.grad_clip : std::numeric_limits<double>::infinity();
-  run.net->train();
-  while (run.step < end) {
-    const auto t_step = RunClock::now();
-    const double lr = lr_at(r.optim, run.step, r.steps);
+  std::vector<ProgramBatch> micro;  // the current step's micro-batches
+  StepHooks h;
+  h.trainable = run.net.get();
+  h.optim = run.optim.get();
+  h.step = &run.step;
+  h.tokens_seen = &run.tokens_seen;
+  h.set_lr = [&](double lr) {  // the encoder's groups (after the head's) at encoder_lr_scale
     auto& groups = run.optim->param_groups();
     for (size_t g = 0; g < groups.size(); ++g)
       static_cast<torch::optim::AdamWOptions&>(groups[g].options())
           .lr(g < run.n_head_groups ? lr : lr * r.compiler.encoder_lr_scale);
-    run.optim->zero_grad();
-    std::vector<ProgramBatch> micro;
-    int64_t n_targets = 0, n_tokens = 0;
-    for (int64_t k = 0; k < r.batch.grad_accum; ++k) {
-      micro.push_back(run.batcher->next());
-      n_targets += micro.back().n_targets;
-      n_tokens += micro.back().n_tokens;
-    }
-    const double data_s = seconds_since(t_step);
-    double loss_value = 0;
-    for (const ProgramBatch& b : micro) {
-      const torch::Tensor loss =
-          nll_sum(run.logits(b), run.to_dev(b.targets, b.rows, b.cols)) /
-          static_cast<double>(std::max<int64_t>(n_targets, 1));
-      loss.backward();
-      loss_value += loss.item<double>();
-    }
-    const double grad_norm = torch::nn::utils::clip_grad_norm_(run.net->parameters(), clip);
-    run.optim->step();
-    ++run.step;
-    run.tokens_seen += n_tokens;
-    const double dt = seconds_since(t_step);
-    train_s += dt;
-    window_s += dt;
-    run_tokens += n_tokens;
-    window_tokens += n_tokens;
-    res.losses.push_back(loss_value);
-    log << nlohmann::json{{"step", run.step},       {"loss", loss_value}, {"lr", lr},
-                          {"grad_norm", grad_norm}, {"tokens", run.tokens_seen},
-                          {"specs", run.batcher->cursor()}, {"targets", n_targets},
-                          {"step_s", dt},           {"data_s", data_s},
-                          {"tok_per_s", dt > 0 ? double(n_tokens) / dt : 0.0}}
-               .dump()
-        << "\n"
-        << std::flush;
-    if (opt.progress && (run.step % r.log_every == 0 || run.step == end)) {
-      const double done = static_cast<double>(run.step - res.first_step);
-      const double eta = seconds_since(t_start) / done * static_cast<double>(end - run.step);
-      std::fprintf(stderr, "[train %s] step %lld/%lld loss %.4f lr %.2e |g| %.3f %.0f tok/s ETA %s\n", r.name.c_str(),
-                   static_cast<long long>(run.step), static_cast<long long>(end), loss_value, lr, grad_norm,
-                   window_s > 0 ? double(window_tokens) / window_s : 0.0, fmt_duration(eta).c_str());
-      window_s = 0;
-      window_tokens = 0;
-    }
-    if (r.eval.every > 0 && (run.step % r.eval.every == 0 || run.step == end)) {
-      run.net->eval();
-      const auto es = run.evaluate();
-      run.net->train();
-      res.eval_losses.push_back(es.loss);
-      res.eval_exact.push_back(es.exact);
-      log << nlohmann::json{{"step", run.step}, {"eval_loss", es.loss}, {"eval_exact", es.exact}}.dump() << "\n"
-          << std::flush;
-      if (opt.progress)
-        std::fprintf(stderr, "[train %s] step %lld eval loss %.4f, greedy exact %.1f%%\n", r.name.c_str(),
-                     static_cast<long long>(run.step), es.loss, 100.0 * es.exact);
-    }
-    if (run.step % r.checkpoint_every == 0 || run.step == end) {
-      run.save_checkpoint();
-      res.checkpoint = run.ckpt_path;
-    }
-  }
-  res.last_step = run.step;
-  res.tokens_per_s = train_s > 0 ? double(run_tokens) / train_s : 0.0;
+  };
+  h.next_micro_batch = [&](int64_t k, int64_t& n_tokens, int64_t& n_targets) {
+    if (k == 0) micro.clear();
+    micro.push_back(run.batcher->next());
+    n_tokens = micro.back().n_tokens;
+    n_targets = micro.back().n_targets;
+  };
+  h.micro_batch_loss_sum = [&](int64_t k) {
+    const ProgramBatch& b = micro[static_cast<size_t>(k)];
+    return nll_sum(run.logits(b), run.to_dev(b.targets, b.rows, b.cols));
+  };
+  h.evaluate = [&] { return run.evaluate(); };
+  h.save_checkpoint = [&] { run.save_checkpoint(); };
+  h.cursor_key = "specs";
+  h.cursor = [&] { return static_cast<int64_t>(run.batcher->cursor()); };
+  h.checkpoint_path = run.ckpt_path;
+  run_steps(r, opt, end, h, log, res);
   if (!r.exp.path.empty()) {
     make_parent(r.exp.path);
     run.net->to(torch::kCPU);

@@ -4,7 +4,6 @@
 #include <torch/cuda.h>
 #include <torch/types.h>
 #include <torch/utils.h>
-#include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adamw.h>
 #include <torch/serialize/archive.h>
 
@@ -29,6 +28,7 @@
 #include "paw/util/error.hpp"
 #include "train/checkpoint.hpp"
 #include "train/run_single.hpp"
+#include "train/step_loop.hpp"
 #include "train/run_util.hpp"
 
 namespace paw::train {
@@ -218,10 +218,6 @@ struct Run {
     return nll_sum(batch_logits(b), to_dev(b.targets, b.rows, b.cols));
   }
 
-  struct EvalScore {
-    double loss = 0;   // mean NLL per answer token
-    double exact = 0;  // share of cases whose every answer token (and <|im_end|>) is the argmax
-  };
   // With teacher forcing, "every answer token is the argmax at its position" is exactly "greedy
   // decoding writes the answer and stops" (ties aside), so `exact` is the greedy exact-match
   // rate of `paw eval` at no extra cost.
@@ -346,83 +342,28 @@ RunResult run_single_recipe(const Recipe& r, const RunOptions& opt) {
   }
 
   const auto t_start = Clock::now();
-  double train_s = 0, window_s = 0;
-  int64_t run_tokens = 0, window_tokens = 0;
-  const double clip = r.optim.grad_clip > 0 ? r.optim.grad_clip : std::numeric_limits<double>::infinity();
-  run.trainable->train();
-  while (run.step < end) {
-    const auto t_step = Clock::now();
-    const double lr = lr_at(r.optim, run.step, r.steps);
+  std::vector<HostBatch> micro;  // the current step's micro-batches
+  StepHooks h;
+  h.trainable = run.trainable.get();
+  h.optim = run.optim.get();
+  h.step = &run.step;
+  h.tokens_seen = &run.tokens_seen;
+  h.set_lr = [&](double lr) {
     for (auto& g : run.optim->param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
-    run.optim->zero_grad();
-
-    // The loss is the mean NLL over every target token of the step, however the tokens fall
-    // into micro-batches: each micro-batch's sum is divided by the step's total.
-    std::vector<HostBatch> micro;
-    int64_t n_targets = 0, n_tokens = 0;
-    for (int64_t k = 0; k < r.batch.grad_accum; ++k) {
-      micro.push_back(run.batcher->next());
-      n_targets += micro.back().n_targets;
-      n_tokens += micro.back().n_tokens;
-    }
-    const double data_s = seconds_since(t_step);
-    double loss_value = 0;
-    for (const HostBatch& b : micro) {
-      const torch::Tensor loss = run.batch_loss_sum(b) / static_cast<double>(std::max<int64_t>(n_targets, 1));
-      loss.backward();
-      loss_value += loss.item<double>();
-    }
-    const double grad_norm = torch::nn::utils::clip_grad_norm_(run.trainable->parameters(), clip);
-    run.optim->step();
-    ++run.step;
-    run.tokens_seen += n_tokens;
-
-    const double dt = seconds_since(t_step);
-    train_s += dt;
-    window_s += dt;
-    run_tokens += n_tokens;
-    window_tokens += n_tokens;
-    res.losses.push_back(loss_value);
-    nlohmann::json line = {{"step", run.step},
-                           {"loss", loss_value},
-                           {"lr", lr},
-                           {"grad_norm", grad_norm},
-                           {"tokens", run.tokens_seen},
-                           {"examples", run.batcher->cursor()},
-                           {"targets", n_targets},
-                           {"step_s", dt},
-                           {"data_s", data_s},
-                           {"tok_per_s", dt > 0 ? static_cast<double>(n_tokens) / dt : 0.0}};
-    log << line.dump() << "\n" << std::flush;
-
-    if (opt.progress && (run.step % r.log_every == 0 || run.step == end)) {
-      const double done = static_cast<double>(run.step - res.first_step);
-      const double eta = seconds_since(t_start) / done * static_cast<double>(end - run.step);
-      std::fprintf(stderr, "[train %s] step %lld/%lld loss %.4f lr %.2e |g| %.3f %.0f tok/s ETA %s\n", r.name.c_str(),
-                   static_cast<long long>(run.step), static_cast<long long>(end), loss_value, lr, grad_norm,
-                   window_s > 0 ? static_cast<double>(window_tokens) / window_s : 0.0, fmt_duration(eta).c_str());
-      window_s = 0;
-      window_tokens = 0;
-    }
-    if (r.eval.every > 0 && (run.step % r.eval.every == 0 || run.step == end)) {
-      run.trainable->eval();
-      const Run::EvalScore es = run.evaluate();
-      run.trainable->train();
-      res.eval_losses.push_back(es.loss);
-      res.eval_exact.push_back(es.exact);
-      log << nlohmann::json{{"step", run.step}, {"eval_loss", es.loss}, {"eval_exact", es.exact}}.dump() << "\n"
-          << std::flush;
-      if (opt.progress)
-        std::fprintf(stderr, "[train %s] step %lld eval loss %.4f, greedy exact %.1f%%\n", r.name.c_str(),
-                     static_cast<long long>(run.step), es.loss, 100.0 * es.exact);
-    }
-    if (run.step % r.checkpoint_every == 0 || run.step == end) {
-      run.save_checkpoint();
-      res.checkpoint = run.ckpt_path;
-    }
-  }
-  res.last_step = run.step;
-  res.tokens_per_s = train_s > 0 ? static_cast<double>(run_tokens) / train_s : 0.0;
+  };
+  h.next_micro_batch = [&](int64_t k, int64_t& n_tokens, int64_t& n_targets) {
+    if (k == 0) micro.clear();
+    micro.push_back(run.batcher->next());
+    n_tokens = micro.back().n_tokens;
+    n_targets = micro.back().n_targets;
+  };
+  h.micro_batch_loss_sum = [&](int64_t k) { return run.batch_loss_sum(micro[static_cast<size_t>(k)]); };
+  h.evaluate = [&] { return run.evaluate(); };
+  h.save_checkpoint = [&] { run.save_checkpoint(); };
+  h.cursor_key = "examples";
+  h.cursor = [&] { return static_cast<int64_t>(run.batcher->cursor()); };
+  h.checkpoint_path = run.ckpt_path;
+  run_steps(r, opt, end, h, log, res);
 
   if (!r.exp.path.empty()) {
     const auto type = dtype_from_name(r.exp.type);
