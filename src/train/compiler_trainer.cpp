@@ -53,11 +53,7 @@ struct CompilerRun {
   CompilerRun(const Recipe& recipe, const RunOptions& o) : r(recipe), opt(o), dev(pick_device(o.device)) {}
 
   void build() {
-    torch::manual_seed(r.seed);
-    if (r.threads > 0)
-      torch::set_num_threads(r.threads);
-    else if (r.precision == "bf16" && dev.is_cpu())
-      torch::set_num_threads(paw::default_thread_count());
+    seed_and_threads(r, dev);
     const Recipe::Compiler& c = r.compiler;
     tok = Tokenizer::load(r.tokenizer.path);
     interp = load_model(c.interpreter);
@@ -161,9 +157,7 @@ struct CompilerRun {
   // the share of cases whose every answer token is the argmax (= greedy exact match).
   EvalScore evaluate() {
     torch::NoGradGuard ng;
-    const data::Split split = r.eval.split == "train"            ? data::Split::Train
-                              : r.eval.split == "heldout_family" ? data::Split::HeldoutFamily
-                                                                 : data::Split::HeldoutParams;
+    const data::Split split = eval_split(r);
     ProgramBatchOptions po = batcher->options();
     po.cases_per_spec = 1;
     po.shuffle = false;

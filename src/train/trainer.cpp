@@ -91,15 +91,7 @@ struct Run {
   Run(const Recipe& recipe, const RunOptions& o) : r(recipe), opt(o), dev(pick_device(o.device)) {}
 
   void build() {
-    torch::manual_seed(r.seed);
-    // Thread default, measured on a 2-core AVX-512 machine: bf16 products run in libtorch's
-    // OpenMP pool (oneDNN), so one thread per physical core (2.9k vs 1.6k tok/s for L); float
-    // products go to the BLAS, which threads itself, and a second torch thread on top made
-    // steps 2x slower, so f32 keeps libtorch's default.
-    if (r.threads > 0)
-      torch::set_num_threads(r.threads);
-    else if (r.precision == "bf16" && dev.is_cpu())
-      torch::set_num_threads(paw::default_thread_count());
+    seed_and_threads(r, dev);
     tok = prepare_tokenizer(r, opt.progress);
     if (!tok.token_id("<|im_end|>") || !tok.token_id("<|im_start|>"))
       throw Error("the tokenizer lacks <|im_start|> / <|im_end|>", "tokenizer '" + r.tokenizer.path + "'",
@@ -113,9 +105,7 @@ struct Run {
       if (!r.eval.path.empty())
         eval_src = jsonl_source(r.eval.path);
       else
-        eval_src = generator_source(r.data.gen, r.eval.split == "train"            ? data::Split::Train
-                                                : r.eval.split == "heldout_family" ? data::Split::HeldoutFamily
-                                                                                   : data::Split::HeldoutParams);
+        eval_src = generator_source(r.data.gen, eval_split(r));
     }
 
     if (!r.model.init.empty()) {
