@@ -10,12 +10,14 @@
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 
 #include "cli/commands.hpp"
 #include "paw/compiler/compiler.hpp"
 #include "paw/program/cache.hpp"
+#include "paw/program/slugs.hpp"
 #include "paw/util/error.hpp"
 
 namespace paw::cli {
@@ -23,6 +25,7 @@ namespace {
 
 struct CompileCliOptions {
   std::string spec, spec_file, compiler, out, adapter_type, interpreter, cache_dir;
+  std::string name, slug;   // display name; slug (default: made from the name)
   bool json = false;
 };
 
@@ -51,6 +54,10 @@ std::string read_spec(const CompileCliOptions& o) {
 }
 
 void run_compile(const CompileCliOptions& o) {
+  // Check the slug before any work, so a bad one costs nothing and writes nothing.
+  std::string slug = o.slug;
+  if (slug.empty() && !o.name.empty()) slug = slugify(o.name);
+  if (!slug.empty()) SlugRegistry::check(slug);
   const std::string spec = read_spec(o);
   const compiler::Compiler c = compiler::Compiler::open(find_compiler(o.compiler));
   if (!o.interpreter.empty()) c.check_interpreter(o.interpreter);
@@ -63,22 +70,31 @@ void run_compile(const CompileCliOptions& o) {
   if (!o.out.empty()) {
     p.write(o.out);
     where = o.out;
-  } else {
+  }
+  // A slug names a program in the cache, so with -o the program goes there too.
+  if (o.out.empty() || !slug.empty()) {
     ProgramCache cache(o.cache_dir);
     const ImportResult r = cache.import(p.bundle);
-    where = r.dir;
+    if (o.out.empty()) where = r.dir;
     cached = r.already_present;
   }
+  std::optional<SlugAssignment> assigned;
+  if (!slug.empty()) assigned = SlugRegistry(o.cache_dir).assign(slug, p.program_id, o.name);
   const compiler::CompilerInfo& ci = c.info();
   if (o.json) {
     const compiler::CompileTimings& t = p.timings;
     nlohmann::ordered_json j;
     j["program_id"] = p.program_id;
+    j["slug"] = assigned ? nlohmann::ordered_json(assigned->slug) : nlohmann::ordered_json(nullptr);
+    j["version"] = assigned ? nlohmann::ordered_json(assigned->version) : nlohmann::ordered_json(nullptr);
+    j["version_action"] = assigned ? nlohmann::ordered_json(assigned->action) : nlohmann::ordered_json(nullptr);
+    j["name"] = o.name.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(o.name);
     j["status"] = "ready";
     j["cached"] = cached;
     j["path"] = where;
     j["compiler_snapshot"] = ci.name;
     j["compiler_fingerprint"] = ci.fingerprint;
+    j["compiler_kind"] = p.bundle.meta.json.value("compiler_kind", "");
     j["pseudo_program_strategy"] = co.pseudo_program_strategy;
     j["interpreter"] = ci.interp_name;
     j["runtime_id"] = p.bundle.meta.runtime_id.value_or("");
@@ -91,6 +107,9 @@ void run_compile(const CompileCliOptions& o) {
   } else {
     std::printf("%s program %s -> %s (%.0f ms)\n", cached ? "cached" : "compiled", p.program_id.c_str(), where.c_str(),
                 p.timings.total_ms);
+    if (assigned)
+      std::printf("slug %s@v%d (%s)\n", assigned->slug.c_str(), assigned->version,
+                  assigned->action == "unchanged" ? "already the latest version" : assigned->action == "created" ? "new slug" : "new version");
     if (!ci.spec_conditioned)
       std::fprintf(stderr, "paw: note: %s is a control compiler: it ignores the spec (one adapter for every spec)\n",
                    ci.name.c_str());
@@ -99,7 +118,8 @@ void run_compile(const CompileCliOptions& o) {
     const std::filesystem::path beside = std::filesystem::path(ci.path).parent_path() / ci.interp_name;
     const std::string cached_base = ProgramCache(o.cache_dir).base_models_dir() + "/" + ci.interp_name;
     if (!std::filesystem::exists(cached_base) && std::filesystem::exists(beside))
-      std::printf("run it: paw run %s INPUT --model %s\n", o.out.empty() ? p.program_id.c_str() : o.out.c_str(),
+      std::printf("run it: paw run %s INPUT --model %s\n",
+                  assigned ? assigned->slug.c_str() : o.out.empty() ? p.program_id.c_str() : o.out.c_str(),
                   beside.string().c_str());
   }
 }
@@ -118,7 +138,12 @@ void add_compile_command(CLI::App& app) {
   cmd->add_option("--interpreter", o->interpreter,
                   "Check that this interpreter GGUF is the one the compiler was trained for (size and SHA-256)");
   cmd->add_option("--cache-dir", o->cache_dir, "Program cache (default: $PAW_CACHE_DIR or ~/.cache/programasweights)");
-  cmd->add_flag("--json", o->json, "Print one JSON object: program_id, status, cached, path, compiler, timings");
+  cmd->add_option("--slug", o->slug,
+                  "Name the program in the cache (a-z 0-9 - _, optionally owner/slug); again under the same slug "
+                  "makes a new version: `paw run SLUG` runs the latest, SLUG@v1 the first");
+  cmd->add_option("--name", o->name, "Display name of the program (also gives the slug when --slug is absent)");
+  cmd->add_flag("--json", o->json,
+                "Print one JSON object: program_id, slug, version, version_action, status, cached, path, compiler, timings");
   cmd->callback([o] { run_compile(*o); });
 }
 

@@ -1,11 +1,14 @@
 // `paw ls [--json] [--cache-dir DIR]` — list cached programs.
 #include <cstdio>
+#include <map>
+#include <vector>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "cli/commands.hpp"
 #include "paw/program/cache.hpp"
+#include "paw/program/slugs.hpp"
 
 namespace paw::cli {
 namespace {
@@ -32,14 +35,36 @@ std::string human_size(uint64_t bytes) {
   return buf;
 }
 
+// Every slug version naming a program: id -> ["dates@v2", ...]; the latest is marked "(latest)"
+// in the table and by `latest` in JSON.
+struct SlugName {
+  std::string slug;
+  int version = 0;
+  bool latest = false;
+  std::string name;
+};
+std::map<std::string, std::vector<SlugName>> slugs_by_program(const std::string& cache_dir) {
+  std::map<std::string, std::vector<SlugName>> m;
+  for (const SlugRecord& r : SlugRegistry(cache_dir).list())
+    for (const SlugVersion& v : r.versions)
+      m[v.program_id].push_back({r.slug, v.version, v.version == r.latest().version, v.name});
+  return m;
+}
+
 void run_ls(const LsOptions& o) {
   ProgramCache cache(o.cache_dir);
   auto entries = cache.list();
+  const auto slugs = slugs_by_program(cache.root());
   if (o.json) {
     nlohmann::json arr = nlohmann::json::array();
     for (const CacheEntry& e : entries) {
       nlohmann::json j = {{"id", e.id},           {"dir", e.dir},   {"size_bytes", e.size_bytes},
                           {"interpreter", e.interpreter}, {"spec", e.spec}, {"created_at", e.created_at}};
+      j["compiler"] = e.compiler;
+      j["slugs"] = nlohmann::json::array();
+      if (auto it = slugs.find(e.id); it != slugs.end())
+        for (const SlugName& sn : it->second)
+          j["slugs"].push_back({{"slug", sn.slug}, {"version", sn.version}, {"latest", sn.latest}, {"name", sn.name}});
       if (!e.problem.empty()) j["problem"] = e.problem;
       arr.push_back(j);
     }
@@ -50,12 +75,26 @@ void run_ls(const LsOptions& o) {
     std::printf("no programs in %s (add one with `paw import X.paw`)\n", cache.programs_dir().c_str());
     return;
   }
-  std::printf("%-32s  %-16s  %9s  %s\n", "ID", "INTERPRETER", "SIZE", "SPEC");
+  std::printf("%-32s  %-28s  %-16s  %-12s  %9s  %s\n", "ID", "SLUG", "INTERPRETER", "COMPILER", "SIZE", "SPEC");
   for (const CacheEntry& e : entries) {
     std::string spec = e.problem.empty() ? one_line(e.spec, 60) : "(unreadable meta.json: " + one_line(e.problem, 60) + ")";
-    std::printf("%-32s  %-16s  %9s  %s\n", e.id.c_str(), one_line(e.interpreter, 16).c_str(), human_size(e.size_bytes).c_str(),
-                spec.c_str());
+    // One entry per slug: "dates@v1,v3*" (* = that slug's latest version).
+    std::string slug;
+    if (auto it = slugs.find(e.id); it != slugs.end()) {
+      std::string last;
+      for (const SlugName& sn : it->second) {
+        if (sn.slug != last) slug += (slug.empty() ? "" : " ") + sn.slug + "@";
+        else slug += ",";
+        slug += "v" + std::to_string(sn.version) + (sn.latest ? "*" : "");
+        last = sn.slug;
+      }
+    }
+    if (slug.empty()) slug = "-";
+    std::printf("%-32s  %-28s  %-16s  %-12s  %9s  %s\n", e.id.c_str(), one_line(slug, 28).c_str(),
+                one_line(e.interpreter, 16).c_str(), one_line(e.compiler.empty() ? "-" : e.compiler, 12).c_str(),
+                human_size(e.size_bytes).c_str(), spec.c_str());
   }
+  if (!slugs.empty()) std::printf("(* = the slug's latest version: `paw run SLUG` runs it)\n");
 }
 
 }  // namespace
@@ -63,7 +102,7 @@ void run_ls(const LsOptions& o) {
 void add_ls_command(CLI::App& app) {
   auto o = std::make_shared<LsOptions>();
   auto* cmd = app.add_subcommand("ls", "List the programs in the cache");
-  cmd->add_flag("--json", o->json, "Print a JSON array of {id, dir, size_bytes, interpreter, spec, created_at}");
+  cmd->add_flag("--json", o->json, "Print a JSON array of {id, dir, size_bytes, interpreter, spec, created_at, compiler, slugs}");
   cmd->add_option("--cache-dir", o->cache_dir, "Cache folder (default: $PAW_CACHE_DIR or ~/.cache/programasweights)");
   cmd->callback([o] { run_ls(*o); });
 }

@@ -1,5 +1,6 @@
 // The program cache: atomic imports, listing with clean-up, removal, locked reads/writes.
 #include "paw/program/cache.hpp"
+#include "paw/program/slugs.hpp"
 
 #include <dirent.h>
 #include <sys/stat.h>
@@ -221,6 +222,7 @@ std::vector<CacheEntry> ProgramCache::list() {
       e.interpreter = meta.interpreter;
       e.spec = meta.spec().value_or("");
       e.created_at = meta.created_at().value_or("");
+      if (auto it = meta.json.find("compiler_snapshot"); it != meta.json.end() && it->is_string()) e.compiler = it->get<std::string>();
     } catch (const Error& err) {
       e.problem = err.what();
     }
@@ -238,7 +240,7 @@ std::string ProgramCache::resolve_id(const std::string& ref) {
     if (n.rfind(ref, 0) == 0 && is_valid_program_id(n) && is_complete(programs_dir() + "/" + n)) matches.push_back(n);
   if (matches.empty())
     throw Error("no program '" + printable(ref) + "' in the cache", programs_dir(),
-                "`paw ls` lists cached programs; `paw import X.paw` adds one");
+                "`paw ls` lists cached programs and their slugs; `paw import X.paw` adds one");
   if (matches.size() > 1) {
     std::string list;
     for (size_t i = 0; i < matches.size() && i < 5; ++i) list += (i ? ", " : "") + matches[i];
@@ -247,6 +249,12 @@ std::string ProgramCache::resolve_id(const std::string& ref) {
                 "give more characters of the id");
   }
   return matches[0];
+}
+
+std::string ProgramCache::resolve_ref(const std::string& ref) {
+  if (!is_valid_program_id(ref))
+    if (std::optional<std::string> id = SlugRegistry(root_).resolve(ref)) return resolve_id(*id);
+  return resolve_id(ref);
 }
 
 std::string ProgramCache::remove(const std::string& ref) {
@@ -266,7 +274,7 @@ std::string ProgramCache::remove(const std::string& ref) {
 }
 
 Bundle ProgramCache::open(const std::string& ref, const BundleLimits& limits) {
-  const std::string id = resolve_id(ref);
+  const std::string id = resolve_ref(ref);
   Paths p = ensure_dirs(root_);
   FileLock cache_lock = FileLock::acquire(p.cache_lock(), Mode::Shared);
   FileLock lock = FileLock::acquire(p.program_lock(id), Mode::Shared);

@@ -35,7 +35,7 @@ ProgramBundle open_program(const std::string& ref, ProgramCache& cache, const Bu
     Bundle b = read_bundle(ref, ro);
     return ProgramBundle::from_bundle(std::move(b), S_ISDIR(st.st_mode) ? ref : std::string());
   }
-  const std::string id = cache.resolve_id(ref);
+  const std::string id = cache.resolve_ref(ref);
   ProgramBundle p = ProgramBundle::from_bundle(cache.open(id, limits), cache.program_dir(id));
   p.cache_dir = cache.program_dir(id);
   return p;

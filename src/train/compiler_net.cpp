@@ -3,6 +3,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
@@ -126,13 +127,15 @@ void CompilerNetImpl::build_head(const std::vector<LinearSpec>& interp_linears) 
   fc1_b_ = register_parameter("fc1_b", torch::zeros({H}));
   fc2_w_ = register_parameter("fc2_w", torch::zeros({n_coefficients(), H}));
   fc2_b_ = register_parameter("fc2_b", torch::zeros({n_coefficients()}));
+  feat_mean_ = register_buffer("feat_mean", torch::zeros({d}));
+  feat_scale_ = register_buffer("feat_scale", torch::ones({d}));
 }
 
 int64_t CompilerNetImpl::n_coefficients() const {
   return n_interp_layers_ * static_cast<int64_t>(cfg_.modules.size()) * cfg_.n_bases * 2;
 }
 
-Tensor CompilerNetImpl::coefficients(const Tensor& tokens, const Tensor& ends) {
+Tensor CompilerNetImpl::pooled(const Tensor& tokens, const Tensor& ends) {
   const int64_t S = tokens.size(0), K = cfg_.prefix_tokens;
   const std::vector<Tensor> taps = encoder_->forward_hidden(tokens, layers_);  // each [S, T, d]
   const Tensor pos = ends.to(torch::kLong).unsqueeze(1) - K +
@@ -144,9 +147,26 @@ Tensor CompilerNetImpl::coefficients(const Tensor& tokens, const Tensor& ends) {
     const Tensor s = g.sum(1);                                                      // [S, d]
     sum = sum.defined() ? sum + s : s;
   }
-  const Tensor pooled = sum / static_cast<double>(K * static_cast<int64_t>(taps.size()));  // [S, d]
-  const Tensor h = torch::gelu(torch::addmm(fc1_b_, pooled, fc1_w_.t()));                  // [S, H] (erf GELU)
-  return torch::addmm(fc2_b_, h, fc2_w_.t());                                                // [S, n_coef]
+  return sum / static_cast<double>(K * static_cast<int64_t>(taps.size()));  // [S, d]
+}
+
+Tensor CompilerNetImpl::coefficients(const Tensor& tokens, const Tensor& ends) {
+  const Tensor x = (pooled(tokens, ends) - feat_mean_) * feat_scale_;  // [S, d]
+  const Tensor h = torch::gelu(torch::addmm(fc1_b_, x, fc1_w_.t()));    // [S, H] (erf GELU)
+  return torch::addmm(fc2_b_, h, fc2_w_.t());                            // [S, n_coef]
+}
+
+void CompilerNetImpl::set_feature_standardisation(const Tensor& pooled) {
+  if (pooled.dim() != 2 || pooled.size(0) < 2 || pooled.size(1) != feat_mean_.size(0))
+    throw Error("feature standardisation needs pooled features [N >= 2, d]", "compiler net");
+  torch::NoGradGuard ng;
+  const Tensor p = pooled.detach().to(feat_mean_.device(), torch::kDouble);
+  const Tensor mean = p.mean(0);                              // [d]
+  const Tensor std = p.std(0, /*unbiased=*/false);            // [d]
+  // eps relative to the features' typical spread, so a feature that never varies is not blown up.
+  const double eps = 1e-3 * std::max(std.mean().item<double>(), 1e-12);
+  feat_mean_.copy_(mean);
+  feat_scale_.copy_(1.0 / (std + eps));
 }
 
 LoraSet CompilerNetImpl::adapters(const Tensor& c) const {
@@ -177,6 +197,17 @@ std::map<std::string, Tensor> CompilerNetImpl::head_tensors() const {
     m["compiler.bases." + mb.kind + ".a"] = mb.a.reshape({cfg_.n_bases * cfg_.rank, mb.n_in});
     m["compiler.bases." + mb.kind + ".b"] = mb.b.reshape({cfg_.n_bases * mb.n_out, cfg_.rank});
   }
+  return m;
+}
+
+std::map<std::string, Tensor> CompilerNetImpl::export_tensors() const {
+  torch::NoGradGuard ng;
+  std::map<std::string, Tensor> m = head_tensors();
+  const Tensor w = fc1_w_.detach().to(torch::kDouble), s = feat_scale_.to(torch::kDouble);
+  const Tensor ws = w * s.unsqueeze(0);                                                  // [H, d]
+  m["mapper.fc1.weight"] = ws.to(torch::kFloat);
+  m["mapper.fc1.bias"] = (fc1_b_.detach().to(torch::kDouble) - ws.matmul(feat_mean_.to(torch::kDouble)))
+                             .to(torch::kFloat);                                         // [H]
   return m;
 }
 
@@ -212,7 +243,7 @@ void export_compiler_gguf(const CompilerNetImpl& net, const Tokenizer& tok, cons
   w.set(k::interp_n_layer, u32(interp.hparams().n_layer));
   w.set(k::interp_n_embd, u32(interp.hparams().n_embd));
   w.set(k::interp_n_vocab, u32(interp.hparams().n_vocab));
-  for (const auto& [tname, t] : net.head_tensors()) {
+  for (const auto& [tname, t] : net.export_tensors()) {
     const Tensor f = t.detach().to(torch::kCPU, torch::kFloat).contiguous();
     std::vector<int64_t> ne(f.sizes().rbegin(), f.sizes().rend());
     w.add_tensor_f32(tname, DType::F32, ne, f.data_ptr<float>());

@@ -92,6 +92,7 @@ struct CompilerRun {
     nlohmann::json id = {{"mode", "compiler"}, {"interpreter", pin.sha256},   {"prefix_tokens", c.prefix_tokens},
                          {"n_bases", c.n_bases}, {"rank", c.rank},             {"mapper_hidden", net->config().mapper_hidden},
                          {"modules", net->config().modules}, {"spec_conditioned", c.spec_conditioned}};
+    if (c.feature_norm_specs > 0) id["feature_norm_specs"] = c.feature_norm_specs;  // older checkpoints stay valid
     identity = id.dump();
 
     // AdamW: decay on matrices; the encoder (pretrained) at encoder_lr_scale of the rate.
@@ -119,6 +120,28 @@ struct CompilerRun {
     ckpt_path = r.checkpoint_dir + "/checkpoint.pt";
   }
   size_t n_head_groups = 0;
+
+  // Standardises the mapper's input from the pooled features of the first
+  // compiler.feature_norm_specs train specs (a pass of their own, in order; the training
+  // stream is untouched). Run once at the start; a resumed run reads the statistics back.
+  void standardise_features() {
+    const int64_t n = r.compiler.feature_norm_specs;
+    if (n <= 0 || !r.compiler.spec_conditioned) return;
+    torch::NoGradGuard ng;
+    ProgramBatchOptions po = batcher->options();
+    po.cases_per_spec = 1;
+    po.shuffle = false;
+    po.wrap = false;
+    ProgramBatcher fb(*gen, data::Split::Train, tok, po, std::min<size_t>(static_cast<size_t>(n), gen->count(data::Split::Train)));
+    std::vector<torch::Tensor> feats;
+    for (ProgramBatch b = fb.next(); b.rows > 0; b = fb.next()) {
+      MixedPrecisionScope mixed(r.precision == "bf16", dev);
+      const torch::Tensor enc = to_dev(b.enc_tokens, b.n_specs, b.enc_cols);
+      const torch::Tensor ends = to_dev(b.enc_ends, 1, b.n_specs).squeeze(0);
+      feats.push_back(at_least_float(net->pooled(enc, ends)));  // [S, d]
+    }
+    net->set_feature_standardisation(torch::cat(feats));
+  }
 
   void save_checkpoint() {
     write_checkpoint(ckpt_path, kCheckpointFormat, identity,
@@ -192,6 +215,8 @@ RunResult run_compiler_recipe(const Recipe& r, const RunOptions& opt) {
   } else if (fs::exists(run.ckpt_path) && !opt.resume) {
     throw Error("a checkpoint already exists", "'" + run.ckpt_path + "'",
                 "pass --resume to continue it, or delete the checkpoint directory to start over");
+  } else {
+    run.standardise_features();
   }
   res.first_step = run.step;
   const int64_t end = opt.max_steps >= 0 ? std::min(r.steps, opt.max_steps) : r.steps;

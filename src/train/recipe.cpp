@@ -293,6 +293,7 @@ Recipe parse_recipe(const nlohmann::json& j, const std::string& where) {
     c.get_int("rank", d.rank, 1, 4096);
     c.get_int("mapper_hidden", d.mapper_hidden, 0, 1 << 16);
     c.get_int("cases_per_spec", d.cases_per_spec, 1, 64);
+    c.get_int("feature_norm_specs", d.feature_norm_specs, 0, 1 << 20);
     c.get("alpha", d.alpha);
     c.get("coef_init", d.coef_init);
     c.get("encoder_lr_scale", d.encoder_lr_scale);

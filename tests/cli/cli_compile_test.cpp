@@ -9,6 +9,8 @@
 
 #include "cli/cli_model_util.hpp"
 #include "paw/interpreter.hpp"
+#include "paw/program/cache.hpp"
+#include "paw/program/slugs.hpp"
 #include "paw/run.hpp"
 #include "test_env.hpp"
 
@@ -112,6 +114,8 @@ TEST(CompileCli, BadInputIsAClearErrorAndWritesNothing) {
        "not the one this compiler was trained for"},
       {"--compiler " + f.compiler + " --spec " + quote(kSpec) + " --adapter-type q6_k", "unknown adapter type"},
       {"--compiler " + f.compiler + " --spec x --spec-file " + f.dir + "/nope.txt", "--spec or --spec-file"},
+      {"--compiler " + f.compiler + " --spec " + quote(kSpec) + " --slug 'Bad Slug'", "illegal slug"},
+      {"--compiler " + f.compiler + " --spec " + quote(kSpec) + " --slug ../up", "illegal slug"},
   };
   for (const Case& c : cases) {
     std::string err;
@@ -121,6 +125,97 @@ TEST(CompileCli, BadInputIsAClearErrorAndWritesNothing) {
     EXPECT_FALSE(fs::exists(out)) << c.args;
     EXPECT_FALSE(fs::exists(cache + "/programs")) << c.args;
   }
+}
+
+TEST(CompileCli, SlugsMakeVersionsThatRunAndList) {
+  const CompileFixture& f = fx();
+  const std::string cache = scratch_dir("cli_compile_slugs");
+  const std::string base = "compile --compiler " + f.compiler + " --json --cache-dir " + cache + " --spec ";
+  const std::string spec_b = "Answer yes or no: is the input about the weather?";
+  const auto v1 = paw_json(base + quote(kSpec) + " --name 'Question detector'");
+  ASSERT_FALSE(v1.is_null());
+  EXPECT_EQ(v1["slug"], "question-detector");  // made from --name
+  EXPECT_EQ(v1["version"], 1);
+  EXPECT_EQ(v1["version_action"], "created");
+  EXPECT_EQ(v1["name"], "Question detector");
+  const auto again = paw_json(base + quote(kSpec) + " --slug question-detector");
+  EXPECT_EQ(again["version"], 1);
+  EXPECT_EQ(again["version_action"], "unchanged");
+  EXPECT_EQ(again["cached"], true);
+  const auto v2 = paw_json(base + quote(spec_b) + " --slug question-detector");
+  EXPECT_EQ(v2["version"], 2);
+  EXPECT_EQ(v2["version_action"], "new_version");
+  ASSERT_NE(v1["program_id"], v2["program_id"]);
+
+  // `paw run SLUG` runs the latest version; SLUG@v1 the first; a missing version is an error.
+  ::setenv("PAW_CACHE_DIR", cache.c_str(), 1);
+  const std::string run = " hello --model " + f.interp + " --max-tokens 2 --json";
+  EXPECT_EQ(paw_json("run question-detector" + run)["program"], v2["program_id"]);
+  EXPECT_EQ(paw_json("run question-detector@v1" + run)["program"], v1["program_id"]);
+  std::string err;
+  EXPECT_NE(paw_status("run question-detector@v3" + run, &err), 0);
+  EXPECT_NE(err.find("no version 3"), std::string::npos) << err;
+
+  // `paw ls` shows the slugs, versions and the compiler of each program.
+  const auto ls = paw_json("ls --json --cache-dir " + cache);
+  ASSERT_EQ(ls.size(), 2u);
+  int seen = 0;
+  for (const auto& e : ls) {
+    EXPECT_EQ(e["compiler"], "paw-fixture compiler");
+    ASSERT_EQ(e["slugs"].size(), 1u);
+    const auto& s = e["slugs"][0];
+    EXPECT_EQ(s["slug"], "question-detector");
+    if (e["id"] == v1["program_id"]) {
+      EXPECT_EQ(s["version"], 1);
+      EXPECT_EQ(s["latest"], false);
+      ++seen;
+    }
+    if (e["id"] == v2["program_id"]) {
+      EXPECT_EQ(s["version"], 2);
+      EXPECT_EQ(s["latest"], true);
+      ++seen;
+    }
+  }
+  EXPECT_EQ(seen, 2);
+  std::string table;
+  ASSERT_EQ(run_command(paw_cmd("ls --cache-dir " + cache), &table), 0);
+  EXPECT_NE(table.find("question-detector@v2*"), std::string::npos) << table;
+}
+
+// A compile killed at any moment leaves the cache with complete programs only: every listed
+// program opens, nothing half-written is listed, and the next compile succeeds.
+TEST(CompileCli, KilledCompileLeavesNoPartialProgram) {
+  const CompileFixture& f = fx();
+  const std::string cache = scratch_dir("cli_compile_killed");
+  for (int i = 0; i < 12; ++i) {
+    const std::string spec = kSpec + " #" + std::to_string(i);  // a new program each time
+    const double delay_s = 0.002 * (i + 1) * (i + 1) / 4.0;       // 0.5 ms .. 72 ms
+    char d[32];
+    std::snprintf(d, sizeof d, "%.4f", delay_s);
+    run_command("timeout -s KILL " + std::string(d) + " " + tool_path("paw") + " compile --compiler " + f.compiler +
+                " --cache-dir " + cache + " --slug killed --spec " + quote(spec) + " >/dev/null 2>&1");
+    ProgramCache pc(cache);
+    for (const CacheEntry& e : pc.list()) {
+      EXPECT_TRUE(e.problem.empty()) << e.id << ": " << e.problem;
+      EXPECT_NO_THROW(pc.open(e.id)) << e.id;
+    }
+    // Every folder under programs/ is either complete or a temporary that is never listed.
+    if (fs::exists(cache + "/programs"))
+      for (const auto& d : fs::directory_iterator(cache + "/programs")) {
+        const std::string n = d.path().filename().string();
+        if (n.rfind(".tmp-", 0) == 0 || n.rfind(".rm-", 0) == 0) continue;
+        EXPECT_TRUE(fs::exists(d.path() / "meta.json") && fs::exists(d.path() / "adapter.gguf") &&
+                    fs::exists(d.path() / "prompt_template.txt"))
+            << n;
+      }
+  }
+  // The slug (when any version was recorded) names programs that open.
+  if (auto rec = SlugRegistry(cache).find("killed")) {
+    for (const SlugVersion& v : rec->versions) EXPECT_NO_THROW(ProgramCache(cache).open(v.program_id)) << v.program_id;
+  }
+  const auto ok = paw_json("compile --compiler " + f.compiler + " --cache-dir " + cache + " --json --spec " + quote(kSpec));
+  ASSERT_FALSE(ok.is_null());
+  EXPECT_NO_THROW(ProgramCache(cache).open(ok["program_id"].get<std::string>()));
 }
 
 TEST(CompileCli, InfoDescribesACompiler) {

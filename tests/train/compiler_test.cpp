@@ -97,6 +97,10 @@ TEST(TrainCompiler, ExportedCompilerReadsBackNativelyWithTheSameCoefficients) {
     for (auto& kv : net->named_parameters())
       if (kv.key().find("_b") != std::string::npos && kv.value().dim() == 3) kv.value().normal_(0.0, 0.1);
   }
+  // A standardised mapper input (large common part, small spread, as real pooled states have):
+  // the export folds it into fc1, so the native side must compute the same coefficients.
+  const int64_t d = net->encoder()->hparams().n_embd;
+  net->set_feature_standardisation(torch::randn({6, d}) * 0.05 + torch::randn({1, d}) * 3.0);
   const std::string dir = test::scratch_dir("compiler-export");
   train::InterpreterPin pin{"interp.gguf", sha256_file_hex(interp_path), std::filesystem::file_size(interp_path)};
   train::export_compiler_gguf(*net, tok, pin, *interp, "test-compiler", dir + "/c.gguf");
@@ -126,7 +130,7 @@ json compiler_recipe(const std::string& dir, int64_t steps) {
           {"eval", {{"every", steps}, {"n", 8}, {"split", "heldout_params"}}},
           {"tokenizer", {{"path", test::source_dir() + "/models/trained/S.gguf"}}},
           {"compiler", {{"interpreter", test::source_dir() + "/models/trained/S.gguf"}, {"prefix_tokens", 4},
-                        {"n_bases", 2}, {"rank", 32}, {"cases_per_spec", 2}}},
+                        {"n_bases", 2}, {"rank", 32}, {"cases_per_spec", 2}, {"feature_norm_specs", 6}}},
           {"optim", {{"lr", 1e-3}, {"min_lr", 1e-4}, {"warmup_steps", 1}}},
           {"batch", {{"batch_size", 2}, {"seq_len", 400}}},
           {"export", {{"path", dir + "/C.gguf"}}}};

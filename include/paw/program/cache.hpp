@@ -29,6 +29,7 @@ struct CacheEntry {
   std::string interpreter;         // from meta.json ("" when unreadable)
   std::string spec;                // from meta.json, may be empty
   std::string created_at;          // from meta.json, may be empty
+  std::string compiler;            // meta.json's compiler_snapshot, may be empty
   std::string problem;             // non-empty when meta.json could not be parsed
 };
 
@@ -67,9 +68,12 @@ class ProgramCache {
   // Full id for an id or a unique prefix of one (at least 4 characters); throws naming the
   // candidates when ambiguous, or with a hint when nothing matches.
   std::string resolve_id(const std::string& id_or_prefix);
+  // Full id for a program reference: a full id, a slug ("slug", "owner/slug", "slug@v2";
+  // paw/program/slugs.hpp) or a unique id prefix, tried in that order.
+  std::string resolve_ref(const std::string& ref);
   // Removes a program (id or unique prefix); returns the full id.
   std::string remove(const std::string& id_or_prefix);
-  // Reads and validates a cached program (under its shared lock).
+  // Reads and validates a cached program (id, slug or prefix; under its shared lock).
   Bundle open(const std::string& id_or_prefix, const BundleLimits& limits = {});
 
   // Writes programs/<id>/<name> atomically under the program's lock (e.g. the runner's

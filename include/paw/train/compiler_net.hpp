@@ -55,15 +55,29 @@ class CompilerNetImpl : public torch::nn::Module {
   int64_t n_interp_layers() const { return n_interp_layers_; }
   int64_t n_coefficients() const;
 
-  // Coefficients [S, n_coef] for encoder rows `tokens` [S, T] (right padded) whose K prefix
-  // tokens end at `ends` [S] (exclusive: prefix positions ends-K .. ends-1).
+  // The mapper's input before standardisation: the mean over the tapped layers and the K prefix
+  // positions, [S, d], for encoder rows `tokens` [S, T] (right padded) whose K prefix tokens end
+  // at `ends` [S] (exclusive: prefix positions ends-K .. ends-1).
+  torch::Tensor pooled(const torch::Tensor& tokens, const torch::Tensor& ends);
+  // Coefficients [S, n_coef] for the same rows: fc2(GELU(fc1(standardised pooled))).
   torch::Tensor coefficients(const torch::Tensor& tokens, const torch::Tensor& ends);
+  // Fixes the standardisation of the mapper's input from pooled features `pooled` [N, d] of
+  // N training specs: x -> (x - mean) / (std + eps) per feature. Why: the pooled states of
+  // different specs share a large common part and differ by a few percent, so an unstandardised
+  // mapper starts out (and, at this scale, stays) emitting one adapter for every spec. The
+  // statistics are buffers (kept in checkpoints, not trained) and the export folds them into
+  // fc1, so the file format and the native compile do not change.
+  void set_feature_standardisation(const torch::Tensor& pooled);
   // One adapter per spec row: a [S, r, n_in], b [S, n_out, r] for every interpreter linear.
   LoraSet adapters(const torch::Tensor& coefficients) const;
 
   // The mapper and bases by their GGUF names (mapper.fc1.weight ..., compiler.bases.q.a ...),
-  // torch orientation; bases a: [n_bases * r, n_in], b: [n_bases * n_out, r].
+  // torch orientation; bases a: [n_bases * r, n_in], b: [n_bases * n_out, r]. The parameters
+  // themselves (views), without the standardisation.
   std::map<std::string, torch::Tensor> head_tensors() const;
+  // The same with the standardisation folded into fc1 (W' = W·diag(s), b' = b − W'·mean): what
+  // the compiler file stores, computing the same coefficients as coefficients().
+  std::map<std::string, torch::Tensor> export_tensors() const;
 
  private:
   // Mapper and bases for the interpreter's linears (n_interp_layers_ must be set).
@@ -75,6 +89,7 @@ class CompilerNetImpl : public torch::nn::Module {
   std::vector<int64_t> layers_;
   int64_t n_interp_layers_ = 0;
   torch::Tensor fc1_w_, fc1_b_, fc2_w_, fc2_b_;
+  torch::Tensor feat_mean_, feat_scale_;  // [d] each; identity (0, 1) unless standardised
   struct ModuleBases {
     std::string kind;
     int64_t n_in = 0, n_out = 0;

@@ -101,6 +101,7 @@ struct Recipe {
     double coef_init = 1.0;            // std of the initial coefficients
     double encoder_lr_scale = 1.0;     // the encoder's learning rate relative to optim.lr
     bool spec_conditioned = true;      // false: the control (the encoder sees an empty spec)
+    int64_t feature_norm_specs = 0;    // > 0: standardise the mapper's input over this many train specs
     std::vector<std::string> modules = {"q", "k", "v", "o", "gate", "up", "down"};
   } compiler;
   OptimSettings optim;
