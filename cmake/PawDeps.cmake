@@ -8,6 +8,8 @@ find_package(fmt REQUIRED)
 find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)
 pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
+# HTTP server of `paw serve` (Debian's libcpp-httplib-dev: a compiled library, OpenSSL/zlib/brotli on).
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 if(PAW_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

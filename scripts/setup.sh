@@ -18,7 +18,7 @@ done
 
 packages=(
   build-essential g++ cmake ninja-build pkg-config git
-  nlohmann-json3-dev libzip-dev libutf8proc-dev libcli11-dev libfmt-dev libssl-dev
+  nlohmann-json3-dev libzip-dev libutf8proc-dev libcli11-dev libfmt-dev libssl-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev libomp-dev
   clang libclang-rt-14-dev
   python3 python3-numpy python3-torch

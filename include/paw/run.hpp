@@ -42,6 +42,11 @@ struct RunOptions {
   int64_t max_tokens = -1;     // -1 = until EOS or the context is full; 0 = nothing
   float temperature = 0.0f;    // 0 = greedy; > 0 samples with top_k 40, top_p 0.95, min_p 0.05
   uint64_t seed = 0;           // sampling seed (same seed and input -> same output)
+  // Called on the calling thread after each generated token (EOS excluded) with its id;
+  // return false to stop there (cancellation: the result holds the tokens so far and
+  // stopped_at_eos is false). Empty: run to the end. For streaming text, decode the ids
+  // so far (Tokenizer::decode) and emit what grew.
+  std::function<bool(int32_t id)> on_token;
 };
 
 struct RunResult {
@@ -49,7 +54,8 @@ struct RunResult {
   std::vector<int32_t> ids;      // generated ids (EOS excluded)
   int64_t prefix_tokens = 0;     // template prefix (0 in base mode)
   int64_t input_tokens = 0;      // input + suffix (base mode: the whole rendered prompt)
-  bool stopped_at_eos = false;   // false: max_tokens or context limit
+  bool stopped_at_eos = false;   // false: max_tokens, context limit, or on_token said stop
+  bool cancelled = false;        // on_token returned false
 };
 
 // Where the prefix KV state of a program came from when it was opened.

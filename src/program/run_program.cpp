@@ -342,6 +342,7 @@ RunResult Program::run(std::string_view input, const RunOptions& ro) const {
     go.sampling.min_p = 0.05f;
     go.sampling.seed = ro.seed;
   }
+  go.on_token = ro.on_token;
 
   SessionPool::Lease lease = ii.pool->acquire(p.adapter.get());
   Session& s = *lease;
@@ -368,6 +369,7 @@ RunResult Program::run(std::string_view input, const RunOptions& ro) const {
     GenerateResult g = generate(s, prompt, go);
     ii.evaluated += static_cast<uint64_t>(s.n_past() - before);
     r.stopped_at_eos = g.reason == StopReason::StopToken;
+    r.cancelled = g.reason == StopReason::Callback;
     r.ids = std::move(g.ids);
   } catch (...) {
     lease.mark_dirty();
