@@ -112,7 +112,9 @@ void add_run_command(CLI::App& app) {
   auto o = std::make_shared<RunCliOptions>();
   auto* cmd = app.add_subcommand("run", "Run a program on an input (or the base interpreter with --base)");
   o->program_opt =
-      cmd->add_option("program", o->program, "A .paw file, a bundle folder, a cached program id (or unique prefix) or a slug (SLUG, SLUG@v2) (with --base: the input)");
+      cmd->add_option("program,--program", o->program,
+                      "A .paw file, a bundle folder, a cached program id (or unique prefix) or a slug (SLUG, SLUG@v2) "
+                      "(with --base: the input)");
   o->input_opt = cmd->add_option("input", o->input, "Input text (default: read stdin)");
   cmd->add_option("--base", o->base, "Run the adapter-free base interpreter: qwen3 or gpt2")
       ->check(CLI::IsMember({"qwen3", "gpt2"}));

@@ -152,6 +152,7 @@ TEST(CompileCli, SlugsMakeVersionsThatRunAndList) {
   const std::string run = " hello --model " + f.interp + " --max-tokens 2 --json";
   EXPECT_EQ(paw_json("run question-detector" + run)["program"], v2["program_id"]);
   EXPECT_EQ(paw_json("run question-detector@v1" + run)["program"], v1["program_id"]);
+  EXPECT_EQ(paw_json("run --program question-detector" + run)["program"], v2["program_id"]);
   std::string err;
   EXPECT_NE(paw_status("run question-detector@v3" + run, &err), 0);
   EXPECT_NE(err.find("no version 3"), std::string::npos) << err;
