@@ -19,6 +19,9 @@
 #include "paw/program/cache.hpp"
 #include "paw/program/slugs.hpp"
 #include "paw/util/error.hpp"
+#ifdef PAW_WITH_TORCH
+#include "paw/train/finetune.hpp"
+#endif
 
 namespace paw::cli {
 namespace {
@@ -26,6 +29,12 @@ namespace {
 struct CompileCliOptions {
   std::string spec, spec_file, compiler, out, adapter_type, interpreter, cache_dir;
   std::string name, slug;   // display name; slug (default: made from the name)
+  // --method finetune (libtorch builds): a per-spec LoRA trained on the frozen interpreter.
+  std::string method = "mapper", examples, init = "mapper";
+  int64_t steps = 40;
+  double lr = 5e-4;
+  uint64_t seed = 1;
+  int threads = 0;
   bool json = false;
 };
 
@@ -63,7 +72,37 @@ void run_compile(const CompileCliOptions& o) {
   if (!o.interpreter.empty()) c.check_interpreter(o.interpreter);
   compiler::CompileOptions co;
   co.adapter_type = o.adapter_type;
-  const compiler::CompiledProgram p = c.compile(spec, co);
+  co.n_threads = o.threads;
+  nlohmann::ordered_json finetune_report;
+  const compiler::CompiledProgram p = [&] {
+    if (o.method == "mapper") return c.compile(spec, co);
+#ifdef PAW_WITH_TORCH
+    // The interpreter: --interpreter, else the compiler's pinned file beside the compiler.
+    std::string interp = o.interpreter;
+    if (interp.empty()) interp = (std::filesystem::path(c.info().path).parent_path() / c.info().interp_name).string();
+    if (!std::filesystem::exists(interp))
+      throw Error("finetuning needs the compiler's interpreter file", interp, "pass --interpreter FILE.gguf");
+    train::FinetuneOptions fo;
+    fo.steps = o.steps;
+    fo.lr = o.lr;
+    fo.seed = o.seed;
+    fo.threads = o.threads;
+    fo.init_mapper = o.init == "mapper";
+    const std::vector<train::FinetuneExample> extra =
+        o.examples.empty() ? std::vector<train::FinetuneExample>{} : train::read_examples_jsonl(o.examples);
+    if (train::spec_examples(spec).size() + extra.size() < 8)
+      std::fprintf(stderr, "paw: note: finetuning on %zu examples may overfit them; ~20 (--examples FILE.jsonl) "
+                           "is what it is measured with (docs/TRAINING.md)\n",
+                   train::spec_examples(spec).size() + extra.size());
+    train::FinetuneResult fr = train::finetune_compile(c, interp, spec, extra, fo, o.adapter_type);
+    finetune_report = {{"examples", fr.n_examples},   {"skipped", fr.n_skipped},     {"steps", o.steps},
+                       {"first_loss", fr.first_loss}, {"final_loss", fr.final_loss}, {"seconds", fr.seconds}};
+    return std::move(fr.program);
+#else
+    throw Error("--method finetune needs the training layer (libtorch)", "paw compile",
+                "build with -DPAW_WITH_TORCH=ON (scripts/setup.sh --torch), or use the default --method mapper");
+#endif
+  }();
 
   std::string where;
   bool cached = false;
@@ -95,6 +134,7 @@ void run_compile(const CompileCliOptions& o) {
     j["compiler_snapshot"] = ci.name;
     j["compiler_fingerprint"] = ci.fingerprint;
     j["compiler_kind"] = p.bundle.meta.json.value("compiler_kind", "");
+    if (!finetune_report.is_null()) j["finetune"] = finetune_report;
     j["pseudo_program_strategy"] = co.pseudo_program_strategy;
     j["interpreter"] = ci.interp_name;
     j["runtime_id"] = p.bundle.meta.runtime_id.value_or("");
@@ -141,6 +181,21 @@ void add_compile_command(CLI::App& app) {
   cmd->add_option("--slug", o->slug,
                   "Name the program in the cache (a-z 0-9 - _, optionally owner/slug); again under the same slug "
                   "makes a new version: `paw run SLUG` runs the latest, SLUG@v1 the first");
+  cmd->add_option("--method", o->method,
+                  "mapper: the compiler's encoder and mapper (milliseconds); finetune: also train a LoRA on the "
+                  "frozen interpreter from the spec's Input:/Output: examples and --examples (seconds; libtorch builds)")
+      ->check(CLI::IsMember({"mapper", "finetune"}))
+      ->capture_default_str();
+  cmd->add_option("--examples", o->examples, "finetune: more {\"input\", \"output\"} cases, one JSON object per line");
+  cmd->add_option("--init", o->init, "finetune: start from a zero adapter or from the mapper's program")
+      ->check(CLI::IsMember({"zero", "mapper"}))
+      ->capture_default_str();
+  cmd->add_option("--steps", o->steps, "finetune: optimizer steps (8 examples each)")->capture_default_str();
+  cmd->add_option("--lr", o->lr, "finetune: AdamW learning rate")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "finetune: seed (same seed, examples and threads -> the same program)")
+      ->capture_default_str();
+  cmd->add_option("-t,--threads", o->threads, "Threads (0 = one per physical core; finetune: libtorch's default)")
+      ->capture_default_str();
   cmd->add_option("--name", o->name, "Display name of the program (also gives the slug when --slug is absent)");
   cmd->add_flag("--json", o->json,
                 "Print one JSON object: program_id, slug, version, version_action, status, cached, path, compiler, timings");

@@ -19,6 +19,9 @@
 #include "paw/eval/report.hpp"
 #include "paw/util/atomic_file.hpp"
 #include "paw/util/error.hpp"
+#ifdef PAW_WITH_TORCH
+#include "paw/train/finetune.hpp"
+#endif
 #include "paw/util/split.hpp"
 
 namespace paw::cli {
@@ -27,6 +30,9 @@ namespace {
 struct EvalCmdOptions {
   std::vector<std::string> models;
   std::vector<std::string> compilers;               // program columns on the first model
+  std::vector<std::string> finetune;                // finetuned-program columns (libtorch builds)
+  size_t examples = 0;                              // labelled cases per record for --finetune
+  int64_t finetune_steps = 40;
   std::string mode = "prompted";
   std::string data;                                 // JSONL cases ("" = generator)
   data::GenOptions gen;                             // generator options (recipe defaults below)
@@ -63,7 +69,7 @@ std::vector<eval::EvalCase> load_cases(EvalCmdOptions& o) {
     (s == data::Split::Train ? o.gen.n_train : s == data::Split::HeldoutParams ? o.gen.n_heldout_params
                                                                                 : o.gen.n_heldout_family) = o.n;
   }
-  return eval::generator_cases(o.gen, splits);
+  return eval::generator_cases(o.gen, splits, o.examples);
 }
 
 void write_predictions(const std::string& path, const std::vector<eval::EvalCase>& cases,
@@ -124,6 +130,30 @@ void run_eval(EvalCmdOptions& o) {
     reports.push_back(eval::evaluate_programs(o.models.front(), c, cases, o.eval));
   }
 
+  // Finetuned-program columns: each record's spec finetuned on its --examples labelled cases.
+  for (const std::string& c : o.finetune) {
+#ifdef PAW_WITH_TORCH
+    eval::EvalOptions fo = o.eval;
+    fo.progress = progress_for(c + " (finetune)");
+    const std::string interp = o.models.front();
+    const int64_t steps = o.finetune_steps;
+    const int threads = o.threads;
+    fo.make_program = [interp, steps, threads](const compiler::Compiler& comp, const eval::EvalCase& ec) {
+      std::vector<train::FinetuneExample> ex;
+      for (const auto& [in, out] : ec.examples) ex.push_back({in, out});
+      train::FinetuneOptions fopt;
+      fopt.steps = steps;
+      fopt.threads = threads;
+      fopt.init_mapper = true;
+      return train::finetune_compile(comp, interp, ec.spec, ex, fopt).program;
+    };
+    fo.make_program_label = "program (finetuned, " + std::to_string(o.examples) + " examples)";
+    reports.push_back(eval::evaluate_programs(o.models.front(), c, cases, fo));
+#else
+    throw Error("--finetune needs the training layer (libtorch)", "paw eval", "build with -DPAW_WITH_TORCH=ON");
+#endif
+  }
+
   eval::ReportOptions ro;
   ro.per_family = !o.no_families;
   const std::string text = o.json ? eval::json_report(reports).dump(2) + "\n" : eval::markdown_report(reports, ro);
@@ -147,6 +177,12 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--compiler", o->compilers,
                   "Compiler GGUF: adds a column where each spec is compiled into a program run on the first -m model "
                   "(repeatable, e.g. the compiler and its control)");
+  cmd->add_option("--finetune", o->finetune,
+                  "Compiler GGUF whose programs are finetuned per record on --examples labelled cases, starting "
+                  "from the mapper's program (libtorch builds; repeatable)");
+  cmd->add_option("--examples", o->examples, "Generator: labelled cases per record for --finetune (beside the spec's own)")
+      ->capture_default_str();
+  cmd->add_option("--finetune-steps", o->finetune_steps, "Optimizer steps of each finetune")->capture_default_str();
   cmd->add_option("--data", o->data, "JSONL cases with spec, input, output (optional family, split); default: the generator");
   cmd->add_option("--seed", o->gen.seed, "Generator seed (train/recipes use 1)")->capture_default_str();
   cmd->add_option("-n,--n", o->n, "Generator records per split (the first N of each)")->capture_default_str();

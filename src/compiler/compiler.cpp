@@ -292,30 +292,57 @@ std::map<std::string, LoraWeights> Compiler::adapter_weights(const std::vector<f
   return pairs;
 }
 
+namespace {
+
+DType adapter_dtype(const std::string& asked, const CompilerInfo& ci) {
+  const std::string type_name = asked.empty() ? ci.adapter_type : asked;  // any case
+  const auto type = dtype_from_name(type_name);
+  if (!type || (*type != DType::F32 && *type != DType::F16 && *type != DType::Q8_0 && *type != DType::Q4_0))
+    throw Error("unknown adapter type '" + type_name + "'", "--adapter-type", "use f32, f16, q8_0 or q4_0");
+  return *type;
+}
+
+}  // namespace
+
 CompiledProgram Compiler::compile(std::string_view spec, const CompileOptions& o) const {
   const CompilerInfo& ci = impl_->info;
   const auto t0 = Clock::now();
   if (o.pseudo_program_strategy != "spec")
     throw Error("unknown pseudo-program strategy '" + o.pseudo_program_strategy + "'", "--pseudo-program",
                 "this build has the \"spec\" strategy (the normalised spec)");
-  const std::string type_name = o.adapter_type.empty() ? ci.adapter_type : o.adapter_type;  // any case
-  const auto type = dtype_from_name(type_name);
-  if (!type || (*type != DType::F32 && *type != DType::F16 && *type != DType::Q8_0 && *type != DType::Q4_0))
-    throw Error("unknown adapter type '" + type_name + "'", "--adapter-type", "use f32, f16, q8_0 or q4_0");
+  adapter_dtype(o.adapter_type, ci);  // a bad type fails before the encoder runs
 
-  CompiledProgram p;
-  p.pseudo_program = normalize_spec(spec);
+  const std::string pseudo = normalize_spec(spec);
+  int64_t encoder_tokens = 0;
   const auto t1 = Clock::now();
-  const std::vector<float> c = impl_->coefficients(spec, p.pseudo_program, p.encoder_tokens);  // checks the spec
-  p.timings.encoder_ms = ms_since(t1);
+  const std::vector<float> c = impl_->coefficients(spec, pseudo, encoder_tokens);  // checks the spec
+  const double encoder_ms = ms_since(t1);
   const auto t2 = Clock::now();
   const auto pairs = adapter_weights(c);
-  p.timings.mapper_ms = ms_since(t2);
-  const auto t3 = Clock::now();
-  GGUFWriter w = make_lora_gguf_writer(ci.interp_arch, static_cast<float>(ci.alpha), pairs, *type);
+  const double mapper_ms = ms_since(t2);
+  PackageOptions po;
+  po.adapter_type = o.adapter_type;
+  po.extra_meta = {{"pseudo_program_strategy", o.pseudo_program_strategy}};
+  CompiledProgram p = package(spec, pairs, po);
+  p.encoder_tokens = encoder_tokens;
+  p.timings.encoder_ms = encoder_ms;
+  p.timings.mapper_ms = mapper_ms;
+  p.timings.total_ms = ms_since(t0);
+  return p;
+}
+
+CompiledProgram Compiler::package(std::string_view spec, const std::map<std::string, LoraWeights>& pairs,
+                                  const PackageOptions& o) const {
+  const CompilerInfo& ci = impl_->info;
+  const auto t0 = Clock::now();
+  const DType type = adapter_dtype(o.adapter_type, ci);
+  CompiledProgram p;
+  p.pseudo_program = normalize_spec(spec);
+  if (p.pseudo_program.empty()) throw Error("the spec is empty", "spec", "describe the function in words, with a few examples");
+  GGUFWriter w = make_lora_gguf_writer(ci.interp_arch, static_cast<float>(ci.alpha), pairs, type);
   w.set("general.name", GGUFValue::string("paw program (" + ci.name + ")"));
   const std::vector<uint8_t> adapter = w.to_bytes();
-  p.timings.adapter_ms = ms_since(t3);
+  p.timings.adapter_ms = ms_since(t0);
 
   const auto t4 = Clock::now();
   const std::string stem = std::filesystem::path(ci.interp_name).stem().string();
@@ -329,14 +356,15 @@ CompiledProgram Compiler::compile(std::string_view spec, const CompileOptions& o
                          {"spec", std::string(spec)},
                          {"compiler_snapshot", ci.name},
                          {"compiler_fingerprint", ci.fingerprint},
-                         {"compiler_kind", "mapper"},
-                         {"pseudo_program_strategy", o.pseudo_program_strategy},
+                         {"compiler_kind", o.compiler_kind},
+                         {"pseudo_program_strategy", "spec"},
                          {"lora_rank", ci.rank},
                          {"lora_alpha", ci.alpha},
                          {"prefix_steps", ci.prefix_tokens},
-                         {"adapter_type", std::string(dtype_name(*type))},
+                         {"adapter_type", std::string(dtype_name(type))},
                          {"runtime_id", rm.runtime_id},
                          {"runtime", rm.to_json()}};
+  for (const auto& [k, v] : o.extra_meta.items()) meta[k] = v;
   Bundle& b = p.bundle;
   b.source = "compiled program";
   b.meta_json = meta.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";

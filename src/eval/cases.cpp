@@ -8,14 +8,15 @@
 
 namespace paw::eval {
 
-std::vector<EvalCase> generator_cases(const data::GenOptions& opt, std::span<const data::Split> splits) {
+std::vector<EvalCase> generator_cases(const data::GenOptions& opt, std::span<const data::Split> splits,
+                                      size_t n_examples) {
   const data::Generator gen(opt);
   std::vector<EvalCase> out;
   for (data::Split s : splits) {
     for (size_t i = 0; i < gen.count(s); ++i) {
-      data::Record r = gen.record(s, i);
+      data::Record r = n_examples > 0 ? gen.record(s, i, n_examples) : gen.record(s, i);
       out.push_back(EvalCase{std::move(r.spec), std::move(r.input), std::move(r.output), std::move(r.family),
-                             std::string(data::split_name(s))});
+                             std::string(data::split_name(s)), std::move(r.extra_cases)});
     }
   }
   return out;

@@ -29,7 +29,7 @@ ModelReport evaluate_programs(const std::string& interpreter_path, const std::st
   ModelReport rep;
   rep.model = std::filesystem::path(interpreter_path).filename().string() + " + " +
               std::filesystem::path(compiler_path).filename().string();
-  rep.mode = comp.info().spec_conditioned ? "program" : "program (control)";
+  rep.mode = opt.make_program ? opt.make_program_label : comp.info().spec_conditioned ? "program" : "program (control)";
   rep.load_seconds = seconds_since(t0);
   rep.compiler_params = comp.info().encoder_params;
 
@@ -37,21 +37,25 @@ ModelReport evaluate_programs(const std::string& interpreter_path, const std::st
   po.prefix_cache = false;
   po.import_into_cache = false;
   po.log = [](std::string_view, std::string_view) {};
-  std::map<std::string, Program> programs;  // by spec: each spec is compiled once
+  // By spec (each spec is compiled once); a finetuned program also depends on its examples.
+  std::map<std::string, Program> programs;
   RunOptions ro;
   ro.max_tokens = opt.max_tokens;
   rep.cases.reserve(cases.size());
   for (size_t i = 0; i < cases.size(); ++i) {
     const EvalCase& c = cases[i];
-    auto it = programs.find(c.spec);
+    std::string key = c.spec;
+    if (opt.make_program)
+      for (const auto& [in, out] : c.examples) key += "\x1f" + in + "\x1e" + out;
+    auto it = programs.find(key);
     if (it == programs.end()) {
       const auto tc = Clock::now();
-      compiler::CompiledProgram cp = comp.compile(c.spec);
+      compiler::CompiledProgram cp = opt.make_program ? opt.make_program(comp, c) : comp.compile(c.spec);
       rep.compile_seconds += seconds_since(tc);
       ++rep.n_compiled;
       rep.adapter_bytes = cp.bundle.adapter.size();
       const auto tp = Clock::now();
-      it = programs.emplace(c.spec, Program::open(ProgramBundle::from_bundle(std::move(cp.bundle)), interp, po)).first;
+      it = programs.emplace(key, Program::open(ProgramBundle::from_bundle(std::move(cp.bundle)), interp, po)).first;
       rep.prompt_seconds += seconds_since(tp);  // the prefix evaluation
       rep.prompt_tokens += it->second.prefix_tokens();
     }

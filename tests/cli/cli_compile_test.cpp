@@ -219,6 +219,22 @@ TEST(CompileCli, KilledCompileLeavesNoPartialProgram) {
   EXPECT_NO_THROW(ProgramCache(cache).open(ok["program_id"].get<std::string>()));
 }
 
+// Without libtorch, --method finetune is a clear error that writes nothing (a libtorch build
+// runs it: tests/train/finetune_test.cpp).
+TEST(CompileCli, FinetuneWithoutTheTrainingLayerSaysSo) {
+  const CompileFixture& f = fx();
+  const std::string out = f.dir + "/finetune.paw";
+  std::string err;
+  const int rc = paw_status("compile --method finetune --compiler " + f.compiler + " --spec " + quote(kSpec) + " -o " + out +
+                                " --interpreter " + f.interp + " --steps 1",
+                            &err);
+  if (err.find("needs the training layer") == std::string::npos) GTEST_SKIP() << "a libtorch build: " << err;
+  EXPECT_NE(rc, 0);
+  EXPECT_NE(err.find("PAW_WITH_TORCH"), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_NE(paw_status("compile --method magic --compiler " + f.compiler + " --spec x -o " + out, &err), 0);
+}
+
 TEST(CompileCli, InfoDescribesACompiler) {
   const CompileFixture& f = fx();
   const auto j = paw_json("info " + f.compiler + " --json");

@@ -51,6 +51,13 @@ struct CompileOptions {
   int n_threads = 0;  // encoder threads; 0 = one per physical core
 };
 
+// How package() files an adapter made for this compiler's interpreter.
+struct PackageOptions {
+  std::string adapter_type;                 // as CompileOptions::adapter_type
+  std::string compiler_kind = "mapper";     // meta.json compiler_kind ("finetune_lora" for a finetuned program)
+  nlohmann::json extra_meta = nlohmann::json::object();   // more meta.json fields (e.g. "finetune")
+};
+
 struct CompileTimings {  // encoder_ms includes tokenizing (microseconds at this size)
   double encoder_ms = 0, mapper_ms = 0, adapter_ms = 0, bundle_ms = 0, total_ms = 0;
 };
@@ -89,6 +96,11 @@ class Compiler {
   // The whole pipeline. Throws paw::Error for an empty or whitespace-only spec, a spec over the
   // encoder's context (saying tokens and bytes), an unknown adapter type or strategy.
   CompiledProgram compile(std::string_view spec, const CompileOptions& o = {}) const;
+  // The bundle step of compile() for adapter weights made otherwise (a finetuned program):
+  // `pairs` (GGUF base name -> A/B at this compiler's rank, for its interpreter) with the
+  // spec's template and meta.json. Only timings.adapter_ms/bundle_ms/total_ms are set.
+  CompiledProgram package(std::string_view spec, const std::map<std::string, LoraWeights>& pairs,
+                          const PackageOptions& o = {}) const;
 
  private:
   struct Impl;

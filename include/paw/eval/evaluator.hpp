@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "paw/data/generator.hpp"
+#include "paw/compiler/compiler.hpp"
 #include "paw/model/model.hpp"
 #include "paw/runtime/session.hpp"
 #include "paw/tokenizer/tokenizer.hpp"
@@ -27,12 +28,17 @@ struct EvalCase {
   std::string spec, input, expected;
   std::string family = "-";  // grouping keys of the report
   std::string split = "-";
+  // Labelled cases of the same parameterisation, not the scored one (generator_cases with
+  // n_examples > 0): what a finetune compile learns from.
+  std::vector<std::pair<std::string, std::string>> examples;   // (input, output)
 };
 
 // The first n records of each split of the FuzzyBench-synth generator (options as the training
 // recipe used them, so held-out records really are held out). A record depends only on
 // (options, split, index), so n may be anything up to the split's count in `opt`.
-std::vector<EvalCase> generator_cases(const data::GenOptions& opt, std::span<const data::Split> splits);
+// n_examples > 0: each case also carries up to that many further labelled cases of its spec.
+std::vector<EvalCase> generator_cases(const data::GenOptions& opt, std::span<const data::Split> splits,
+                                      size_t n_examples = 0);
 // A JSONL file, one object per line with string fields "spec", "input", "output" (and
 // optionally "family", "split"); empty lines are skipped. Throws paw::Error naming the line.
 std::vector<EvalCase> jsonl_cases(const std::string& path);
@@ -44,6 +50,10 @@ struct EvalOptions {
   SessionOptions session;    // n_ctx 0 = the model's context (at most 2048), F16 KV cache
   // Called after each case with (cases done, total). May be empty.
   std::function<void(size_t, size_t)> progress;
+  // Mode "program": how a case becomes a program; empty = the compiler's compile(spec). A
+  // finetune compile (libtorch builds) plugs in here; the report's mode then says `label`.
+  std::function<compiler::CompiledProgram(const compiler::Compiler&, const EvalCase&)> make_program;
+  std::string make_program_label = "program (finetuned)";
 };
 
 struct CaseResult {

@@ -1,0 +1,53 @@
+#pragma once
+// Finetune compile (the reference's `finetune_lora` compiler kind): a per-spec LoRA trained by
+// gradient descent on the frozen interpreter from the spec's worked examples ("Input: …" /
+// "Output: …" pairs) plus given (input, output) cases, optionally starting from the mapper's
+// adapter. The program is the same kind of bundle as a mapper compile (the compiler's
+// template, rank, alpha and modules), with meta.json compiler_kind "finetune_lora" and a
+// "finetune" object saying how it was made. Deterministic for a fixed seed and thread count.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "paw/compiler/compiler.hpp"
+
+namespace paw::train {
+
+struct FinetuneExample {
+  std::string input, output;
+};
+
+// The worked examples of a spec: every "Input:" line (continuing until "Output:") and the
+// "Output:" after it (continuing until the next "Input:" or the end), trimmed.
+std::vector<FinetuneExample> spec_examples(std::string_view spec);
+// {"input": "...", "output": "..."} per line (blank lines skipped; "expected" is accepted for
+// "output", as `paw test` cases have it). Errors name the file and line.
+std::vector<FinetuneExample> read_examples_jsonl(const std::string& path);
+
+struct FinetuneOptions {
+  int64_t steps = 40;           // optimizer steps
+  int64_t batch = 8;            // examples per step (drawn with replacement, seeded)
+  double lr = 5e-4;             // AdamW, constant after a 10-step warm-up, no weight decay
+  uint64_t seed = 1;            // example order and the A init (B starts at 0)
+  int threads = 0;              // torch intra-op threads (0 = libtorch's default)
+  bool init_mapper = true;      // start from the compiler's mapper adapter for this spec (else A random, B 0)
+  int64_t max_tokens = 512;     // longer examples are left out
+};
+
+struct FinetuneResult {
+  compiler::CompiledProgram program;
+  std::vector<double> losses;   // mean answer NLL per step
+  double first_loss = 0, final_loss = 0;   // mean answer NLL over all examples before and after
+  size_t n_examples = 0, n_skipped = 0;
+  double seconds = 0;
+};
+
+// Checks that `interpreter_path` is the compiler's interpreter, gathers the examples (the
+// spec's, then `extra`), trains, and packages. Throws paw::Error for an empty spec, no usable
+// example, or an interpreter that is not the compiler's.
+FinetuneResult finetune_compile(const compiler::Compiler& c, const std::string& interpreter_path, std::string_view spec,
+                                const std::vector<FinetuneExample>& extra, const FinetuneOptions& o = {},
+                                const std::string& adapter_type = {});
+
+}  // namespace paw::train

@@ -1,0 +1,245 @@
+// Finetune compile (see paw/train/finetune.hpp).
+#include "paw/train/finetune.hpp"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "paw/compiler/format.hpp"
+#include "paw/data/rng.hpp"
+#include "paw/tokenizer/tokenizer.hpp"
+#include "paw/train/gguf_io.hpp"
+#include "paw/train/lora.hpp"
+#include "paw/util/error.hpp"
+#include "train/compiler_batch.hpp"
+#include "train/run_util.hpp"
+
+namespace paw::train {
+namespace {
+
+std::string trim(std::string_view s) {
+  size_t a = 0, b = s.size();
+  while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
+  while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
+  return std::string(s.substr(a, b - a));
+}
+
+bool starts_with(std::string_view line, std::string_view p) { return line.substr(0, p.size()) == p; }
+
+// Padded rows of some cases: tokens [rows, cols], targets [rows, cols] (-1 = no loss).
+struct Rows {
+  std::vector<int64_t> tokens, targets;
+  int64_t rows = 0, cols = 0, n_targets = 0;
+};
+Rows make_rows(const std::vector<const ProgramCase*>& cases) {
+  Rows r;
+  r.rows = static_cast<int64_t>(cases.size());
+  for (const ProgramCase* c : cases) r.cols = std::max<int64_t>(r.cols, static_cast<int64_t>(c->tokens.size()) - 1);
+  r.tokens.assign(static_cast<size_t>(r.rows * r.cols), 0);
+  r.targets.assign(static_cast<size_t>(r.rows * r.cols), -1);
+  for (int64_t row = 0; row < r.rows; ++row) {
+    const ProgramCase& c = *cases[static_cast<size_t>(row)];
+    const int64_t n_in = static_cast<int64_t>(c.tokens.size()) - 1;
+    for (int64_t t = 0; t < n_in; ++t) {
+      r.tokens[static_cast<size_t>(row * r.cols + t)] = c.tokens[static_cast<size_t>(t)];
+      if (t + 1 >= c.n_prompt) {
+        r.targets[static_cast<size_t>(row * r.cols + t)] = c.tokens[static_cast<size_t>(t + 1)];
+        ++r.n_targets;
+      }
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
+std::vector<FinetuneExample> spec_examples(std::string_view spec) {
+  std::vector<FinetuneExample> out;
+  std::string input, output;
+  enum { None, In, Out } state = None;
+  auto flush = [&] {
+    if (state == Out) out.push_back({trim(input), trim(output)});
+    input.clear();
+    output.clear();
+  };
+  size_t pos = 0;
+  while (pos <= spec.size()) {
+    size_t nl = spec.find('\n', pos);
+    if (nl == std::string_view::npos) nl = spec.size();
+    std::string_view line = spec.substr(pos, nl - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (starts_with(line, "Input:")) {
+      flush();
+      state = In;
+      input = std::string(line.substr(6));
+    } else if (starts_with(line, "Output:") && state == In) {
+      state = Out;
+      output = std::string(line.substr(7));
+    } else if (state == In) {
+      input += "\n" + std::string(line);
+    } else if (state == Out) {
+      output += "\n" + std::string(line);
+    }
+    pos = nl + 1;
+  }
+  flush();
+  // An example whose input or output is empty teaches nothing.
+  std::erase_if(out, [](const FinetuneExample& e) { return e.input.empty() || e.output.empty(); });
+  return out;
+}
+
+std::vector<FinetuneExample> read_examples_jsonl(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot read the examples file", path, "check the path");
+  std::vector<FinetuneExample> out;
+  std::string line;
+  int64_t n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    const std::string where = path + ":" + std::to_string(n);
+    if (trim(line).empty()) continue;
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::parse_error& e) {
+      throw Error(std::string("not JSON: ") + e.what(), where, R"(one {"input": "...", "output": "..."} object per line)");
+    }
+    if (!j.is_object()) throw Error("not a JSON object", where, R"(one {"input": "...", "output": "..."} object per line)");
+    const auto inp = j.find("input");
+    auto outp = j.find("output");
+    if (outp == j.end()) outp = j.find("expected");
+    if (inp == j.end() || !inp->is_string())
+      throw Error("missing or non-string \"input\"", where, R"(one {"input": "...", "output": "..."} object per line)");
+    if (outp == j.end() || !outp->is_string())
+      throw Error("missing or non-string \"output\"", where, R"(one {"input": "...", "output": "..."} object per line)");
+    out.push_back({inp->get<std::string>(), outp->get<std::string>()});
+  }
+  return out;
+}
+
+FinetuneResult finetune_compile(const compiler::Compiler& c, const std::string& interpreter_path, std::string_view spec,
+                                const std::vector<FinetuneExample>& extra, const FinetuneOptions& o,
+                                const std::string& adapter_type) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const compiler::CompilerInfo& ci = c.info();
+  c.check_interpreter(interpreter_path);
+  if (o.steps < 0 || o.batch <= 0 || !(o.lr > 0)) throw Error("steps must be >= 0, batch and lr positive", "finetune options");
+  // The mapper program validates the spec and gives the template; its adapter may be the start.
+  compiler::CompileOptions co;
+  co.adapter_type = adapter_type;
+  const compiler::CompiledProgram mapper = c.compile(spec, co);
+
+  std::vector<FinetuneExample> examples = spec_examples(spec);
+  const size_t from_spec = examples.size();
+  examples.insert(examples.end(), extra.begin(), extra.end());
+
+  if (o.threads > 0) torch::set_num_threads(o.threads);
+  torch::manual_seed(o.seed);
+  const Tokenizer tok = Tokenizer::load(interpreter_path);
+  TorchModel interp = load_gguf_model(interpreter_path);
+  interp->set_frozen(true);
+  interp->eval();
+  const std::string& tmpl = mapper.bundle.prompt_template;
+  const size_t at = tmpl.find(compiler::kInputPlaceholder);
+  const std::string prefix = tmpl.substr(0, at), suffix = tmpl.substr(at + std::string_view(compiler::kInputPlaceholder).size());
+  const int32_t eos = tok.eos_id().value_or(-1);
+
+  FinetuneResult res;
+  std::vector<ProgramCase> cases;
+  for (const FinetuneExample& e : examples) {
+    ProgramCase pc = encode_program_case(tok, prefix, suffix, e.input, e.output, eos);
+    if (static_cast<int64_t>(pc.tokens.size()) - 1 > std::min(o.max_tokens, interp->hparams().n_ctx_train)) {
+      ++res.n_skipped;
+      continue;
+    }
+    cases.push_back(std::move(pc));
+  }
+  if (cases.empty())
+    throw Error(examples.empty() ? "no examples to finetune on" : "every example is longer than the limit", "finetune",
+                examples.empty() ? "write Input:/Output: examples in the spec, or pass --examples FILE.jsonl"
+                                 : "shorten the examples");
+  res.n_examples = cases.size();
+
+  LoraConfig lc;
+  lc.rank = ci.rank;
+  lc.alpha = ci.alpha;
+  lc.targets = ci.modules;
+  LoraModule lora(*interp, lc, o.seed);
+  if (o.init_mapper) {
+    torch::NoGradGuard ng;
+    for (const auto& [name, w] : c.adapter_weights(c.coefficients(spec))) {
+      lora->a(name).copy_(torch::from_blob(const_cast<float*>(w.a.data()), {w.rank, w.n_in}, torch::kFloat));
+      lora->b(name).copy_(torch::from_blob(const_cast<float*>(w.b.data()), {w.n_out, w.rank}, torch::kFloat));
+    }
+  }
+
+  // Mean answer NLL over every example (teacher forced), in chunks of `batch`.
+  auto mean_loss = [&]() {
+    torch::NoGradGuard ng;
+    double sum = 0;
+    int64_t n = 0;
+    for (size_t i = 0; i < cases.size(); i += static_cast<size_t>(o.batch)) {
+      std::vector<const ProgramCase*> chunk;
+      for (size_t k = i; k < std::min(cases.size(), i + static_cast<size_t>(o.batch)); ++k) chunk.push_back(&cases[k]);
+      const Rows r = make_rows(chunk);
+      const LoraSet set = lora->lora_set();
+      const torch::Tensor lg = interp->forward(to_device(r.tokens, r.rows, r.cols, torch::kCPU), &set);
+      sum += nll_sum(lg, to_device(r.targets, r.rows, r.cols, torch::kCPU)).item<double>();
+      n += r.n_targets;
+    }
+    return n > 0 ? sum / double(n) : 0.0;
+  };
+  res.first_loss = mean_loss();
+
+  torch::optim::AdamW optim(lora->parameters(), torch::optim::AdamWOptions(o.lr).weight_decay(0.0).betas({0.9, 0.99}));
+  data::Rng rng(o.seed ^ 0x66696e65ULL);  // "fine"
+  for (int64_t step = 0; step < o.steps; ++step) {
+    const double lr = o.lr * std::min(1.0, double(step + 1) / 10.0);
+    for (auto& g : optim.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+    std::vector<const ProgramCase*> pick;
+    for (int64_t k = 0; k < o.batch; ++k) pick.push_back(&cases[static_cast<size_t>(rng.below(cases.size()))]);
+    const Rows r = make_rows(pick);
+    const LoraSet set = lora->lora_set();
+    const torch::Tensor lg = interp->forward(to_device(r.tokens, r.rows, r.cols, torch::kCPU), &set);
+    const torch::Tensor loss = nll_sum(lg, to_device(r.targets, r.rows, r.cols, torch::kCPU)) / double(r.n_targets);
+    optim.zero_grad();
+    loss.backward();
+    torch::nn::utils::clip_grad_norm_(lora->parameters(), 1.0);
+    optim.step();
+    res.losses.push_back(loss.item<double>());
+  }
+  res.final_loss = mean_loss();
+
+  // Package: the trained A/B as float weights, quantized by the compiler's writer.
+  std::map<std::string, LoraWeights> pairs;
+  for (const LinearSpec& t : lora->targets()) {
+    const torch::Tensor a = lora->a(t.name).detach().contiguous(), b = lora->b(t.name).detach().contiguous();
+    LoraWeights w;
+    w.rank = a.size(0);
+    w.n_in = a.size(1);
+    w.n_out = b.size(0);
+    w.a.assign(a.data_ptr<float>(), a.data_ptr<float>() + a.numel());
+    w.b.assign(b.data_ptr<float>(), b.data_ptr<float>() + b.numel());
+    pairs[t.name] = std::move(w);
+  }
+  compiler::PackageOptions po;
+  po.adapter_type = adapter_type;
+  po.compiler_kind = "finetune_lora";
+  po.extra_meta = {{"finetune",
+                    {{"steps", o.steps},
+                     {"batch", o.batch},
+                     {"lr", o.lr},
+                     {"seed", o.seed},
+                     {"init", o.init_mapper ? "mapper" : "zero"},
+                     {"examples", res.n_examples},
+                     {"examples_from_spec", std::min(from_spec, res.n_examples)},
+                     {"first_loss", res.first_loss},
+                     {"final_loss", res.final_loss}}}};
+  res.program = c.package(spec, pairs, po);
+  res.seconds = seconds_since(t0);
+  return res;
+}
+
+}  // namespace paw::train

@@ -1,0 +1,136 @@
+// Finetune compile: the spec's worked examples, the examples file and its errors, a training
+// run that lowers the answer loss, determinism for a seed, the bundle it makes (compiler_kind
+// finetune_lora, runs through paw::Program), and clear errors.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "paw/compiler/compiler.hpp"
+#include "paw/interpreter.hpp"
+#include "paw/run.hpp"
+#include "paw/train/finetune.hpp"
+#include "paw/util/error.hpp"
+#include "train_test_util.hpp"
+
+namespace paw::test {
+namespace {
+
+const char* kSpec =
+    "Answer yes if the input mentions a colour, else no.\n\nExamples:\nInput: a red car\nOutput: yes\n\n"
+    "Input: a fast car\nOutput: no\n\nInput: blue sky\nOutput: yes\n";
+
+TEST(Finetune, SpecExamplesAreTheInputOutputPairs) {
+  auto ex = train::spec_examples(kSpec);
+  ASSERT_EQ(ex.size(), 3u);
+  EXPECT_EQ(ex[0].input, "a red car");
+  EXPECT_EQ(ex[0].output, "yes");
+  EXPECT_EQ(ex[2].input, "blue sky");
+  // Multi-line inputs and outputs, CRLF, an Output: with no Input: before it, empty parts.
+  ex = train::spec_examples("Fix it.\r\nOutput: stray\r\nInput: {\"a\": 1,\r\n \"b\": 2\r\nOutput: {\"a\": 1,\r\n \"b\": 2}\r\n\r\n"
+                            "Input:\nOutput: nothing in\nInput: x\nOutput:\n");
+  ASSERT_EQ(ex.size(), 1u);
+  EXPECT_EQ(ex[0].input, "{\"a\": 1,\n \"b\": 2");
+  EXPECT_EQ(ex[0].output, "{\"a\": 1,\n \"b\": 2}");
+  EXPECT_TRUE(train::spec_examples("No examples here.").empty());
+}
+
+TEST(Finetune, ExamplesFileErrorsNameTheLine) {
+  const std::string dir = scratch_dir("finetune_examples");
+  std::ofstream(dir + "/ok.jsonl") << "{\"input\": \"a\", \"output\": \"b\"}\n\n{\"input\": \"c\", \"expected\": \"d\"}\n";
+  const auto ok = train::read_examples_jsonl(dir + "/ok.jsonl");
+  ASSERT_EQ(ok.size(), 2u);
+  EXPECT_EQ(ok[1].output, "d");
+  struct Bad {
+    std::string text, needle;
+  } bad[] = {{"{\"input\": \"a\", \"output\": \"b\"}\n{oops\n", ":2"},
+             {"[1]\n", "not a JSON object"},
+             {"{\"input\": \"a\"}\n", "\"output\""},
+             {"{\"input\": 3, \"output\": \"b\"}\n", "\"input\""}};
+  for (const Bad& b : bad) {
+    std::ofstream(dir + "/bad.jsonl") << b.text;
+    try {
+      train::read_examples_jsonl(dir + "/bad.jsonl");
+      ADD_FAILURE() << "no error for " << b.text;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(b.needle), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("bad.jsonl"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_THROW(train::read_examples_jsonl(dir + "/missing.jsonl"), Error);
+}
+
+struct Fx {
+  std::string interp, other, compiler;
+};
+const Fx& fx() {
+  static const Fx f = [] {
+    Fx x;
+    x.interp = train_fixture("model --arch qwen3 --preset tiny --seed 1");
+    x.other = train_fixture("model --arch qwen3 --preset tiny --seed 9");
+    const std::string enc = train_fixture("model --arch qwen3 --preset tiny --seed 2");
+    x.compiler = train_fixture("compiler --encoder " + enc + " --interpreter " + x.interp +
+                               " --prefix-tokens 4 --n-bases 2 --rank 32 --seed 3");
+    return x;
+  }();
+  return f;
+}
+
+TEST(Finetune, LowersTheLossDeterministicallyAndMakesARunnableProgram) {
+  const compiler::Compiler c = compiler::Compiler::open(fx().compiler);
+  train::FinetuneOptions o;
+  o.steps = 12;
+  o.batch = 4;
+  o.lr = 1e-2;
+  o.threads = 1;
+  const std::vector<train::FinetuneExample> extra = {{"green grass", "yes"}, {"a loud noise", "no"}};
+  const train::FinetuneResult a = train::finetune_compile(c, fx().interp, kSpec, extra, o);
+  EXPECT_EQ(a.n_examples, 5u);
+  ASSERT_EQ(a.losses.size(), 12u);
+  EXPECT_LT(a.final_loss, a.first_loss * 0.8) << a.first_loss << " -> " << a.final_loss;
+  const nlohmann::json meta = a.program.bundle.meta.json;
+  EXPECT_EQ(meta["compiler_kind"], "finetune_lora");
+  EXPECT_EQ(meta["finetune"]["steps"], 12);
+  EXPECT_EQ(meta["finetune"]["examples"], 5);
+  EXPECT_EQ(meta["finetune"]["init"], "mapper");
+  EXPECT_EQ(meta["spec"], kSpec);
+  // The mapper's program is a different program (same template, another adapter).
+  const compiler::CompiledProgram mapper = c.compile(kSpec);
+  EXPECT_NE(a.program.program_id, mapper.program_id);
+  EXPECT_EQ(a.program.bundle.prompt_template, mapper.bundle.prompt_template);
+
+  const train::FinetuneResult b = train::finetune_compile(c, fx().interp, kSpec, extra, o);
+  EXPECT_EQ(a.program.program_id, b.program.program_id);
+  EXPECT_EQ(a.losses, b.losses);
+  o.seed = 2;
+  EXPECT_NE(train::finetune_compile(c, fx().interp, kSpec, extra, o).program.program_id, a.program.program_id);
+
+  // It runs like any program.
+  ProgramOptions po;
+  po.prefix_cache = false;
+  po.import_into_cache = false;
+  po.log = [](std::string_view, std::string_view) {};
+  const Interpreter interp = Interpreter::open(fx().interp);
+  const Program p = Program::open(ProgramBundle::from_bundle(a.program.bundle), interp, po);
+  RunOptions ro;
+  ro.max_tokens = 3;
+  EXPECT_NO_THROW(p.run("red paint", ro));
+  EXPECT_EQ(p.id(), a.program.program_id);
+}
+
+TEST(Finetune, ClearErrors) {
+  const compiler::Compiler c = compiler::Compiler::open(fx().compiler);
+  train::FinetuneOptions o;
+  o.steps = 1;
+  try {
+    train::finetune_compile(c, fx().interp, "Answer yes or no.", {}, o);
+    ADD_FAILURE() << "no error without examples";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no examples"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(train::finetune_compile(c, fx().other, kSpec, {}, o), Error);   // not the compiler's interpreter
+  EXPECT_THROW(train::finetune_compile(c, fx().interp, "   ", {}, o), Error);   // empty spec
+}
+
+}  // namespace
+}  // namespace paw::test
