@@ -16,6 +16,7 @@
 
 #include "cli/commands.hpp"
 #include "paw/compiler/compiler.hpp"
+#include "paw/program/base_model.hpp"
 #include "paw/program/cache.hpp"
 #include "paw/program/slugs.hpp"
 #include "paw/util/error.hpp"
@@ -119,6 +120,25 @@ void run_compile(const CompileCliOptions& o) {
   }
   std::optional<SlugAssignment> assigned;
   if (!slug.empty()) assigned = SlugRegistry(o.cache_dir).assign(slug, p.program_id, o.name);
+  // A program stored in the cache runs by id or slug once its interpreter is in the cache's
+  // base_models/: put the compiler's own there (the file beside it, checked by hash).
+  bool base_ready = false;
+  if (o.out.empty() || assigned) {
+    const std::filesystem::path beside = std::filesystem::path(c.info().path).parent_path() / c.info().interp_name;
+    const std::string cached_base = ProgramCache(o.cache_dir).base_models_dir() + "/" + c.info().interp_name;
+    base_ready = std::filesystem::exists(cached_base);
+    if (!base_ready && std::filesystem::exists(beside)) {
+      try {
+        c.check_interpreter(beside.string());
+        install_base_model(beside.string(), ProgramCache(o.cache_dir).root());
+        base_ready = true;
+        std::fprintf(stderr, "paw: note: copied the interpreter %s into %s\n", beside.string().c_str(),
+                     ProgramCache(o.cache_dir).base_models_dir().c_str());
+      } catch (const Error& e) {
+        std::fprintf(stderr, "paw: note: the interpreter was not copied into the cache (%s)\n", e.what());
+      }
+    }
+  }
   const compiler::CompilerInfo& ci = c.info();
   if (o.json) {
     const compiler::CompileTimings& t = p.timings;
@@ -141,6 +161,7 @@ void run_compile(const CompileCliOptions& o) {
     j["spec_conditioned"] = ci.spec_conditioned;
     j["encoder_tokens"] = p.encoder_tokens;
     j["adapter_bytes"] = p.bundle.adapter.size();
+    j["base_model_in_cache"] = base_ready;
     j["timings"] = {{"encoder_ms", t.encoder_ms}, {"mapper_ms", t.mapper_ms}, {"adapter_ms", t.adapter_ms},
                     {"bundle_ms", t.bundle_ms},   {"total_ms", t.total_ms}};
     std::puts(j.dump().c_str());
@@ -153,14 +174,13 @@ void run_compile(const CompileCliOptions& o) {
     if (!ci.spec_conditioned)
       std::fprintf(stderr, "paw: note: %s is a control compiler: it ignores the spec (one adapter for every spec)\n",
                    ci.name.c_str());
-    // How to run it when the interpreter is not in the cache yet: the compiler's own folder
-    // usually holds it (models/trained/S.gguf beside C.gguf).
-    const std::filesystem::path beside = std::filesystem::path(ci.path).parent_path() / ci.interp_name;
-    const std::string cached_base = ProgramCache(o.cache_dir).base_models_dir() + "/" + ci.interp_name;
-    if (!std::filesystem::exists(cached_base) && std::filesystem::exists(beside))
-      std::printf("run it: paw run %s INPUT --model %s\n",
-                  assigned ? assigned->slug.c_str() : o.out.empty() ? p.program_id.c_str() : o.out.c_str(),
-                  beside.string().c_str());
+    if (o.out.empty() || assigned) {
+      std::printf("run it: paw run %s INPUT%s\n", assigned ? assigned->slug.c_str() : p.program_id.c_str(),
+                  base_ready ? "" : " --model FILE");
+    } else {
+      std::printf("run it: paw run %s INPUT --model %s\n", o.out.c_str(),
+                  (std::filesystem::path(ci.path).parent_path() / ci.interp_name).string().c_str());
+    }
   }
 }
 

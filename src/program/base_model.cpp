@@ -1,6 +1,8 @@
 // Base model resolution: override, else the cache's base_models/ folder, checked by size
 // (the manifest's size_bytes) and (once, remembered) by sha256.
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -11,6 +13,7 @@
 #include "paw/util/atomic_file.hpp"
 #include "paw/util/error.hpp"
 #include "paw/util/mapped_file.hpp"
+#include "program/fs_util.hpp"
 #include "paw/util/sha256.hpp"
 
 namespace paw {
@@ -137,6 +140,35 @@ ResolvedBaseModel resolve_base_model(const ProgramMeta& meta, const BaseModelOpt
                 "paw knows Qwen/Qwen3-0.6B and gpt2; add a runtime manifest to meta.json or pass --model FILE");
   }
   return resolve_base_model(*m, opts);
+}
+
+std::string install_base_model(const std::string& model_path, const std::string& cache_dir) {
+  namespace fs = std::filesystem;
+  const std::string root = cache_dir.empty() ? default_cache_dir() : cache_dir;
+  const std::string dir = root + "/base_models";
+  const std::string name = fs::path(model_path).filename().string();
+  const std::string dest = dir + "/" + name;
+  std::error_code ec;
+  const uint64_t size = fs::file_size(model_path, ec);
+  if (ec) throw Error("cannot read the base model", model_path, "check the path");
+  if (fs::exists(dest) && fs::file_size(dest, ec) == size) return dest;
+  fs::create_directories(dir, ec);
+  if (ec) throw Error("cannot create " + dir + ": " + ec.message(), root, "set PAW_CACHE_DIR to a writable folder");
+  const std::string tmp = dir + "/." + name + ".tmp-" + program_detail::random_hex(8);
+  try {
+    fs::copy_file(model_path, tmp, fs::copy_options::overwrite_existing);
+    const int fd = ::open(tmp.c_str(), O_RDONLY);
+    if (fd >= 0) {
+      ::fsync(fd);
+      ::close(fd);
+    }
+    fs::rename(tmp, dest);
+  } catch (const fs::filesystem_error& e) {
+    fs::remove(tmp, ec);
+    throw Error(std::string("cannot copy the base model into the cache: ") + e.what(), dest, "check free space and permissions");
+  }
+  program_detail::fsync_dir(dir);
+  return dest;
 }
 
 }  // namespace paw

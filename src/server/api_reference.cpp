@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "paw/program/base_model.hpp"
 #include "paw/program/bundle.hpp"
 #include "paw/program/meta.hpp"
 #include "paw/program/slugs.hpp"
@@ -90,6 +91,10 @@ void compile_route(State& st, const httplib::Request& req, httplib::Response& re
     }
   }
   const ImportResult ir = st.cache().import(p.bundle);
+  // Downloaded programs then run with `paw run` on this cache without --model.
+  if (std::filesystem::path(st.model_path).filename() == c.info().interp_name &&
+      !std::filesystem::exists(st.cache().base_models_dir() + "/" + c.info().interp_name))
+    install_base_model(st.model_path, st.opts.cache_dir);
   std::optional<SlugAssignment> a;
   if (!slug.empty()) a = SlugRegistry(st.opts.cache_dir).assign(slug, p.program_id, name.value_or(""));
   const auto& t = p.timings;

@@ -98,6 +98,11 @@ TEST(CompileCli, SameSpecTwiceIsCachedWithTheSameId) {
   ::setenv("PAW_CACHE_DIR", cache.c_str(), 1);
   const auto r = paw_json("run " + id + " hello --model " + f.interp + " --max-tokens 3 --json");
   EXPECT_EQ(r["program"], id);
+  // The compile put the compiler's interpreter into the cache, so the program runs without --model.
+  EXPECT_EQ(a["base_model_in_cache"], true);
+  EXPECT_EQ(fs::file_size(cache + "/base_models/interp.gguf"), fs::file_size(f.interp));
+  const auto r2 = paw_json("run " + id + " hello --max-tokens 3 --json");
+  EXPECT_EQ(r2["output"], r["output"]);
 }
 
 TEST(CompileCli, BadInputIsAClearErrorAndWritesNothing) {

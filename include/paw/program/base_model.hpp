@@ -37,6 +37,10 @@ ResolvedBaseModel resolve_base_model(const RuntimeManifest& manifest, const Base
 // Resolves from a program's meta (effective_manifest()); errors for unknown interpreters.
 ResolvedBaseModel resolve_base_model(const ProgramMeta& meta, const BaseModelOptions& opts = {});
 
+// Copies a base model GGUF into the cache's base_models/ under its own file name, so that
+// programs naming it run without --model. Atomic (a temporary in base_models/, fsynced, then
+// renamed); an existing file of the same size is kept. Returns the path in the cache.
+std::string install_base_model(const std::string& model_path, const std::string& cache_dir = {});
 // $PAW_CACHE_DIR, else $HOME/.cache/programasweights.
 std::string default_cache_dir();
 // `flag` or $PAW_OFFLINE set to 1/true/yes.
