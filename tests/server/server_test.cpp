@@ -19,7 +19,9 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "paw/compiler/compiler.hpp"
 #include "paw/program/bundle.hpp"
+#include "paw/util/error.hpp"
 #include "paw/run.hpp"
 #include "paw/server/server.hpp"
 #include "test_env.hpp"
@@ -284,6 +286,28 @@ TEST(Serve, BadRequestsGetClearErrors) {
   const json oe = post(c, "/v1/completions", {{"model", "nope"}, {"prompt", "x"}}, 404);
   EXPECT_EQ(oe["error"]["code"], "not_found");
   EXPECT_EQ(post(c, "/v1/chat/completions", {{"model", id}, {"messages", json::array()}}, 422)["error"]["code"], "invalid_field");
+}
+
+// --programs DIR: the folder's .paw files are imported at start and served; a damaged one is
+// skipped with a warning, not fatal.
+TEST(Serve, ProgramsFolderIsImportedAtStart) {
+  const std::string dir = scratch_dir("serve_programs_dir");
+  const compiler::Compiler comp = compiler::Compiler::open(models().compiler);
+  const compiler::CompiledProgram p = comp.compile(kSpecA);
+  p.write(dir + "/a.paw");
+  std::ofstream(dir + "/broken.paw") << "not a zip";
+  server::ServeOptions o;
+  o.program_dirs = {dir};
+  Running s(o, "serve_programs");
+  auto c = s.client();
+  const json list = get(c, "/api/v1/programs", 200);
+  ASSERT_EQ(list["total"], 1);
+  EXPECT_EQ(list["programs"][0]["program_id"], p.program_id);
+  EXPECT_EQ(post(c, "/api/v1/infer", {{"program_id", p.program_id}, {"input", "hi"}, {"max_tokens", 3}}, 200)["output"],
+            api_output(s.cache, p.program_id, "hi", 3));
+  server::ServeOptions bad;
+  bad.program_dirs = {dir + "/missing"};
+  EXPECT_THROW(Running(bad, "serve_programs_bad"), Error);
 }
 
 TEST(Serve, ApiKeyGuardsEveryRouteButHealth) {
