@@ -46,7 +46,7 @@ struct RunOptions {
   // return false to stop there (cancellation: the result holds the tokens so far and
   // stopped_at_eos is false). Empty: run to the end. For streaming text, decode the ids
   // so far (Tokenizer::decode) and emit what grew.
-  std::function<bool(int32_t id)> on_token;
+  std::function<bool(int32_t id)> on_token = nullptr;
 };
 
 struct RunResult {

@@ -39,17 +39,20 @@ struct CompileCliOptions {
   bool json = false;
 };
 
-// --compiler, else $PAW_COMPILER, else the shipped compiler next to the source tree this
-// binary was built from (PAW_SOURCE_DIR is compiled in).
-std::string find_compiler(const std::string& given) {
-  if (!given.empty()) return given;
-  if (const char* env = std::getenv("PAW_COMPILER"); env && *env) return env;
+// --compiler, else $PAW_COMPILER, else the cache's compilers/ folder, else the shipped compiler
+// next to the source tree this binary was built from (PAW_SOURCE_DIR is compiled in).
+std::string find_compiler(const std::string& given, const std::string& cache_dir) {
 #ifdef PAW_SOURCE_DIR
   const std::string shipped = std::string(PAW_SOURCE_DIR) + "/models/trained/C.gguf";
-  if (std::filesystem::exists(shipped)) return shipped;
+#else
+  const std::string shipped;
 #endif
-  throw Error("no compiler given", "paw compile",
-              "pass --compiler FILE.gguf or set PAW_COMPILER (the shipped one is models/trained/C.gguf)");
+  std::string c = compiler::find_default_compiler(given, cache_dir, shipped);
+  if (c.empty())
+    throw Error("no compiler given", "paw compile",
+                "pass --compiler FILE.gguf, set PAW_COMPILER, or put one in $PAW_CACHE_DIR/compilers/ "
+                "(the shipped one is models/trained/C.gguf)");
+  return c;
 }
 
 std::string read_spec(const CompileCliOptions& o) {
@@ -69,7 +72,7 @@ void run_compile(const CompileCliOptions& o) {
   if (slug.empty() && !o.name.empty()) slug = slugify(o.name);
   if (!slug.empty()) SlugRegistry::check(slug);
   const std::string spec = read_spec(o);
-  const compiler::Compiler c = compiler::Compiler::open(find_compiler(o.compiler));
+  const compiler::Compiler c = compiler::Compiler::open(find_compiler(o.compiler, o.cache_dir));
   if (!o.interpreter.empty()) c.check_interpreter(o.interpreter);
   compiler::CompileOptions co;
   co.adapter_type = o.adapter_type;

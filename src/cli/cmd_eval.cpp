@@ -150,7 +150,7 @@ void run_eval(EvalCmdOptions& o) {
     fo.make_program_label = "program (finetuned, " + std::to_string(o.examples) + " examples)";
     reports.push_back(eval::evaluate_programs(o.models.front(), c, cases, fo));
 #else
-    throw Error("--finetune needs the training layer (libtorch)", "paw eval", "build with -DPAW_WITH_TORCH=ON");
+    throw Error("--finetune " + c + " needs the training layer (libtorch)", "paw eval", "build with -DPAW_WITH_TORCH=ON");
 #endif
   }
 

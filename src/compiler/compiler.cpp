@@ -3,6 +3,11 @@
 #include "paw/compiler/compiler.hpp"
 
 #include <algorithm>
+#include <cstdlib>
+
+#include "paw/program/base_model.hpp"
+
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -380,5 +385,24 @@ CompiledProgram Compiler::package(std::string_view spec, const std::map<std::str
 std::vector<uint8_t> CompiledProgram::paw_bytes() const { return pack_bundle_bytes(bundle); }
 
 void CompiledProgram::write(const std::string& path) const { atomic_write_file(path, paw_bytes()); }
+
+std::string find_default_compiler(const std::string& given, const std::string& cache_dir, const std::string& shipped) {
+  if (!given.empty()) return given;
+  if (const char* env = std::getenv("PAW_COMPILER"); env && *env) return env;
+  const std::string dir = (cache_dir.empty() ? default_cache_dir() : cache_dir) + "/compilers";
+  std::vector<std::string> found;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+    if (e.path().extension() == ".gguf" && e.is_regular_file()) found.push_back(e.path().string());
+  std::sort(found.begin(), found.end());
+  if (found.size() == 1) return found[0];
+  if (found.size() > 1) {
+    std::string list;
+    for (const std::string& f : found) list += (list.empty() ? "" : ", ") + std::filesystem::path(f).filename().string();
+    throw Error("several compilers in the cache: " + list, dir, "pass --compiler FILE (or set PAW_COMPILER)");
+  }
+  if (!shipped.empty() && std::filesystem::exists(shipped)) return shipped;
+  return {};
+}
 
 }  // namespace paw::compiler

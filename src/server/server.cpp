@@ -168,16 +168,6 @@ InferOutcome run_infer(State& st, const InferRequest& r, const std::function<boo
 
 namespace {
 
-std::string find_compiler(const std::string& given) {
-  if (!given.empty()) return given;
-  if (const char* env = std::getenv("PAW_COMPILER"); env && *env) return env;
-#ifdef PAW_SOURCE_DIR
-  const std::string shipped = std::string(PAW_SOURCE_DIR) + "/models/trained/C.gguf";
-  if (fs::exists(shipped)) return shipped;
-#endif
-  return {};
-}
-
 std::string new_request_id() {
   static std::atomic<uint64_t> counter{0};
   char buf[40];
@@ -292,7 +282,12 @@ Server::Server(ServeOptions opts) : impl_(std::make_unique<Impl>()) {
   st.opts = std::move(opts);
   if (st.opts.cache_dir.empty()) st.opts.cache_dir = ProgramCache().root();
 
-  st.compiler_path = find_compiler(st.opts.compiler);
+#ifdef PAW_SOURCE_DIR
+  const std::string shipped = std::string(PAW_SOURCE_DIR) + "/models/trained/C.gguf";
+#else
+  const std::string shipped;
+#endif
+  st.compiler_path = compiler::find_default_compiler(st.opts.compiler, st.opts.cache_dir, shipped);
   if (!st.compiler_path.empty()) st.compiler = std::make_unique<compiler::Compiler>(compiler::Compiler::open(st.compiler_path));
 
   st.model_path = st.opts.model;

@@ -240,6 +240,23 @@ TEST(CompileCli, FinetuneWithoutTheTrainingLayerSaysSo) {
   EXPECT_NE(paw_status("compile --method magic --compiler " + f.compiler + " --spec x -o " + out, &err), 0);
 }
 
+// Without --compiler or $PAW_COMPILER, the only compiler in the cache's compilers/ folder is used
+// (before the shipped one); several there is an error naming them.
+TEST(CompileCli, DefaultCompilerComesFromTheCache) {
+  const CompileFixture& f = fx();
+  const std::string cache = scratch_dir("cli_compile_default");
+  fs::create_directories(cache + "/compilers");
+  fs::copy_file(f.compiler, cache + "/compilers/mine.gguf");
+  ::unsetenv("PAW_COMPILER");
+  const auto j = paw_json("compile --json --cache-dir " + cache + " --spec " + quote(kSpec));
+  ASSERT_FALSE(j.is_null());
+  EXPECT_EQ(j["compiler_snapshot"], "paw-fixture compiler");
+  fs::copy_file(f.compiler, cache + "/compilers/other.gguf");
+  std::string err;
+  EXPECT_NE(paw_status("compile --cache-dir " + cache + " --spec " + quote(kSpec), &err), 0);
+  EXPECT_NE(err.find("several compilers in the cache: mine.gguf, other.gguf"), std::string::npos) << err;
+}
+
 TEST(CompileCli, InfoDescribesACompiler) {
   const CompileFixture& f = fx();
   const auto j = paw_json("info " + f.compiler + " --json");

@@ -204,9 +204,8 @@ TEST(ReferenceCache, CompiledProgramsKeepTheRules) {
   EXPECT_EQ(meta["runtime"]["local_sdk"]["base_model"]["size_bytes"], fs::file_size(interp));
   EXPECT_FALSE(meta["runtime"]["local_sdk"]["base_model"].contains("size"));
 
-  // paw runs it from base_models/ without --model.
-  fs::create_directories(cache + "/base_models");
-  fs::copy_file(interp, cache + "/base_models/interp.gguf");
+  // paw runs it from base_models/ without --model (the compile put its interpreter there).
+  EXPECT_EQ(fs::file_size(cache + "/base_models/interp.gguf"), fs::file_size(interp));
   Out run = paw_in(cache, "run " + id + " hello -t 1 --max-tokens 3 --json");
   ASSERT_EQ(run.status, 0) << run.out;
   EXPECT_EQ(json::parse(first_line(run.out))["program"], id);

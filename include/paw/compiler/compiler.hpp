@@ -108,4 +108,9 @@ class Compiler {
   std::unique_ptr<Impl> impl_;
 };
 
+// The compiler a command uses when none is named: `given` when not empty, else
+// $PAW_COMPILER, else the only *.gguf in the cache's compilers/ folder ($PAW_CACHE_DIR/compilers;
+// several: paw::Error listing them), else `shipped` when that file exists; "" when none.
+std::string find_default_compiler(const std::string& given, const std::string& cache_dir, const std::string& shipped);
+
 }  // namespace paw::compiler

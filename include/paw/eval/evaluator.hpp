@@ -30,7 +30,7 @@ struct EvalCase {
   std::string split = "-";
   // Labelled cases of the same parameterisation, not the scored one (generator_cases with
   // n_examples > 0): what a finetune compile learns from.
-  std::vector<std::pair<std::string, std::string>> examples;   // (input, output)
+  std::vector<std::pair<std::string, std::string>> examples = {};   // (input, output)
 };
 
 // The first n records of each split of the FuzzyBench-synth generator (options as the training
