@@ -30,6 +30,7 @@ ModelReport evaluate_programs(const std::string& interpreter_path, const std::st
   rep.model = std::filesystem::path(interpreter_path).filename().string() + " + " +
               std::filesystem::path(compiler_path).filename().string();
   rep.mode = opt.make_program ? opt.make_program_label : comp.info().spec_conditioned ? "program" : "program (control)";
+  if (opt.make_program) rep.model += " finetuned";   // the column header tells it from the mapper's
   rep.load_seconds = seconds_since(t0);
   rep.compiler_params = comp.info().encoder_params;
 
