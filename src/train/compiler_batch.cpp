@@ -27,6 +27,20 @@ ProgramCase encode_program_case(const Tokenizer& tok, const std::string& prefix_
   return c;
 }
 
+int64_t fill_case_row(const ProgramCase& c, int64_t row, int64_t cols, std::vector<int64_t>& tokens,
+                      std::vector<int64_t>& targets) {
+  int64_t n = 0;
+  const int64_t n_in = static_cast<int64_t>(c.tokens.size()) - 1;
+  for (int64_t t = 0; t < n_in; ++t) {
+    tokens[static_cast<size_t>(row * cols + t)] = c.tokens[static_cast<size_t>(t)];
+    if (t + 1 >= c.n_prompt) {
+      targets[static_cast<size_t>(row * cols + t)] = c.tokens[static_cast<size_t>(t + 1)];
+      ++n;
+    }
+  }
+  return n;
+}
+
 ProgramBatcher::ProgramBatcher(const data::Generator& gen, data::Split split, const Tokenizer& tok,
                                ProgramBatchOptions o, size_t limit)
     : gen_(gen), split_(split), tok_(tok), opt_(std::move(o)) {
@@ -104,15 +118,8 @@ ProgramBatch ProgramBatcher::next() {
     std::copy(s.enc.begin(), s.enc.end(), b.enc_tokens.begin() + si * b.enc_cols);
     b.enc_ends.push_back(static_cast<int64_t>(s.enc.size()));
     for (const ProgramCase& c : s.cases) {
-      const int64_t n_in = static_cast<int64_t>(c.tokens.size()) - 1;
-      for (int64_t t = 0; t < n_in; ++t) {
-        b.tokens[static_cast<size_t>(row * b.cols + t)] = c.tokens[static_cast<size_t>(t)];
-        if (t + 1 >= c.n_prompt) {
-          b.targets[static_cast<size_t>(row * b.cols + t)] = c.tokens[static_cast<size_t>(t + 1)];
-          ++b.n_targets;
-        }
-      }
-      b.n_tokens += n_in;
+      b.n_targets += fill_case_row(c, row, b.cols, b.tokens, b.targets);
+      b.n_tokens += static_cast<int64_t>(c.tokens.size()) - 1;
       b.row_spec.push_back(si);
       ++row;
     }

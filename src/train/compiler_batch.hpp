@@ -49,6 +49,12 @@ struct ProgramCase {
 ProgramCase encode_program_case(const Tokenizer& tok, const std::string& prefix_text, const std::string& suffix_text,
                                 const std::string& input, const std::string& output, int32_t eos_id);
 
+// Writes case `c` into row `row` of [rows, cols] inputs and targets (already sized, targets
+// -1): inputs are its tokens but the last, targets the next token from the answer on. Returns
+// the number of targets written.
+int64_t fill_case_row(const ProgramCase& c, int64_t row, int64_t cols, std::vector<int64_t>& tokens,
+                      std::vector<int64_t>& targets);
+
 class ProgramBatcher {
  public:
   // `limit`: only the first `limit` records of the split (0 = all).

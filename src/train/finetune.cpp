@@ -39,17 +39,8 @@ Rows make_rows(const std::vector<const ProgramCase*>& cases) {
   for (const ProgramCase* c : cases) r.cols = std::max<int64_t>(r.cols, static_cast<int64_t>(c->tokens.size()) - 1);
   r.tokens.assign(static_cast<size_t>(r.rows * r.cols), 0);
   r.targets.assign(static_cast<size_t>(r.rows * r.cols), -1);
-  for (int64_t row = 0; row < r.rows; ++row) {
-    const ProgramCase& c = *cases[static_cast<size_t>(row)];
-    const int64_t n_in = static_cast<int64_t>(c.tokens.size()) - 1;
-    for (int64_t t = 0; t < n_in; ++t) {
-      r.tokens[static_cast<size_t>(row * r.cols + t)] = c.tokens[static_cast<size_t>(t)];
-      if (t + 1 >= c.n_prompt) {
-        r.targets[static_cast<size_t>(row * r.cols + t)] = c.tokens[static_cast<size_t>(t + 1)];
-        ++r.n_targets;
-      }
-    }
-  }
+  for (int64_t row = 0; row < r.rows; ++row)
+    r.n_targets += fill_case_row(*cases[static_cast<size_t>(row)], row, r.cols, r.tokens, r.targets);
   return r;
 }
 
