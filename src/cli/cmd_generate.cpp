@@ -15,6 +15,7 @@
 #include "cli/model_args.hpp"
 #include "paw/runtime/generate.hpp"
 #include "paw/runtime/stop_ids.hpp"
+#include "paw/tokenizer/text_stream.hpp"
 
 namespace paw::cli {
 namespace {
@@ -28,41 +29,8 @@ struct GenerateCmdOptions {
   bool json = false;
 };
 
-// Streams decoded text: everything decoded so far is re-decoded each token (byte-level BPE
-// tokens may split a UTF-8 character) and only the stable part is printed — a trailing U+FFFD
-// may still become a real character when the next token arrives, so it is held back.
-class TextStreamer {
- public:
-  TextStreamer(const Tokenizer& tok, DecodeOptions d) : tok_(tok), d_(d) {}
-  void push(int32_t id) {
-    ids_.push_back(id);
-    std::string s = tok_.decode(ids_, d_);
-    static const std::string kRepl = "\xEF\xBF\xBD";
-    while (s.size() >= kRepl.size() && s.compare(s.size() - kRepl.size(), kRepl.size(), kRepl) == 0)
-      s.resize(s.size() - kRepl.size());
-    emit(s);
-  }
-  void finish() {
-    emit(tok_.decode(ids_, d_));
-    std::fputc('\n', stdout);
-    std::fflush(stdout);
-  }
-
- private:
-  void emit(const std::string& s) {
-    if (s.size() <= printed_ || s.compare(0, printed_, printed_text_) != 0) return;
-    std::fwrite(s.data() + printed_, 1, s.size() - printed_, stdout);
-    std::fflush(stdout);
-    printed_text_ = s;
-    printed_ = s.size();
-  }
-  const Tokenizer& tok_;
-  DecodeOptions d_;
-  std::vector<int32_t> ids_;
-  std::string printed_text_;
-  size_t printed_ = 0;
-};
-
+// Text is printed as it becomes final (paw::TextStream holds back a character whose bytes are
+// not all generated yet).
 void run_generate(const GenerateCmdOptions& o) {
   const LoadedModel m = load_model(o.model);
   const std::vector<int32_t> prompt = tokenize_prompt(m, o.prompt, o.no_special);
@@ -74,15 +42,21 @@ void run_generate(const GenerateCmdOptions& o) {
   go.stop_ids = stop_ids(*m.model, m.tokenizer, StopSet::Eog);
   DecodeOptions d;
   d.skip_special = o.no_special;
-  TextStreamer streamer(m.tokenizer, d);
+  TextStream stream(m.tokenizer, d);
+  auto print = [](const std::string& piece) {
+    std::fwrite(piece.data(), 1, piece.size(), stdout);
+    std::fflush(stdout);
+  };
   if (!o.json)
     go.on_token = [&](int32_t id) {
-      streamer.push(id);
+      print(stream.push(id));
       return true;
     };
   const GenerateResult r = generate(session, prompt, go);
   if (!o.json) {
-    streamer.finish();
+    print(stream.finish());
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
     return;
   }
   nlohmann::ordered_json j;

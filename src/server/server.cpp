@@ -3,7 +3,6 @@
 #include <openssl/crypto.h>
 #include <unistd.h>
 
-#include <cctype>
 
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +10,7 @@
 #include <set>
 
 #include "paw/program/cache.hpp"
+#include "paw/tokenizer/text_stream.hpp"
 #include "paw/util/error.hpp"
 #include "server/server_internal.hpp"
 
@@ -122,45 +122,26 @@ InferOutcome run_infer(State& st, const InferRequest& r, const std::function<boo
   ro.max_tokens = max_tokens;
   ro.temperature = static_cast<float>(r.temperature.value_or(0.0));
   ro.seed = r.seed;
-  // Streaming: decode the ids so far and hand out what grew, once it is whole UTF-8 (a
-  // character split over tokens waits for its last byte) and past the leading whitespace
+  // Streaming: the text as it becomes final (paw::TextStream), past the leading whitespace
   // that the final output trims.
-  std::vector<int32_t> ids;
-  size_t sent = 0;
+  TextStream stream(tok, DecodeOptions{.skip_special = true});
   bool started = false;
-  if (on_text) {
-    ro.on_token = [&](int32_t id) {
-      ids.push_back(id);
-      DecodeOptions d;
-      d.skip_special = true;
-      std::string text = tok.decode(ids, d);
-      size_t end = text.size();
-      // Hold back an incomplete UTF-8 tail.
-      size_t k = end;
-      while (k > 0 && (static_cast<unsigned char>(text[k - 1]) & 0xC0) == 0x80) --k;
-      if (k > 0) {
-        const unsigned char lead = static_cast<unsigned char>(text[k - 1]);
-        const size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-        if (end - (k - 1) < need) end = k - 1;
-      }
-      if (!started) {
-        size_t s = 0;
-        while (s < end && std::isspace(static_cast<unsigned char>(text[s]))) ++s;
-        if (s == end) return true;
-        sent = s;
-        started = true;
-      }
-      if (end <= sent) return true;
-      const std::string piece = text.substr(sent, end - sent);
-      sent = end;
-      return on_text(piece);
-    };
-  }
+  auto hand_out = [&](std::string piece) {
+    if (!started) {
+      const size_t s = piece.find_first_not_of(" \t\n\r\f\v");
+      if (s == std::string::npos) return true;
+      piece.erase(0, s);
+      started = true;
+    }
+    return piece.empty() || on_text(piece);
+  };
+  if (on_text) ro.on_token = [&](int32_t id) { return hand_out(stream.push(id)); };
   try {
     out.result = prog->run(r.input, ro);
   } catch (const Error& e) {
     fail(422, "run_failed", e.what(), {{"program_id", out.program_id}});
   }
+  if (on_text && !out.result.cancelled) hand_out(stream.finish());   // a character held back at the end
   st.generated_tokens += out.result.ids.size();
   out.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return out;
