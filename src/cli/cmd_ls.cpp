@@ -1,7 +1,5 @@
 // `paw ls [--json] [--cache-dir DIR]` — list cached programs.
 #include <cstdio>
-#include <map>
-#include <vector>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -35,26 +33,10 @@ std::string human_size(uint64_t bytes) {
   return buf;
 }
 
-// Every slug version naming a program: id -> ["dates@v2", ...]; the latest is marked "(latest)"
-// in the table and by `latest` in JSON.
-struct SlugName {
-  std::string slug;
-  int version = 0;
-  bool latest = false;
-  std::string name;
-};
-std::map<std::string, std::vector<SlugName>> slugs_by_program(const std::string& cache_dir) {
-  std::map<std::string, std::vector<SlugName>> m;
-  for (const SlugRecord& r : SlugRegistry(cache_dir).list())
-    for (const SlugVersion& v : r.versions)
-      m[v.program_id].push_back({r.slug, v.version, v.version == r.latest().version, v.name});
-  return m;
-}
-
 void run_ls(const LsOptions& o) {
   ProgramCache cache(o.cache_dir);
   auto entries = cache.list();
-  const auto slugs = slugs_by_program(cache.root());
+  const auto slugs = SlugRegistry(cache.root()).by_program();   // * marks a slug's latest version
   if (o.json) {
     nlohmann::json arr = nlohmann::json::array();
     for (const CacheEntry& e : entries) {
@@ -63,7 +45,7 @@ void run_ls(const LsOptions& o) {
       j["compiler"] = e.compiler;
       j["slugs"] = nlohmann::json::array();
       if (auto it = slugs.find(e.id); it != slugs.end())
-        for (const SlugName& sn : it->second)
+        for (const SlugOf& sn : it->second)
           j["slugs"].push_back({{"slug", sn.slug}, {"version", sn.version}, {"latest", sn.latest}, {"name", sn.name}});
       if (!e.problem.empty()) j["problem"] = e.problem;
       arr.push_back(j);
@@ -82,7 +64,7 @@ void run_ls(const LsOptions& o) {
     std::string slug;
     if (auto it = slugs.find(e.id); it != slugs.end()) {
       std::string last;
-      for (const SlugName& sn : it->second) {
+      for (const SlugOf& sn : it->second) {
         if (sn.slug != last) slug += (slug.empty() ? "" : " ") + sn.slug + "@";
         else slug += ",";
         slug += "v" + std::to_string(sn.version) + (sn.latest ? "*" : "");

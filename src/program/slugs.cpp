@@ -193,4 +193,12 @@ std::vector<SlugRecord> SlugRegistry::list() const {
   return out;
 }
 
+std::map<std::string, std::vector<SlugOf>> SlugRegistry::by_program() const {
+  std::map<std::string, std::vector<SlugOf>> m;
+  for (const SlugRecord& r : list())
+    for (const SlugVersion& v : r.versions)
+      m[v.program_id].push_back({r.slug, v.version, v.version == r.latest().version, v.name});
+  return m;
+}
+
 }  // namespace paw

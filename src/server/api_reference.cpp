@@ -13,19 +13,8 @@
 namespace paw::server {
 namespace {
 
-// The latest slug version naming each program: id -> (slug, version, name).
-struct SlugOf {
-  std::string slug, name;
-  int version = 0;
-};
-std::map<std::string, SlugOf> slugs_by_program(const State& st) {
-  std::map<std::string, SlugOf> m;
-  for (const SlugRecord& r : SlugRegistry(st.opts.cache_dir).list())
-    for (const SlugVersion& v : r.versions) m[v.program_id] = {r.slug, v.name, v.version};
-  return m;
-}
-
-json describe(const CacheEntry& e, const std::map<std::string, SlugOf>& slugs) {
+// A program as the reference lists it; its slug is the last slug version naming it.
+json describe(const CacheEntry& e, const std::map<std::string, std::vector<SlugOf>>& slugs) {
   json j = {{"program_id", e.id},
             {"slug", nullptr},
             {"version", nullptr},
@@ -37,9 +26,10 @@ json describe(const CacheEntry& e, const std::map<std::string, SlugOf>& slugs) {
             {"size_bytes", e.size_bytes},
             {"status", "ready"}};
   if (auto it = slugs.find(e.id); it != slugs.end()) {
-    j["slug"] = it->second.slug;
-    j["version"] = it->second.version;
-    if (!it->second.name.empty()) j["name"] = it->second.name;
+    const SlugOf& s = it->second.back();
+    j["slug"] = s.slug;
+    j["version"] = s.version;
+    if (!s.name.empty()) j["name"] = s.name;
   }
   return j;
 }
@@ -178,7 +168,7 @@ void list_route(State& st, const httplib::Request& req, httplib::Response& res) 
   const int64_t page = int_param("page", 1, 1, 1000000), per_page = int_param("per_page", 20, 1, 100);
   std::string q = req.has_param("q") ? req.get_param_value("q") : "";
   std::transform(q.begin(), q.end(), q.begin(), ::tolower);
-  const auto slugs = slugs_by_program(st);
+  const auto slugs = SlugRegistry(st.opts.cache_dir).by_program();
   json items = json::array();
   size_t total = 0;
   std::vector<CacheEntry> entries = st.cache().list();
@@ -189,7 +179,7 @@ void list_route(State& st, const httplib::Request& req, httplib::Response& res) 
   for (const CacheEntry& e : entries) {
     if (!q.empty()) {
       std::string hay = e.id + " " + e.spec;
-      if (auto it = slugs.find(e.id); it != slugs.end()) hay += " " + it->second.slug + " " + it->second.name;
+      if (auto it = slugs.find(e.id); it != slugs.end()) hay += " " + it->second.back().slug + " " + it->second.back().name;
       std::transform(hay.begin(), hay.end(), hay.begin(), ::tolower);
       if (hay.find(q) == std::string::npos) continue;
     }
@@ -202,7 +192,7 @@ void list_route(State& st, const httplib::Request& req, httplib::Response& res) 
 
 void program_route(State& st, const httplib::Request& req, httplib::Response& res) {
   const std::string id = st.resolve(req.matches[1]);
-  json j = describe(entry_for(st, id), slugs_by_program(st));
+  json j = describe(entry_for(st, id), SlugRegistry(st.opts.cache_dir).by_program());
   const Bundle b = st.cache().open(id);
   j["meta"] = json::parse(b.meta_json, nullptr, false);
   j["prompt_template"] = b.prompt_template;
@@ -221,7 +211,6 @@ void download_route(State& st, const httplib::Request& req, httplib::Response& r
 void resolve_route(State& st, const httplib::Request& req, httplib::Response& res) {
   const std::string ref = req.matches[1];
   const std::string id = st.resolve(ref);
-  const auto slugs = slugs_by_program(st);
   json j = {{"program_id", id}, {"slug", nullptr}, {"version", nullptr}};
   if (auto r = parse_slug_ref(ref)) {
     j["slug"] = r->slug;

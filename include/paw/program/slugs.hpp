@@ -9,6 +9,7 @@
 // (or `slug@2`) to that version. Compiling under an existing slug adds a version unless the
 // program is already the latest one. Writes are atomic (temp file + rename) under
 // locks/slugs.lock, so concurrent compiles never lose a version.
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,14 @@ struct SlugRecord {
   std::string slug;
   std::vector<SlugVersion> versions;   // ascending version numbers
   const SlugVersion& latest() const { return versions.back(); }
+};
+
+// One slug version naming a program (SlugRegistry::by_program).
+struct SlugOf {
+  std::string slug;
+  int version = 0;
+  bool latest = false;   // the slug's latest version
+  std::string name;
 };
 
 // What assigning a program to a slug did (the reference's `version_action`).
@@ -66,6 +75,8 @@ class SlugRegistry {
   std::optional<std::string> resolve(std::string_view ref) const;
   // Every slug, sorted; unreadable files are skipped.
   std::vector<SlugRecord> list() const;
+  // Every slug version by program id; each program's in slug, then version order.
+  std::map<std::string, std::vector<SlugOf>> by_program() const;
 
  private:
   std::string file_for(const std::string& slug) const;
