@@ -1,6 +1,7 @@
 // `paw serve`: the HTTP glue — model and compiler loading, auth, limits, per-client caps,
 // request ids, JSON errors, logging (routes: api_reference.cpp, api_openai.cpp).
 #include <openssl/crypto.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 
@@ -163,9 +164,17 @@ bool key_matches(const std::string& given, const std::string& want) {
 
 }  // namespace
 
+// Debian's cpp-httplib is built with a listen backlog of 5: when more clients connect at once,
+// the kernel's accept queue overflows and a request is lost (16 load-test clients saw read
+// errors). listen() again on the bound socket raises the backlog.
+class HttpServer : public httplib::Server {
+ public:
+  bool set_backlog(int n) { return ::listen(svr_sock_, n) == 0; }
+};
+
 struct Server::Impl {
   State st;
-  httplib::Server http;
+  HttpServer http;
   int port = 0;
   std::mutex clients_mu;
   std::map<std::string, int> in_flight;   // per client address
@@ -309,7 +318,7 @@ Server::Server(ServeOptions opts) : impl_(std::make_unique<Impl>()) {
     }
   }
 
-  httplib::Server& http = impl_->http;
+  HttpServer& http = impl_->http;
   const size_t n_threads = static_cast<size_t>(std::max(2, st.opts.http_threads));
   http.new_task_queue = [n_threads] { return new httplib::ThreadPool(n_threads); };
   http.set_payload_max_length(st.opts.max_body_bytes);
@@ -349,6 +358,8 @@ Server::Server(ServeOptions opts) : impl_(std::make_unique<Impl>()) {
   add_openai_routes(http, st, wrap);
 
   impl_->port = st.opts.port == 0 ? http.bind_to_any_port(st.opts.host) : (http.bind_to_port(st.opts.host, st.opts.port) ? st.opts.port : -1);
+  if (impl_->port > 0 && !impl_->http.set_backlog(SOMAXCONN))
+    impl_->log("paw serve: warning: could not raise the listen backlog; bursts of connections may be dropped");
   if (impl_->port <= 0)
     throw Error("cannot listen on " + st.opts.host + ":" + std::to_string(st.opts.port), "paw serve",
                 "the port is in use or the address is not local; pick another --port or --host");

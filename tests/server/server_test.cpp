@@ -415,7 +415,10 @@ TEST(Serve, BoundedLoadTest) {
         const json body = {{"program_id", use_a ? a : b}, {"input", "hello"}, {"max_tokens", 3}};
         auto r = cl.Post("/api/v1/infer", body.dump(), "application/json");
         if (r && r->status == 200 && json::parse(r->body)["output"] == (use_a ? wa : wb)) ++ok;
-        else ++bad;
+        else {
+          ++bad;
+          ADD_FAILURE() << (r ? std::to_string(r->status) + " " + r->body : "no response: " + httplib::to_string(r.error()));
+        }
       }
     });
   for (auto& t : ts) t.join();
