@@ -39,15 +39,9 @@ struct CompileCliOptions {
   bool json = false;
 };
 
-// --compiler, else $PAW_COMPILER, else the cache's compilers/ folder, else the shipped compiler
-// next to the source tree this binary was built from (PAW_SOURCE_DIR is compiled in).
+// compiler::find_default_compiler, or an error saying where a compiler may come from.
 std::string find_compiler(const std::string& given, const std::string& cache_dir) {
-#ifdef PAW_SOURCE_DIR
-  const std::string shipped = std::string(PAW_SOURCE_DIR) + "/models/trained/C.gguf";
-#else
-  const std::string shipped;
-#endif
-  std::string c = compiler::find_default_compiler(given, cache_dir, shipped);
+  std::string c = compiler::find_default_compiler(given, cache_dir);
   if (c.empty())
     throw Error("no compiler given", "paw compile",
                 "pass --compiler FILE.gguf, set PAW_COMPILER, or put one in $PAW_CACHE_DIR/compilers/ "

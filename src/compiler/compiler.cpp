@@ -3,19 +3,16 @@
 #include "paw/compiler/compiler.hpp"
 
 #include <algorithm>
-#include <cstdlib>
-
-#include "paw/program/base_model.hpp"
-
-#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <set>
 
 #include "paw/compiler/format.hpp"
 #include "paw/formats/gguf.hpp"
 #include "paw/model/model.hpp"
+#include "paw/program/base_model.hpp"
 #include "paw/program/meta.hpp"
 #include "paw/runtime/session.hpp"
 #include "paw/tensor/quantize.hpp"
@@ -386,7 +383,7 @@ std::vector<uint8_t> CompiledProgram::paw_bytes() const { return pack_bundle_byt
 
 void CompiledProgram::write(const std::string& path) const { atomic_write_file(path, paw_bytes()); }
 
-std::string find_default_compiler(const std::string& given, const std::string& cache_dir, const std::string& shipped) {
+std::string find_default_compiler(const std::string& given, const std::string& cache_dir) {
   if (!given.empty()) return given;
   if (const char* env = std::getenv("PAW_COMPILER"); env && *env) return env;
   const std::string dir = (cache_dir.empty() ? default_cache_dir() : cache_dir) + "/compilers";
@@ -401,7 +398,11 @@ std::string find_default_compiler(const std::string& given, const std::string& c
     for (const std::string& f : found) list += (list.empty() ? "" : ", ") + std::filesystem::path(f).filename().string();
     throw Error("several compilers in the cache: " + list, dir, "pass --compiler FILE (or set PAW_COMPILER)");
   }
-  if (!shipped.empty() && std::filesystem::exists(shipped)) return shipped;
+#ifdef PAW_SOURCE_DIR
+  // The compiler shipped in the source tree this library was built from.
+  const std::string shipped = std::string(PAW_SOURCE_DIR) + "/models/trained/C.gguf";
+  if (std::filesystem::exists(shipped)) return shipped;
+#endif
   return {};
 }
 

@@ -272,12 +272,7 @@ Server::Server(ServeOptions opts) : impl_(std::make_unique<Impl>()) {
   st.opts = std::move(opts);
   if (st.opts.cache_dir.empty()) st.opts.cache_dir = ProgramCache().root();
 
-#ifdef PAW_SOURCE_DIR
-  const std::string shipped = std::string(PAW_SOURCE_DIR) + "/models/trained/C.gguf";
-#else
-  const std::string shipped;
-#endif
-  st.compiler_path = compiler::find_default_compiler(st.opts.compiler, st.opts.cache_dir, shipped);
+  st.compiler_path = compiler::find_default_compiler(st.opts.compiler, st.opts.cache_dir);
   if (!st.compiler_path.empty()) st.compiler = std::make_unique<compiler::Compiler>(compiler::Compiler::open(st.compiler_path));
 
   st.model_path = st.opts.model;

@@ -110,7 +110,8 @@ class Compiler {
 
 // The compiler a command uses when none is named: `given` when not empty, else
 // $PAW_COMPILER, else the only *.gguf in the cache's compilers/ folder ($PAW_CACHE_DIR/compilers;
-// several: paw::Error listing them), else `shipped` when that file exists; "" when none.
-std::string find_default_compiler(const std::string& given, const std::string& cache_dir, const std::string& shipped);
+// several: paw::Error listing them), else models/trained/C.gguf of the source tree paw was
+// built from, when it exists; "" when none.
+std::string find_default_compiler(const std::string& given, const std::string& cache_dir);
 
 }  // namespace paw::compiler
