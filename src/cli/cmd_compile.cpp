@@ -68,6 +68,9 @@ void run_compile(const CompileCliOptions& o) {
   const std::string spec = read_spec(o);
   const compiler::Compiler c = compiler::Compiler::open(find_compiler(o.compiler, o.cache_dir));
   if (!o.interpreter.empty()) c.check_interpreter(o.interpreter);
+  // The interpreter file the compiler pins, where it usually sits: beside the compiler.
+  const std::string beside = (std::filesystem::path(c.info().path).parent_path() / c.info().interp_name).string();
+  ProgramCache cache(o.cache_dir);
   compiler::CompileOptions co;
   co.adapter_type = o.adapter_type;
   co.n_threads = o.threads;
@@ -76,8 +79,7 @@ void run_compile(const CompileCliOptions& o) {
     if (o.method == "mapper") return c.compile(spec, co);
 #ifdef PAW_WITH_TORCH
     // The interpreter: --interpreter, else the compiler's pinned file beside the compiler.
-    std::string interp = o.interpreter;
-    if (interp.empty()) interp = (std::filesystem::path(c.info().path).parent_path() / c.info().interp_name).string();
+    const std::string interp = o.interpreter.empty() ? beside : o.interpreter;
     if (!std::filesystem::exists(interp))
       throw Error("finetuning needs the compiler's interpreter file", interp, "pass --interpreter FILE.gguf");
     train::FinetuneOptions fo;
@@ -88,10 +90,10 @@ void run_compile(const CompileCliOptions& o) {
     fo.init_mapper = o.init == "mapper";
     const std::vector<train::FinetuneExample> extra =
         o.examples.empty() ? std::vector<train::FinetuneExample>{} : train::read_examples_jsonl(o.examples);
-    if (train::spec_examples(spec).size() + extra.size() < 8)
+    if (const size_t n = train::spec_examples(spec).size() + extra.size(); n < 8)
       std::fprintf(stderr, "paw: note: finetuning on %zu examples may overfit them; ~20 (--examples FILE.jsonl) "
                            "is what it is measured with (docs/TRAINING.md)\n",
-                   train::spec_examples(spec).size() + extra.size());
+                   n);
     train::FinetuneResult fr = train::finetune_compile(c, interp, spec, extra, fo, o.adapter_type);
     finetune_report = {{"examples", fr.n_examples},   {"skipped", fr.n_skipped},     {"steps", o.steps},
                        {"first_loss", fr.first_loss}, {"final_loss", fr.final_loss}, {"seconds", fr.seconds}};
@@ -110,27 +112,23 @@ void run_compile(const CompileCliOptions& o) {
   }
   // A slug names a program in the cache, so with -o the program goes there too.
   if (o.out.empty() || !slug.empty()) {
-    ProgramCache cache(o.cache_dir);
     const ImportResult r = cache.import(p.bundle);
     if (o.out.empty()) where = r.dir;
     cached = r.already_present;
   }
   std::optional<SlugAssignment> assigned;
-  if (!slug.empty()) assigned = SlugRegistry(o.cache_dir).assign(slug, p.program_id, o.name);
+  if (!slug.empty()) assigned = SlugRegistry(cache.root()).assign(slug, p.program_id, o.name);
   // A program stored in the cache runs by id or slug once its interpreter is in the cache's
   // base_models/: put the compiler's own there (the file beside it, checked by hash).
   bool base_ready = false;
   if (o.out.empty() || assigned) {
-    const std::filesystem::path beside = std::filesystem::path(c.info().path).parent_path() / c.info().interp_name;
-    const std::string cached_base = ProgramCache(o.cache_dir).base_models_dir() + "/" + c.info().interp_name;
-    base_ready = std::filesystem::exists(cached_base);
+    base_ready = std::filesystem::exists(cache.base_models_dir() + "/" + c.info().interp_name);
     if (!base_ready && std::filesystem::exists(beside)) {
       try {
-        c.check_interpreter(beside.string());
-        install_base_model(beside.string(), ProgramCache(o.cache_dir).root());
+        c.check_interpreter(beside);
+        install_base_model(beside, cache.root());
         base_ready = true;
-        std::fprintf(stderr, "paw: note: copied the interpreter %s into %s\n", beside.string().c_str(),
-                     ProgramCache(o.cache_dir).base_models_dir().c_str());
+        std::fprintf(stderr, "paw: note: copied the interpreter %s into %s\n", beside.c_str(), cache.base_models_dir().c_str());
       } catch (const Error& e) {
         std::fprintf(stderr, "paw: note: the interpreter was not copied into the cache (%s)\n", e.what());
       }
@@ -175,8 +173,7 @@ void run_compile(const CompileCliOptions& o) {
       std::printf("run it: paw run %s INPUT%s\n", assigned ? assigned->slug.c_str() : p.program_id.c_str(),
                   base_ready ? "" : " --model FILE");
     } else {
-      std::printf("run it: paw run %s INPUT --model %s\n", o.out.c_str(),
-                  (std::filesystem::path(ci.path).parent_path() / ci.interp_name).string().c_str());
+      std::printf("run it: paw run %s INPUT --model %s\n", o.out.c_str(), beside.c_str());
     }
   }
 }

@@ -81,9 +81,9 @@ void compile_route(State& st, const httplib::Request& req, httplib::Response& re
     }
   }
   const ImportResult ir = st.cache().import(p.bundle);
-  // Downloaded programs then run with `paw run` on this cache without --model.
-  if (std::filesystem::path(st.model_path).filename() == c.info().interp_name &&
-      !std::filesystem::exists(st.cache().base_models_dir() + "/" + c.info().interp_name))
+  // Downloaded programs then run with `paw run` on this cache without --model (a no-op when
+  // the cache already holds the file).
+  if (std::filesystem::path(st.model_path).filename() == c.info().interp_name)
     install_base_model(st.model_path, st.opts.cache_dir);
   std::optional<SlugAssignment> a;
   if (!slug.empty()) a = SlugRegistry(st.opts.cache_dir).assign(slug, p.program_id, name.value_or(""));
