@@ -127,6 +127,7 @@ class Program {
   struct Impl;
 
  private:
+  friend class BatchRunner;  // runs calls of many programs in one decode batch (paw/batch.hpp)
   explicit Program(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
   std::shared_ptr<const Impl> impl_;
 };

@@ -13,14 +13,16 @@
 
 namespace paw {
 
-ForwardRun::ForwardRun(const Model& model, const AdapterBinding& adapters, KVCache& cache, ForwardScratch& scratch,
-                       int64_t n, int64_t p0)
+ForwardRun::ForwardRun(const Model& model, const AdapterBinding& adapters, KVCache* cache, ForwardScratch& scratch,
+                       int64_t n, int64_t p0, std::span<const SequenceStep> seqs)
     : m(model), hp(model.hparams()), ad(adapters), kv(cache), s(scratch), kt(scratch.kernels()),
-      ctx{scratch.n_threads(), scratch.ws_.get(), scratch.ws_bytes_}, n_tokens(n), pos0(p0) {}
+      ctx{scratch.n_threads(), scratch.ws_.get(), scratch.ws_bytes_}, n_tokens(n), pos0(p0), rows(seqs) {}
 
 void ForwardRun::linear(const WeightRef& w, const float* x, float* y, int64_t n_tok, const WeightRef* bias) {
   kt.matmul(w.kernel_view(), x, y, n_tok, /*accumulate=*/false, ctx);
-  if (w.linear >= 0 && static_cast<size_t>(w.linear) < ad.per_linear.size())
+  if (!rows.empty())
+    row_deltas(w, x, y);
+  else if (w.linear >= 0 && static_cast<size_t>(w.linear) < ad.per_linear.size())
     for (const LoraTerm& t : ad.per_linear[static_cast<size_t>(w.linear)])
       lora_apply(kt, t.a, t.b, t.scale, x, y, n_tok, s.lora_tmp_.data(), ctx);
   if (bias && bias->present()) kt.add_rows(y, bias->f32, n_tok, w.view.rows);
@@ -34,7 +36,7 @@ void ForwardRun::linears(std::initializer_list<Out> outs, const float* x, int64_
   const auto one_by_one = [&] {
     for (const Out& o : outs) linear(o.w, x, o.y, n_tok, o.bias);
   };
-  if (n_tok != 1 || ctx.n_threads <= 1 || !kt.matmul_group || static_cast<int64_t>(outs.size()) > kMaxGroupLinears)
+  if (!rows.empty() || n_tok != 1 || ctx.n_threads <= 1 || !kt.matmul_group || static_cast<int64_t>(outs.size()) > kMaxGroupLinears)
     return one_by_one();
   int64_t tmp_need = 0, b_out_need = 0;  // A results of every term, B results of first terms: side by side
   for (const Out& o : outs)
@@ -98,6 +100,30 @@ void ForwardRun::linears(std::initializer_list<Out> outs, const float* x, int64_
     if (o.bias && o.bias->present()) kt.add_rows(o.y, o.bias->f32, n_tok, o.w.view.rows);
 }
 
+void ForwardRun::row_deltas(const WeightRef& w, const float* x, float* y) {
+  if (w.linear < 0) return;
+  const auto li = static_cast<size_t>(w.linear);
+  const int64_t n_in = w.view.cols, n_out = w.view.rows;
+  // Term k of every row per job: the A products (first round) and, once each is done, its B
+  // product scaled and added to that row's output (second round) — one fork/join per term
+  // index, however many rows. Rows own disjoint slices of x, y and lora_tmp_ [n_batch, rank].
+  for (size_t k = 0;; ++k) {
+    s.group_calls_.clear();
+    s.group_then_.clear();
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const AdapterBinding* b = rows[i].adapters;
+      if (!b || li >= b->per_linear.size() || k >= b->per_linear[li].size()) continue;
+      const LoraTerm& t = b->per_linear[li][k];
+      float* tmp = s.lora_tmp_.data() + static_cast<int64_t>(i) * s.lora_rank_;  // [r]
+      const auto row = static_cast<int64_t>(i);
+      s.group_calls_.push_back({t.a, x + row * n_in, tmp, false});
+      s.group_then_.push_back({t.b, tmp, y + row * n_out, true, t.scale});
+    }
+    if (s.group_calls_.empty()) return;
+    matmul_group(kt, s.group_calls_, s.group_then_, ctx);
+  }
+}
+
 void ForwardRun::embed(std::span<const int32_t> tokens, float* x) {
   const int64_t T = static_cast<int64_t>(tokens.size());
   // An interleaved tied head is read back row by row: its file pages were released at load,
@@ -114,39 +140,54 @@ void ForwardRun::embed(std::span<const int32_t> tokens, float* x) {
       dequantize_row(e.type, e.data + static_cast<size_t>(tokens[t]) * stride, x + t * hp.n_embd, hp.n_embd);
   }
   // Embedding LoRA: gather each token's r-vector from A, scale, then x += B·a.
-  for (const EmbeddingLoraTerm& term : ad.embedding) {
-    const int64_t r = term.a.cols;
-    const size_t a_stride = *row_bytes(term.a.type, r);
-    float* tmp = s.lora_tmp_.data();
-    for (int64_t t = 0; t < T; ++t)
-      dequantize_row(term.a.type, term.a.data + static_cast<size_t>(tokens[t]) * a_stride, tmp + t * r, r);
-    kt.scale(tmp, term.scale, tmp, T * r);
-    kt.matmul(term.b, tmp, x, T, /*accumulate=*/true, ctx);
-  }
+  const auto add_terms = [&](const std::vector<EmbeddingLoraTerm>& terms, const int32_t* toks, float* xs, int64_t n) {
+    for (const EmbeddingLoraTerm& term : terms) {
+      const int64_t r = term.a.cols;
+      const size_t a_stride = *row_bytes(term.a.type, r);
+      float* tmp = s.lora_tmp_.data();
+      for (int64_t t = 0; t < n; ++t)
+        dequantize_row(term.a.type, term.a.data + static_cast<size_t>(toks[t]) * a_stride, tmp + t * r, r);
+      kt.scale(tmp, term.scale, tmp, n * r);
+      kt.matmul(term.b, tmp, xs, n, /*accumulate=*/true, ctx);
+    }
+  };
+  if (rows.empty()) return add_terms(ad.embedding, tokens.data(), x, T);
+  for (int64_t t = 0; t < T; ++t)  // rows mode: each row its own terms
+    if (const AdapterBinding* b = rows[static_cast<size_t>(t)].adapters)
+      add_terms(b->embedding, tokens.data() + t, x + t * hp.n_embd, 1);
 }
 
 void ForwardRun::store_kv(int64_t layer, const float* k, const float* v) {
   for (int64_t t = 0; t < n_tokens; ++t) {
-    kt.store_row(k + t * hp.k_dim(), kv.k_row(layer, pos0 + t), kv.type(), hp.k_dim());
-    kt.store_row(v + t * hp.v_dim(), kv.v_row(layer, pos0 + t), kv.type(), hp.v_dim());
+    KVCache& c = rows.empty() ? *kv : *rows[static_cast<size_t>(t)].kv;
+    const int64_t pos = rows.empty() ? pos0 + t : rows[static_cast<size_t>(t)].pos;
+    kt.store_row(k + t * hp.k_dim(), c.k_row(layer, pos), c.type(), hp.k_dim());
+    kt.store_row(v + t * hp.v_dim(), c.v_row(layer, pos), c.type(), hp.v_dim());
   }
 }
 
 void ForwardRun::attend(int64_t layer, const float* q, float* out) {
   AttentionArgs a;
-  a.q = q;
-  a.k = kv.k_rows(layer);
-  a.v = kv.v_rows(layer);
-  a.kv_type = kv.type();
-  a.out = out;
-  a.n_tokens = n_tokens;
   a.n_head = hp.n_head;
   a.n_head_kv = hp.n_head_kv;
   a.head_dim_k = hp.head_dim_k;
   a.head_dim_v = hp.head_dim_v;
-  a.pos0 = pos0;
   a.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hp.head_dim_k)));
-  kt.attention(a, ctx);
+  const auto over = [&](const KVCache& c, const float* qs, float* os, int64_t n, int64_t p0) {
+    a.q = qs;
+    a.k = c.k_rows(layer);
+    a.v = c.v_rows(layer);
+    a.kv_type = c.type();
+    a.out = os;
+    a.n_tokens = n;
+    a.pos0 = p0;
+    kt.attention(a, ctx);
+  };
+  if (rows.empty()) return over(*kv, q, out, n_tokens, pos0);
+  for (int64_t t = 0; t < n_tokens; ++t) {  // rows mode: each row's query against its own cache
+    const SequenceStep& row = rows[static_cast<size_t>(t)];
+    over(*row.kv, q + t * hp.q_dim(), out + t * hp.o_dim(), 1, row.pos);
+  }
 }
 
 namespace {
@@ -182,19 +223,16 @@ void validate_request(const Model& m, const KVCache& kv, const ForwardScratch& s
 
 }  // namespace
 
-void forward(const Model& m, const AdapterBinding& adapters, KVCache& kv, ForwardScratch& s,
-             const ForwardRequest& req) {
-  validate_request(m, kv, s, req);
-  if (adapters.max_rank() * s.n_batch() > static_cast<int64_t>(s.lora_tmp_.size()))
-    throw Error("forward: adapters were not reserved in the scratch", "forward",
-                "call ForwardScratch::reserve() after changing adapters");
-  const HParams& hp = m.hparams();
-  const auto T = static_cast<int64_t>(req.tokens.size());
-  ForwardRun r(m, adapters, kv, s, T, req.pos0);
+namespace {
+
+}  // namespace
+
+void ForwardRun::run(std::span<const int32_t> tokens, std::span<const HiddenTap> taps, float* logits, int64_t first) {
+  ForwardRun& r = *this;
+  const auto T = static_cast<int64_t>(tokens.size());
   float* x = r.x();  // residual stream [T, n_embd]
 
-  r.embed(req.tokens, x);
-  for (int64_t t = 0; t < T; ++t) s.pos_[t] = static_cast<int32_t>(req.pos0 + t);
+  r.embed(tokens, x);
   if (hp.arch == Arch::Gpt2) {
     const MatrixView& pe = m.weights().position_embd.view;
     const size_t stride = *row_bytes(pe.type, pe.cols);
@@ -212,14 +250,13 @@ void forward(const Model& m, const AdapterBinding& adapters, KVCache& kv, Forwar
       llama_family_layer(r, l);
     else
       gpt2_layer(r, l);
-    for (const HiddenTap& tap : req.taps)
+    for (const HiddenTap& tap : taps)
       if (tap.layer == l && tap.count > 0)
         std::memcpy(tap.dst, x + tap.first * hp.n_embd, static_cast<size_t>(tap.count * hp.n_embd) * sizeof(float));
   }
 
-  if (!req.logits) return;
+  if (!logits) return;
   // Output head on the rows asked for: final norm, then the projection.
-  const int64_t first = req.logits_all ? 0 : T - 1;
   const int64_t n_rows = T - first;
   const ModelWeights& w = m.weights();
   float* h = r.cur();
@@ -229,9 +266,84 @@ void forward(const Model& m, const AdapterBinding& adapters, KVCache& kv, Forwar
     r.kt.layernorm(x + first * hp.n_embd, w.output_norm.f32, w.output_norm_b.f32, h, n_rows, hp.n_embd,
                    static_cast<float>(hp.norm_eps));
   if (w.output.present())
-    r.linear(w.output, h, req.logits, n_rows);
+    r.linear(w.output, h, logits, n_rows);
   else
-    r.kt.matmul(w.token_embd.kernel_view(), h, req.logits, n_rows, /*accumulate=*/false, r.ctx);
+    r.kt.matmul(w.token_embd.kernel_view(), h, logits, n_rows, /*accumulate=*/false, r.ctx);
+}
+
+namespace {
+
+void check_reserved(const AdapterBinding& b, const ForwardScratch& s, int64_t lora_tmp_size) {
+  if (b.max_rank() * s.n_batch() > lora_tmp_size)
+    throw Error("forward: adapters were not reserved in the scratch", "forward",
+                "call ForwardScratch::reserve() after changing adapters");
+}
+
+const AdapterBinding& no_adapters() {
+  static const AdapterBinding none;
+  return none;
+}
+
+}  // namespace
+
+void forward(const Model& m, const AdapterBinding& adapters, KVCache& kv, ForwardScratch& s,
+             const ForwardRequest& req) {
+  validate_request(m, kv, s, req);
+  check_reserved(adapters, s, static_cast<int64_t>(s.lora_tmp_.size()));
+  const auto T = static_cast<int64_t>(req.tokens.size());
+  for (int64_t t = 0; t < T; ++t) s.pos_[t] = static_cast<int32_t>(req.pos0 + t);
+  ForwardRun r(m, adapters, &kv, s, T, req.pos0);
+  r.run(req.tokens, req.taps, req.logits, req.logits_all ? 0 : T - 1);
+}
+
+void forward_sequences(const Model& m, std::span<const SequenceStep> rows, ForwardScratch& s, float* logits) {
+  const HParams& hp = m.hparams();
+  const auto N = static_cast<int64_t>(rows.size());
+  if (N == 0) throw Error("forward_sequences: no rows", "forward");
+  if (N > s.n_batch())
+    throw Error("forward_sequences: " + std::to_string(N) + " rows exceed the scratch's batch size " +
+                    std::to_string(s.n_batch()),
+                "forward", "size the scratch for the largest batch of sequences");
+  if (!logits) throw Error("forward_sequences: no logits buffer", "forward");
+  for (int64_t i = 0; i < N; ++i) {
+    const SequenceStep& row = rows[static_cast<size_t>(i)];
+    const std::string at = "forward_sequences row " + std::to_string(i);
+    if (!row.kv) throw Error(at + ": no KV cache", "forward");
+    if (row.kv->n_layer() != hp.n_layer)
+      throw Error(at + ": the KV cache has " + std::to_string(row.kv->n_layer()) + " layers, the model " +
+                      std::to_string(hp.n_layer),
+                  "forward", "each row needs a cache made for this model");
+    for (int64_t j = 0; j < i; ++j)
+      if (rows[static_cast<size_t>(j)].kv == row.kv)
+        throw Error(at + " shares its KV cache with row " + std::to_string(j), "forward",
+                    "one row per sequence: a sequence's next tokens go through forward()");
+    if (row.pos < 0 || row.pos >= row.kv->n_ctx() || row.pos >= s.n_ctx())
+      throw Error(at + ": position " + std::to_string(row.pos) + " is outside the context of " +
+                      std::to_string(std::min(row.kv->n_ctx(), s.n_ctx())) + " tokens",
+                  "forward", "use a larger context or a shorter sequence");
+    if (hp.arch == Arch::Gpt2 && row.pos >= hp.n_ctx_train)
+      throw Error(at + ": position " + std::to_string(row.pos) + " is past GPT-2's position table", "forward");
+    if (row.token < 0 || row.token >= hp.n_vocab)
+      throw Error(at + ": token id " + std::to_string(row.token) + " is outside the vocabulary [0, " +
+                      std::to_string(hp.n_vocab) + ")",
+                  "forward");
+    if (row.adapters) check_reserved(*row.adapters, s, static_cast<int64_t>(s.lora_tmp_.size()));
+  }
+  const SequenceStep& one = rows[0];
+  if (N == 1) {  // one sequence: exactly its forward() (and its fused decode groups)
+    const int32_t tok[1] = {one.token};
+    ForwardRequest req;
+    req.tokens = tok;
+    req.pos0 = one.pos;
+    req.logits = logits;
+    return forward(m, one.adapters ? *one.adapters : no_adapters(), *one.kv, s, req);
+  }
+  for (int64_t i = 0; i < N; ++i) {
+    s.row_tokens_[static_cast<size_t>(i)] = rows[static_cast<size_t>(i)].token;
+    s.pos_[static_cast<size_t>(i)] = static_cast<int32_t>(rows[static_cast<size_t>(i)].pos);
+  }
+  ForwardRun r(m, no_adapters(), nullptr, s, N, 0, rows);
+  r.run(std::span<const int32_t>(s.row_tokens_.data(), static_cast<size_t>(N)), {}, logits, 0);
 }
 
 }  // namespace paw

@@ -13,6 +13,9 @@
 
 #include "paw/interpreter.hpp"
 #include "paw/model/model.hpp"
+#include "paw/run.hpp"
+#include "paw/runtime/generate.hpp"
+#include "paw/runtime/prefix_state.hpp"
 #include "paw/runtime/session.hpp"
 #include "paw/tokenizer/tokenizer.hpp"
 
@@ -46,6 +49,7 @@ class SessionPool {
   // adapters); creates one while fewer than max_sessions exist; otherwise waits.
   Lease acquire(const LoraAdapter* adapter);
   int created() const { return created_.load(); }
+  const SessionOptions& options() const { return so_; }
 
  private:
   void release(std::unique_ptr<Session> s);
@@ -92,5 +96,46 @@ struct Interpreter::Impl {
   std::mutex hash_mu;
   std::optional<std::string> sha256;   // set once computed
 };
+
+// A program opened on an interpreter (run_program.cpp opens it; calls run in run_program.cpp
+// one at a time per session, or batched in run_batch.cpp).
+struct Program::Impl {
+  explicit Impl(Interpreter in) : interp(std::move(in)) {}
+  Interpreter interp;
+  bool base = false;
+  std::optional<ProgramBundle> bundle;
+  std::string id;
+  std::string interpreter_name;
+  std::string tmpl_prefix, tmpl_suffix;   // program mode
+  std::string base_template;              // base mode: the whole template
+  std::shared_ptr<const LoraAdapter> adapter;
+  std::vector<int32_t> prefix_ids;
+  std::shared_ptr<const PrefixState> prefix_state;   // null when the prefix is empty
+  std::string state_hash;                 // model hash the state is bound to
+  int64_t n_ctx = 0;
+  PrefixSource source = PrefixSource::None;
+  std::string cache_path;
+  bool other_base = false;
+};
+
+namespace run_detail {
+
+// One call of a program, planned before any session is touched: the input's token ids, the
+// generation options (stop at EOS, max_tokens capped by the room left, sampling), and the
+// result's token counts. Throws paw::Error for a call that cannot fit the context.
+struct CallPlan {
+  std::vector<int32_t> ids;   // input + suffix (base mode: the whole rendered prompt)
+  GenerateOptions gen;
+  RunResult result;           // prefix_tokens, input_tokens filled
+};
+CallPlan plan_call(const Program::Impl& p, std::string_view input, const RunOptions& ro);
+// Binds the program's adapter to `s` and puts its prefix in place (kept, or restored from the
+// prefix state); returns the tokens still to evaluate before decoding (`last_prefix` holds the
+// one token re-evaluated when the input has none).
+std::span<const int32_t> start_call(const Program::Impl& p, Session& s, const CallPlan& c, int32_t& last_prefix);
+// The result of a finished generation: ids, stop flags, the trimmed text.
+void finish_call(const Program::Impl& p, const GenerateResult& g, RunResult& r);
+
+}  // namespace run_detail
 
 }  // namespace paw

@@ -24,24 +24,6 @@
 
 namespace paw {
 
-struct Program::Impl {
-  explicit Impl(Interpreter in) : interp(std::move(in)) {}
-  Interpreter interp;
-  bool base = false;
-  std::optional<ProgramBundle> bundle;
-  std::string id;
-  std::string interpreter_name;
-  std::string tmpl_prefix, tmpl_suffix;   // program mode
-  std::string base_template;              // base mode: the whole template
-  std::shared_ptr<const LoraAdapter> adapter;
-  std::vector<int32_t> prefix_ids;
-  std::shared_ptr<const PrefixState> prefix_state;   // null when the prefix is empty
-  std::string state_hash;                 // model hash the state is bound to
-  int64_t n_ctx = 0;
-  PrefixSource source = PrefixSource::None;
-  std::string cache_path;
-  bool other_base = false;
-};
 
 namespace {
 
@@ -300,27 +282,27 @@ Program Program::base(const Interpreter& interp, const ProgramOptions& opts) {
   return Program(std::move(p));
 }
 
-RunResult Program::run(std::string_view input, const RunOptions& ro) const {
-  const Impl& p = *impl_;
+namespace run_detail {
+
+CallPlan plan_call(const Program::Impl& p, std::string_view input, const RunOptions& ro) {
   auto& ii = *p.interp.impl();
   const Tokenizer& tok = ii.tokenizer;
 
   // Tokenize and check the context before anything is evaluated.
-  std::vector<int32_t> ids;
+  CallPlan c;
   if (p.base) {
-    ids = tok.encode(replace_placeholder(p.base_template, input), reference_encode());
-    if (ids.empty())
+    c.ids = tok.encode(replace_placeholder(p.base_template, input), reference_encode());
+    if (c.ids.empty())
       throw Error("the rendered base prompt has no tokens", "base " + p.interpreter_name, "give a non-empty input");
   } else {
     std::string text(input);
     text += p.tmpl_suffix;   // one string: tokens may merge across the boundary, as in the reference
-    ids = tok.encode(text, reference_encode());
+    c.ids = tok.encode(text, reference_encode());
   }
-  RunResult r;
   const int64_t n_prefix = static_cast<int64_t>(p.prefix_ids.size());
-  const int64_t n_input = static_cast<int64_t>(ids.size());
-  r.prefix_tokens = n_prefix;
-  r.input_tokens = n_input;
+  const int64_t n_input = static_cast<int64_t>(c.ids.size());
+  c.result.prefix_tokens = n_prefix;
+  c.result.input_tokens = n_input;
   const int64_t used = n_prefix + n_input;
   if (used >= p.n_ctx)
     throw Error("context overflow: " + std::to_string(used) + " tokens (prefix " + std::to_string(n_prefix) + " + input " +
@@ -330,55 +312,73 @@ RunResult Program::run(std::string_view input, const RunOptions& ro) const {
     throw Error("nothing to evaluate: the template prefix and the input are both empty", "program " + p.id,
                 "give a non-empty input");
 
-  GenerateOptions go;
-  if (ii.eos >= 0) go.stop_ids = {ii.eos};
+  if (ii.eos >= 0) c.gen.stop_ids = {ii.eos};
   const int64_t room = p.n_ctx - used;
-  go.max_tokens = ro.max_tokens >= 0 ? std::min(ro.max_tokens, room) : room;
+  c.gen.max_tokens = ro.max_tokens >= 0 ? std::min(ro.max_tokens, room) : room;
   if (ro.temperature > 0) {
     // llama-cpp-python's sampling defaults, which the reference uses with a temperature.
-    go.sampling.temperature = ro.temperature;
-    go.sampling.top_k = 40;
-    go.sampling.top_p = 0.95f;
-    go.sampling.min_p = 0.05f;
-    go.sampling.seed = ro.seed;
+    c.gen.sampling.temperature = ro.temperature;
+    c.gen.sampling.top_k = 40;
+    c.gen.sampling.top_p = 0.95f;
+    c.gen.sampling.min_p = 0.05f;
+    c.gen.sampling.seed = ro.seed;
   }
-  go.on_token = ro.on_token;
+  c.gen.on_token = ro.on_token;
+  return c;
+}
 
+std::span<const int32_t> start_call(const Program::Impl& p, Session& s, const CallPlan& c, int32_t& last_prefix) {
+  bind_adapters(s, wanted(p));
+  std::span<const int32_t> prompt = c.ids;
+  const int64_t n_prefix = static_cast<int64_t>(p.prefix_ids.size());
+  if (n_prefix == 0) {
+    s.reset();
+    return prompt;
+  }
+  const auto& held = s.tokens();
+  if (s.n_past() >= n_prefix && std::equal(p.prefix_ids.begin(), p.prefix_ids.end(), held.begin()))
+    s.truncate(n_prefix);   // this session already holds the prefix
+  else
+    p.prefix_state->restore(s, p.state_hash, p.prefix_ids);
+  if (c.ids.empty()) {
+    // No input tokens: re-evaluate the last prefix token to get the logits to start from.
+    s.truncate(n_prefix - 1);
+    last_prefix = p.prefix_ids.back();
+    prompt = std::span<const int32_t>(&last_prefix, 1);
+  }
+  return prompt;
+}
+
+void finish_call(const Program::Impl& p, const GenerateResult& g, RunResult& r) {
+  r.stopped_at_eos = g.reason == StopReason::StopToken;
+  r.cancelled = g.reason == StopReason::Callback;
+  r.ids = g.ids;
+  DecodeOptions dopt;
+  dopt.skip_special = true;
+  r.output = trim_output(p.interp.tokenizer().decode(r.ids, dopt));
+}
+
+}  // namespace run_detail
+
+RunResult Program::run(std::string_view input, const RunOptions& ro) const {
+  const Impl& p = *impl_;
+  auto& ii = *p.interp.impl();
+  run_detail::CallPlan c = run_detail::plan_call(p, input, ro);
   SessionPool::Lease lease = ii.pool->acquire(p.adapter.get());
   Session& s = *lease;
+  GenerateResult g;
   try {
-    bind_adapters(s, wanted(p));
-    std::span<const int32_t> prompt = ids;
     int32_t last_prefix = 0;
-    if (n_prefix == 0) {
-      s.reset();
-    } else {
-      const auto& held = s.tokens();
-      if (s.n_past() >= n_prefix && std::equal(p.prefix_ids.begin(), p.prefix_ids.end(), held.begin()))
-        s.truncate(n_prefix);   // this session already holds the prefix
-      else
-        p.prefix_state->restore(s, p.state_hash, p.prefix_ids);
-      if (ids.empty()) {
-        // No input tokens: re-evaluate the last prefix token to get the logits to start from.
-        s.truncate(n_prefix - 1);
-        last_prefix = p.prefix_ids.back();
-        prompt = std::span<const int32_t>(&last_prefix, 1);
-      }
-    }
+    const std::span<const int32_t> prompt = run_detail::start_call(p, s, c, last_prefix);
     const int64_t before = s.n_past();
-    GenerateResult g = generate(s, prompt, go);
+    g = generate(s, prompt, c.gen);
     ii.evaluated += static_cast<uint64_t>(s.n_past() - before);
-    r.stopped_at_eos = g.reason == StopReason::StopToken;
-    r.cancelled = g.reason == StopReason::Callback;
-    r.ids = std::move(g.ids);
   } catch (...) {
     lease.mark_dirty();
     throw;
   }
-  DecodeOptions dopt;
-  dopt.skip_special = true;
-  r.output = trim_output(tok.decode(r.ids, dopt));
-  return r;
+  run_detail::finish_call(p, g, c.result);
+  return std::move(c.result);
 }
 
 bool Program::is_base() const { return impl_->base; }

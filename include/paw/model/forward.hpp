@@ -45,6 +45,7 @@ struct AdapterBinding {
 
 struct ForwardRun;
 struct ForwardRequest;
+struct SequenceStep;
 
 // Per-session buffers, sized once for a maximum batch and context (the forward itself
 // allocates nothing).
@@ -67,6 +68,7 @@ class ForwardScratch {
   friend void gpt2_layer(ForwardRun& r, int64_t layer);
   friend void forward(const Model& m, const AdapterBinding& adapters, KVCache& kv, ForwardScratch& s,
                       const ForwardRequest& req);
+  friend void forward_sequences(const Model& m, std::span<const SequenceStep> rows, ForwardScratch& s, float* logits);
   void grow_workspace(size_t bytes);
 
   const KernelTable* kt_;
@@ -75,7 +77,7 @@ class ForwardScratch {
   int64_t lora_rank_ = 0;
   // Activations, [n_batch, width] each.
   std::vector<float> x_, cur_, q_, k_, v_, attn_, ff_a_, ff_b_, qkv_, lora_tmp_;
-  // Decode groups (ForwardRun::linears): the calls of one job and the A results of up to
+  // Decode groups (ForwardRun::linears) and the per-row LoRA jobs of forward_sequences: the calls of one job and the A results of up to
   // kMaxGroupLinears linears × their terms, [Σ ranks].
   std::vector<MatmulCall> group_calls_, group_then_;
   std::vector<float> group_tmp_;
@@ -84,7 +86,8 @@ class ForwardScratch {
   int64_t group_terms_ = 0;      // most LoRA terms on one linear (group_tmp_ holds 3 × that × rank)
   size_t group_base_bytes_ = 0;  // largest matmul_group_scratch_bytes of a base linear
   std::vector<float> rope_cos_, rope_sin_;  // [n_batch, head_dim_k / 2]
-  std::vector<int32_t> pos_;
+  std::vector<int32_t> pos_;         // [n_batch] position of each batch row
+  std::vector<int32_t> row_tokens_;  // [n_batch] forward_sequences' tokens, side by side
   // One token_embd row read back in its stored type when the table exists only interleaved
   // (the tied head's copy; ModelLoadOptions::interleave), [row_bytes(stored type, n_embd)].
   std::vector<uint8_t> embed_row_;
@@ -116,5 +119,26 @@ struct ForwardRequest {
 // a batch larger than the scratch, positions past the cache or past GPT-2's position table.
 void forward(const Model& m, const AdapterBinding& adapters, KVCache& kv, ForwardScratch& s,
              const ForwardRequest& req);
+
+// One row of a multi-sequence step: the next token of one sequence, with that sequence's own
+// KV cache and adapters (batched serving: many programs over one base model).
+struct SequenceStep {
+  int32_t token = 0;
+  int64_t pos = 0;                          // its position; cache rows [0, pos) must be filled
+  KVCache* kv = nullptr;                    // this sequence's cache (one row per cache)
+  const AdapterBinding* adapters = nullptr; // null or empty: the base model alone
+};
+
+// One decode step of several sequences as ONE forward over the shared weights: the base
+// product of every linear runs once for all rows [n_rows, n_in] (the weights are read once
+// per step instead of once per sequence), then each row's LoRA terms are applied to that row
+// alone (one job of all rows' A products and, in its second round, their B products); K/V,
+// RoPE and attention are per row, each on its own cache and position. Writes logits
+// [n_rows, n_vocab]. A row's results equal a one-sequence forward() of it up to the order of
+// float sums (the kernels schedule a batch of rows differently from one row); with one row it
+// IS that forward(). Throws paw::Error before touching any cache for an empty or too large
+// batch, a missing or shared cache, an out-of-range token or position, or adapters that were
+// not reserved in the scratch (ForwardScratch::reserve for each row's binding).
+void forward_sequences(const Model& m, std::span<const SequenceStep> rows, ForwardScratch& s, float* logits);
 
 }  // namespace paw

@@ -10,6 +10,7 @@
 // with a prompt of P tokens and no other stop, exactly n_ctx - P tokens are emitted.
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -36,6 +37,33 @@ struct GenerateResult {
 
 // "stop-token", "max-tokens", "context-full", "callback".
 const char* stop_reason_name(StopReason r);
+
+// The loop of generate() one step at a time, for callers that evaluate the tokens themselves
+// (batched decoding: BatchDecoder evaluates the next tokens of many sessions at once). With
+//   Generation g(opt); session.prefill(prompt);
+//   while (auto t = g.step(session.logits(), session.n_past(), session.n_ctx())) session.decode(*t);
+// g.result() is exactly what generate(session, prompt, opt) returns.
+class Generation {
+ public:
+  // Validates the sampling options (paw::Error).
+  explicit Generation(const GenerateOptions& opt);
+  // One step from the logits after n_past evaluated positions: sample, stop or emit (ids,
+  // on_token). Returns the token to evaluate next, or nullopt when generation has ended
+  // (result().reason says why).
+  std::optional<int32_t> step(std::span<const float> logits, int64_t n_past, int64_t n_ctx);
+  bool done() const { return done_; }
+  const GenerateResult& result() const { return res_; }
+  GenerateResult take() { return std::move(res_); }
+
+ private:
+  bool budget_reached() const;
+  std::optional<int32_t> end(StopReason r);
+
+  GenerateOptions opt_;  // a copy: a Generation may outlive the caller's options
+  Sampler sampler_;
+  GenerateResult res_;
+  bool done_ = false;
+};
 
 // Evaluates `prompt` after the session's current positions (may be empty when the session
 // already holds the prompt and has logits), then decodes. Throws paw::Error before evaluating

@@ -103,6 +103,7 @@ class Session {
   void kv_copy_in(std::span<const int32_t> tokens, std::span<const uint8_t> src);
 
  private:
+  friend class BatchDecoder;  // evaluates the next token of many sessions in one forward
   AdapterBinding build_binding(const std::vector<ActiveAdapter>& list) const;
 
   std::shared_ptr<const Model> model_;

@@ -1,0 +1,248 @@
+// paw::BatchRunner: one worker thread advancing every call in flight by one token per step,
+// all of them in one BatchDecoder forward (see paw/batch.hpp for the contract).
+#include "paw/batch.hpp"
+
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "paw/runtime/batch_decoder.hpp"
+#include "paw/util/error.hpp"
+#include "program/run_internal.hpp"
+
+namespace paw {
+
+namespace {
+
+using run_detail::SessionPool;
+
+// One call from the time run() plans it until its caller has read the result.
+struct Call {
+  std::shared_ptr<const Program::Impl> prog;
+  run_detail::CallPlan plan;
+  // Worker only.
+  std::optional<SessionPool::Lease> lease;
+  std::optional<Generation> gen;
+  int32_t next = 0;          // the token to evaluate in the next step
+  int64_t started_at = 0;    // n_past once the prefix was in place
+  // Shared, under BatchRunner::Impl::mu.
+  std::condition_variable cv;
+  std::vector<int32_t> emitted;   // tokens so far, for the caller's on_token
+  bool done = false;
+  std::exception_ptr error;
+  GenerateResult result;
+  bool cancel = false;            // the caller's on_token said stop
+};
+
+}  // namespace
+
+struct BatchRunner::Impl {
+  Interpreter interp;
+  BatchOptions opts;
+  std::unique_ptr<SessionPool> pool;   // the worker's own sessions, max_batch of them
+  std::unique_ptr<BatchDecoder> decoder;
+
+  std::mutex mu;
+  std::condition_variable work_cv;
+  std::deque<std::shared_ptr<Call>> pending;
+  bool stopping = false;
+  BatchStats stats;
+  std::vector<std::shared_ptr<Call>> active;   // worker only
+  std::thread worker;
+
+  Impl(const Interpreter& in, const BatchOptions& o) : interp(in), opts(o) {}
+  void loop();
+  void join(const std::shared_ptr<Call>& c);
+  void advance(Call& c);
+  void finish(Call& c, std::exception_ptr error);
+  void step();
+};
+
+void BatchRunner::Impl::finish(Call& c, std::exception_ptr error) {
+  if (c.lease) {
+    Session& s = **c.lease;
+    if (!error) interp.impl()->evaluated += static_cast<uint64_t>(std::max<int64_t>(0, s.n_past() - c.started_at));
+    if (error) c.lease->mark_dirty();
+    c.lease.reset();   // back to the pool: its prefix may serve the program's next call
+  }
+  std::lock_guard lk(mu);
+  if (c.gen) c.result = c.gen->take();
+  c.error = error;
+  c.done = true;
+  ++stats.calls;
+  c.cv.notify_one();
+}
+
+// After the session's logits for the next token are ready: sample (Generation), then either
+// keep the call for the next step or finish it.
+void BatchRunner::Impl::advance(Call& c) {
+  Session& s = **c.lease;
+  if (const auto t = c.gen->step(s.logits(), s.n_past(), s.n_ctx()))
+    c.next = *t;
+  else
+    finish(c, nullptr);
+}
+
+// A call joins: its program's prefix in a session of the worker, its input evaluated, its
+// first token sampled. Runs on the worker between steps.
+void BatchRunner::Impl::join(const std::shared_ptr<Call>& c) {
+  try {
+    c->lease.emplace(pool->acquire(c->prog->adapter.get()));   // never waits: at most max_batch calls hold one
+    Session& s = **c->lease;
+    int32_t last_prefix = 0;
+    const std::span<const int32_t> prompt = run_detail::start_call(*c->prog, s, c->plan, last_prefix);
+    c->gen.emplace(c->plan.gen);
+    c->started_at = s.n_past();
+    s.prefill(prompt);
+    advance(*c);
+  } catch (...) {
+    finish(*c, std::current_exception());
+    return;
+  }
+  if (!c->done) active.push_back(c);
+}
+
+void BatchRunner::Impl::step() {
+  if (active.empty()) return;
+  std::vector<Session*> sessions;
+  std::vector<int32_t> tokens;
+  for (const auto& c : active) {
+    sessions.push_back(&**c->lease);
+    tokens.push_back(c->next);
+  }
+  try {
+    decoder->decode(sessions, tokens);
+  } catch (...) {
+    // Nothing was evaluated (BatchDecoder checks first); no call of this step can go on.
+    for (const auto& c : active) finish(*c, std::current_exception());
+    active.clear();
+    return;
+  }
+  {
+    std::lock_guard lk(mu);
+    ++stats.steps;
+    stats.rows += active.size();
+    stats.max_rows = std::max<int64_t>(stats.max_rows, static_cast<int64_t>(active.size()));
+  }
+  for (const auto& c : active) {
+    try {
+      advance(*c);
+    } catch (...) {   // sampling: a NaN logit
+      finish(*c, std::current_exception());
+    }
+  }
+  std::erase_if(active, [](const std::shared_ptr<Call>& c) { return c->done; });
+}
+
+void BatchRunner::Impl::loop() {
+  for (;;) {
+    std::vector<std::shared_ptr<Call>> joining;
+    {
+      std::unique_lock lk(mu);
+      work_cv.wait(lk, [&] { return stopping || !pending.empty() || !active.empty(); });
+      if (stopping && pending.empty() && active.empty()) return;
+      while (!pending.empty() && active.size() + joining.size() < static_cast<size_t>(opts.max_batch)) {
+        joining.push_back(std::move(pending.front()));
+        pending.pop_front();
+      }
+    }
+    for (const auto& c : joining) join(c);
+    step();
+  }
+}
+
+BatchRunner::BatchRunner(const Interpreter& interp, const BatchOptions& opts) {
+  if (opts.max_batch < 1)
+    throw Error("max_batch must be at least 1 (got " + std::to_string(opts.max_batch) + ")", "BatchRunner");
+  impl_ = std::make_unique<Impl>(interp, opts);
+  auto& ii = *interp.impl();
+  const SessionOptions& so = ii.pool->options();
+  impl_->pool = std::make_unique<SessionPool>(ii.model, so, opts.max_batch);
+  BatchDecoderOptions bo;
+  bo.max_rows = opts.max_batch;
+  bo.n_ctx = ii.n_ctx;
+  bo.n_threads = so.n_threads;
+  bo.kernels = so.kernels;
+  impl_->decoder = std::make_unique<BatchDecoder>(ii.model, bo);
+  impl_->worker = std::thread([this] { impl_->loop(); });
+}
+
+BatchRunner::~BatchRunner() {
+  {
+    std::lock_guard lk(impl_->mu);
+    impl_->stopping = true;
+  }
+  impl_->work_cv.notify_one();
+  impl_->worker.join();
+}
+
+const Interpreter& BatchRunner::interpreter() const { return impl_->interp; }
+
+BatchStats BatchRunner::stats() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->stats;
+}
+
+RunResult BatchRunner::run(const Program& program, std::string_view input, const RunOptions& ro) {
+  Impl& b = *impl_;
+  if (program.impl_->interp.impl() != b.interp.impl())
+    throw Error("the program is open on another interpreter than this batch runner's", "program " + program.id(),
+                "open the program on the runner's interpreter");
+  auto c = std::make_shared<Call>();
+  c->prog = program.impl_;
+  c->plan = run_detail::plan_call(*c->prog, input, ro);   // tokenized and checked here, on the caller
+  const auto& user_on_token = ro.on_token;
+  if (user_on_token) {
+    // The worker only records the token; the caller's callback runs below, on this thread.
+    Call* raw = c.get();
+    c->plan.gen.on_token = [&b, raw](int32_t id) {
+      std::lock_guard lk(b.mu);
+      raw->emitted.push_back(id);
+      raw->cv.notify_one();
+      return !raw->cancel;
+    };
+  } else {
+    c->plan.gen.on_token = nullptr;
+  }
+  {
+    std::lock_guard lk(b.mu);
+    if (b.stopping) throw Error("the batch runner is shutting down", "BatchRunner::run");
+    b.pending.push_back(c);
+  }
+  b.work_cv.notify_one();
+
+  size_t delivered = 0;
+  std::optional<size_t> cancelled_at;   // tokens the caller had taken when it said stop
+  for (;;) {
+    std::vector<int32_t> fresh;
+    bool done = false;
+    {
+      std::unique_lock lk(b.mu);
+      c->cv.wait(lk, [&] { return c->done || c->emitted.size() > delivered; });
+      fresh.assign(c->emitted.begin() + static_cast<std::ptrdiff_t>(delivered), c->emitted.end());
+      done = c->done;
+    }
+    for (int32_t id : fresh) {
+      ++delivered;
+      if (!cancelled_at && !user_on_token(id)) {
+        cancelled_at = delivered;
+        std::lock_guard lk(b.mu);
+        c->cancel = true;
+      }
+    }
+    if (done) break;
+  }
+  if (c->error) std::rethrow_exception(c->error);
+  GenerateResult g = std::move(c->result);
+  if (cancelled_at) {   // the worker may have gone on a few tokens before it saw the flag
+    g.ids.resize(std::min(g.ids.size(), *cancelled_at));
+    g.reason = StopReason::Callback;
+  }
+  run_detail::finish_call(*c->prog, g, c->plan.result);
+  return std::move(c->plan.result);
+}
+
+}  // namespace paw
