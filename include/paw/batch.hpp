@@ -11,8 +11,9 @@
 // max_batch sessions and advances every call in flight by one token per step in ONE forward
 // (each row with its program's adapter and KV cache; runtime BatchDecoder), so the weights
 // are read once per step for all of them. New calls join between steps (continuous batching):
-// the worker evaluates a joining call's input after its program's cached prefix, then the
-// call decodes with the others; a finished call leaves at once.
+// a joining call gets its program's cached prefix, its input is evaluated in the next steps
+// beside the decoding calls' tokens (up to max_step_tokens per step), and then it decodes
+// with the others; a finished call leaves at once.
 //
 // Results are those of Program::run (the same tokenization, prefix, stopping rules and
 // sampling), up to the order of float sums inside the batched products (greedy outputs are
@@ -33,12 +34,17 @@ struct BatchOptions {
   // Calls decoded together; each holds a session with a KV cache of the interpreter's n_ctx
   // (Qwen3-0.6B at F16: 224 MiB for 2048 positions). Calls beyond this wait for a place.
   int max_batch = 8;
+  // Tokens one step evaluates: the decoding calls' next tokens plus as much of joining calls'
+  // prompts as fits (a longer prompt continues in the next steps). Larger: joins finish
+  // sooner, each step (every decoding call's next token) waits longer.
+  int64_t max_step_tokens = 128;
 };
 
 struct BatchStats {
   uint64_t calls = 0;          // calls finished (including failed and cancelled ones)
   uint64_t steps = 0;          // batched decode steps
   uint64_t rows = 0;           // tokens decoded in those steps (rows / steps = mean batch)
+  uint64_t prompt_tokens = 0;  // prompt tokens evaluated in those steps (joining calls)
   int64_t max_rows = 0;        // the largest step
 };
 

@@ -77,12 +77,20 @@ void add_serve_command(CLI::App& app) {
                   "Base model GGUF every program runs on (default: $PAW_MODEL, else the interpreter beside the compiler)");
   cmd->add_option("-c,--compiler", s.compiler,
                   "Compiler GGUF for POST /api/v1/compile (default: $PAW_COMPILER, else models/trained/C.gguf)");
+  cmd->add_flag("--no-compiler", s.no_compiler, "Load no compiler (POST /api/v1/compile answers 503)");
   cmd->add_option("--programs", s.program_dirs, "Folder of .paw files to import into the cache at start (repeatable)");
   cmd->add_option("--cache-dir", s.cache_dir, "Program cache (default: $PAW_CACHE_DIR or ~/.cache/programasweights)");
   cmd->add_option("--api-key", s.api_key, "Require this key (X-API-Key or Authorization: Bearer) on every route but /health");
   cmd->add_option("--api-key-file", o->api_key_file, "Read the API key from this file's first line");
   cmd->add_option("-t,--threads", s.threads, "Threads per evaluation (0 = one per physical core)")->capture_default_str();
-  cmd->add_option("--max-sessions", s.max_sessions, "Evaluations at once, each with its own KV cache")->capture_default_str();
+  cmd->add_option("--max-batch", s.max_batch,
+                  "Calls decoded together in one batch, one forward per token for all (each holds a KV cache); "
+                  "0 = no batching")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--max-sessions", s.max_sessions,
+                  "Sessions for opening programs; with --max-batch 0, evaluations at once (each with its own KV cache)")
+      ->capture_default_str();
   cmd->add_option("--http-threads", s.http_threads, "Connections served at once")->capture_default_str();
   cmd->add_option("--max-body", s.max_body_bytes, "Largest request body in bytes (larger: 413)")->capture_default_str();
   cmd->add_option("--max-input-tokens", s.max_input_tokens, "Longest input in tokens (longer: 413)")->capture_default_str();

@@ -23,6 +23,7 @@ void add_bench_command(CLI::App& app);        // cmd_bench.cpp
 void add_eval_command(CLI::App& app);         // cmd_eval.cpp
 void add_compile_command(CLI::App& app);      // cmd_compile.cpp
 void add_serve_command(CLI::App& app);        // cmd_serve.cpp
+void add_bench_serve_command(CLI::App& app);  // cmd_bench_serve.cpp
 #ifdef PAW_WITH_TORCH
 void add_train_command(CLI::App& app);  // cmd_train.cpp (libtorch builds only)
 #endif

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   paw::cli::add_eval_command(app);
   paw::cli::add_compile_command(app);
   paw::cli::add_serve_command(app);
+  paw::cli::add_bench_serve_command(app);
 #ifdef PAW_WITH_TORCH
   paw::cli::add_train_command(app);
 #endif

@@ -14,14 +14,14 @@
 namespace paw {
 
 ForwardRun::ForwardRun(const Model& model, const AdapterBinding& adapters, KVCache* cache, ForwardScratch& scratch,
-                       int64_t n, int64_t p0, std::span<const SequenceStep> seqs)
+                       int64_t n, int64_t p0, std::span<const SequenceChunk> chunks)
     : m(model), hp(model.hparams()), ad(adapters), kv(cache), s(scratch), kt(scratch.kernels()),
-      ctx{scratch.n_threads(), scratch.ws_.get(), scratch.ws_bytes_}, n_tokens(n), pos0(p0), rows(seqs) {}
+      ctx{scratch.n_threads(), scratch.ws_.get(), scratch.ws_bytes_}, n_tokens(n), pos0(p0), seqs(chunks) {}
 
 void ForwardRun::linear(const WeightRef& w, const float* x, float* y, int64_t n_tok, const WeightRef* bias) {
   kt.matmul(w.kernel_view(), x, y, n_tok, /*accumulate=*/false, ctx);
-  if (!rows.empty())
-    row_deltas(w, x, y);
+  if (!seqs.empty())
+    row_deltas({{w, y}}, x);
   else if (w.linear >= 0 && static_cast<size_t>(w.linear) < ad.per_linear.size())
     for (const LoraTerm& t : ad.per_linear[static_cast<size_t>(w.linear)])
       lora_apply(kt, t.a, t.b, t.scale, x, y, n_tok, s.lora_tmp_.data(), ctx);
@@ -36,7 +36,14 @@ void ForwardRun::linears(std::initializer_list<Out> outs, const float* x, int64_
   const auto one_by_one = [&] {
     for (const Out& o : outs) linear(o.w, x, o.y, n_tok, o.bias);
   };
-  if (!rows.empty() || n_tok != 1 || ctx.n_threads <= 1 || !kt.matmul_group || static_cast<int64_t>(outs.size()) > kMaxGroupLinears)
+  if (!seqs.empty()) {  // several sequences: base products over all rows, then each sequence's deltas
+    for (const Out& o : outs) kt.matmul(o.w.kernel_view(), x, o.y, n_tok, /*accumulate=*/false, ctx);
+    row_deltas(outs, x);
+    for (const Out& o : outs)
+      if (o.bias && o.bias->present()) kt.add_rows(o.y, o.bias->f32, n_tok, o.w.view.rows);
+    return;
+  }
+  if (n_tok != 1 || ctx.n_threads <= 1 || !kt.matmul_group || static_cast<int64_t>(outs.size()) > kMaxGroupLinears)
     return one_by_one();
   int64_t tmp_need = 0, b_out_need = 0;  // A results of every term, B results of first terms: side by side
   for (const Out& o : outs)
@@ -100,27 +107,48 @@ void ForwardRun::linears(std::initializer_list<Out> outs, const float* x, int64_
     if (o.bias && o.bias->present()) kt.add_rows(o.y, o.bias->f32, n_tok, o.w.view.rows);
 }
 
-void ForwardRun::row_deltas(const WeightRef& w, const float* x, float* y) {
-  if (w.linear < 0) return;
-  const auto li = static_cast<size_t>(w.linear);
-  const int64_t n_in = w.view.cols, n_out = w.view.rows;
-  // Term k of every row per job: the A products (first round) and, once each is done, its B
-  // product scaled and added to that row's output (second round) — one fork/join per term
-  // index, however many rows. Rows own disjoint slices of x, y and lora_tmp_ [n_batch, rank].
+void ForwardRun::row_deltas(std::initializer_list<Out> outs, const float* x) {
+  // One-token chunks (decoding sequences): term k of every such sequence on every linear of
+  // `outs` (they share x) per job — the A products (first round) and, once each is done, its
+  // B product scaled and added to that sequence's row (second round): one fork/join per term
+  // index for the whole group, however many sequences. Their A results sit side by side in
+  // lora_tmp_ [kMaxGroupLinears][n_batch][rank], indexed by linear and token row.
   for (size_t k = 0;; ++k) {
     s.group_calls_.clear();
     s.group_then_.clear();
-    for (size_t i = 0; i < rows.size(); ++i) {
-      const AdapterBinding* b = rows[i].adapters;
-      if (!b || li >= b->per_linear.size() || k >= b->per_linear[li].size()) continue;
-      const LoraTerm& t = b->per_linear[li][k];
-      float* tmp = s.lora_tmp_.data() + static_cast<int64_t>(i) * s.lora_rank_;  // [r]
-      const auto row = static_cast<int64_t>(i);
-      s.group_calls_.push_back({t.a, x + row * n_in, tmp, false});
-      s.group_then_.push_back({t.b, tmp, y + row * n_out, true, t.scale});
+    int64_t tmp_base = 0;
+    for (const Out& o : outs) {
+      const WeightRef& w = o.w;
+      if (w.linear < 0) continue;
+      const auto li = static_cast<size_t>(w.linear);
+      const int64_t n_in = w.view.cols, n_out = w.view.rows;
+      for (size_t c = 0; c < seqs.size(); ++c) {
+        const AdapterBinding* b = seqs[c].adapters;
+        if (seqs[c].tokens.size() != 1 || !b || li >= b->per_linear.size() || k >= b->per_linear[li].size()) continue;
+        const LoraTerm& t = b->per_linear[li][k];
+        const int64_t row = s.seq_first_[c];
+        float* tmp = s.lora_tmp_.data() + tmp_base + row * s.lora_rank_;  // [r]
+        s.group_calls_.push_back({t.a, x + row * n_in, tmp, false});
+        s.group_then_.push_back({t.b, tmp, o.y + row * n_out, true, t.scale});
+      }
+      tmp_base += n_tokens * s.lora_rank_;
     }
-    if (s.group_calls_.empty()) return;
+    if (s.group_calls_.empty()) break;
     matmul_group(kt, s.group_calls_, s.group_then_, ctx);
+  }
+  // Longer chunks (sequences joining with their prompt): each chunk's rows through the
+  // prefill path of its own terms.
+  for (size_t c = 0; c < seqs.size(); ++c) {
+    const AdapterBinding* b = seqs[c].adapters;
+    const auto len = static_cast<int64_t>(seqs[c].tokens.size());
+    if (len == 1 || !b) continue;
+    const int64_t first = s.seq_first_[c];
+    for (const Out& o : outs) {
+      if (o.w.linear < 0 || static_cast<size_t>(o.w.linear) >= b->per_linear.size()) continue;
+      for (const LoraTerm& t : b->per_linear[static_cast<size_t>(o.w.linear)])
+        lora_apply(kt, t.a, t.b, t.scale, x + first * o.w.view.cols, o.y + first * o.w.view.rows, len,
+                   s.lora_tmp_.data(), ctx);
+    }
   }
 }
 
@@ -151,16 +179,18 @@ void ForwardRun::embed(std::span<const int32_t> tokens, float* x) {
       kt.matmul(term.b, tmp, xs, n, /*accumulate=*/true, ctx);
     }
   };
-  if (rows.empty()) return add_terms(ad.embedding, tokens.data(), x, T);
-  for (int64_t t = 0; t < T; ++t)  // rows mode: each row its own terms
-    if (const AdapterBinding* b = rows[static_cast<size_t>(t)].adapters)
-      add_terms(b->embedding, tokens.data() + t, x + t * hp.n_embd, 1);
+  if (seqs.empty()) return add_terms(ad.embedding, tokens.data(), x, T);
+  for (size_t c = 0; c < seqs.size(); ++c)  // several sequences: each chunk its own terms
+    if (const AdapterBinding* b = seqs[c].adapters) {
+      const int64_t first = s.seq_first_[c];
+      add_terms(b->embedding, tokens.data() + first, x + first * hp.n_embd, static_cast<int64_t>(seqs[c].tokens.size()));
+    }
 }
 
 void ForwardRun::store_kv(int64_t layer, const float* k, const float* v) {
   for (int64_t t = 0; t < n_tokens; ++t) {
-    KVCache& c = rows.empty() ? *kv : *rows[static_cast<size_t>(t)].kv;
-    const int64_t pos = rows.empty() ? pos0 + t : rows[static_cast<size_t>(t)].pos;
+    KVCache& c = seqs.empty() ? *kv : *seqs[static_cast<size_t>(s.row_seq_[t])].kv;
+    const int64_t pos = s.pos_[t];
     kt.store_row(k + t * hp.k_dim(), c.k_row(layer, pos), c.type(), hp.k_dim());
     kt.store_row(v + t * hp.v_dim(), c.v_row(layer, pos), c.type(), hp.v_dim());
   }
@@ -183,10 +213,11 @@ void ForwardRun::attend(int64_t layer, const float* q, float* out) {
     a.pos0 = p0;
     kt.attention(a, ctx);
   };
-  if (rows.empty()) return over(*kv, q, out, n_tokens, pos0);
-  for (int64_t t = 0; t < n_tokens; ++t) {  // rows mode: each row's query against its own cache
-    const SequenceStep& row = rows[static_cast<size_t>(t)];
-    over(*row.kv, q + t * hp.q_dim(), out + t * hp.o_dim(), 1, row.pos);
+  if (seqs.empty()) return over(*kv, q, out, n_tokens, pos0);
+  for (size_t c = 0; c < seqs.size(); ++c) {  // several sequences: each chunk's queries against its own cache
+    const SequenceChunk& sc = seqs[c];
+    const int64_t first = s.seq_first_[c];
+    over(*sc.kv, q + first * hp.q_dim(), out + first * hp.o_dim(), static_cast<int64_t>(sc.tokens.size()), sc.pos0);
   }
 }
 
@@ -256,25 +287,39 @@ void ForwardRun::run(std::span<const int32_t> tokens, std::span<const HiddenTap>
   }
 
   if (!logits) return;
-  // Output head on the rows asked for: final norm, then the projection.
-  const int64_t n_rows = T - first;
+  // Output head on the rows asked for (one sequence: rows [first, T); several: the last row of
+  // each chunk, gathered): final norm, then the projection.
   const ModelWeights& w = m.weights();
   float* h = r.cur();
+  const float* in = x + first * hp.n_embd;
+  int64_t n_rows = T - first;
+  if (!seqs.empty()) {
+    n_rows = static_cast<int64_t>(seqs.size());
+    for (int64_t c = 0; c < n_rows; ++c)
+      std::memcpy(h + c * hp.n_embd, x + (s.seq_first_[static_cast<size_t>(c) + 1] - 1) * hp.n_embd,
+                  static_cast<size_t>(hp.n_embd) * sizeof(float));
+    in = h;
+  }
   if (is_llama_family(hp.arch))
-    r.kt.rmsnorm(x + first * hp.n_embd, w.output_norm.f32, h, n_rows, hp.n_embd, static_cast<float>(hp.norm_eps));
+    r.kt.rmsnorm(in, w.output_norm.f32, h, n_rows, hp.n_embd, static_cast<float>(hp.norm_eps));
   else
-    r.kt.layernorm(x + first * hp.n_embd, w.output_norm.f32, w.output_norm_b.f32, h, n_rows, hp.n_embd,
-                   static_cast<float>(hp.norm_eps));
-  if (w.output.present())
-    r.linear(w.output, h, logits, n_rows);
-  else
-    r.kt.matmul(w.token_embd.kernel_view(), h, logits, n_rows, /*accumulate=*/false, r.ctx);
+    r.kt.layernorm(in, w.output_norm.f32, w.output_norm_b.f32, h, n_rows, hp.n_embd, static_cast<float>(hp.norm_eps));
+  if (!w.output.present()) return r.kt.matmul(w.token_embd.kernel_view(), h, logits, n_rows, /*accumulate=*/false, r.ctx);
+  if (seqs.empty()) return r.linear(w.output, h, logits, n_rows);
+  // Several sequences: row c of h is chunk c's, so its output terms apply to that row alone.
+  r.kt.matmul(w.output.kernel_view(), h, logits, n_rows, /*accumulate=*/false, r.ctx);
+  const int li = w.output.linear;
+  for (int64_t c = 0; c < n_rows; ++c)
+    if (const AdapterBinding* b = seqs[static_cast<size_t>(c)].adapters; b && li >= 0 && static_cast<size_t>(li) < b->per_linear.size())
+      for (const LoraTerm& t : b->per_linear[static_cast<size_t>(li)])
+        lora_apply(r.kt, t.a, t.b, t.scale, h + c * hp.n_embd, logits + c * hp.n_vocab, 1, s.lora_tmp_.data(), r.ctx);
 }
 
 namespace {
 
-void check_reserved(const AdapterBinding& b, const ForwardScratch& s, int64_t lora_tmp_size) {
-  if (b.max_rank() * s.n_batch() > lora_tmp_size)
+// rows_mode: forward_sequences keeps A results of up to kMaxGroupLinears linears per row.
+void check_reserved(const AdapterBinding& b, const ForwardScratch& s, int64_t lora_tmp_size, bool rows_mode = false) {
+  if (b.max_rank() * s.n_batch() * (rows_mode ? kMaxGroupLinears : 1) > lora_tmp_size)
     throw Error("forward: adapters were not reserved in the scratch", "forward",
                 "call ForwardScratch::reserve() after changing adapters");
 }
@@ -296,54 +341,67 @@ void forward(const Model& m, const AdapterBinding& adapters, KVCache& kv, Forwar
   r.run(req.tokens, req.taps, req.logits, req.logits_all ? 0 : T - 1);
 }
 
-void forward_sequences(const Model& m, std::span<const SequenceStep> rows, ForwardScratch& s, float* logits) {
+void forward_sequences(const Model& m, std::span<const SequenceChunk> seqs, ForwardScratch& s, float* logits) {
   const HParams& hp = m.hparams();
-  const auto N = static_cast<int64_t>(rows.size());
-  if (N == 0) throw Error("forward_sequences: no rows", "forward");
-  if (N > s.n_batch())
-    throw Error("forward_sequences: " + std::to_string(N) + " rows exceed the scratch's batch size " +
-                    std::to_string(s.n_batch()),
-                "forward", "size the scratch for the largest batch of sequences");
+  const auto N = static_cast<int64_t>(seqs.size());
+  if (N == 0) throw Error("forward_sequences: no sequences", "forward");
   if (!logits) throw Error("forward_sequences: no logits buffer", "forward");
+  int64_t T = 0;
   for (int64_t i = 0; i < N; ++i) {
-    const SequenceStep& row = rows[static_cast<size_t>(i)];
-    const std::string at = "forward_sequences row " + std::to_string(i);
-    if (!row.kv) throw Error(at + ": no KV cache", "forward");
-    if (row.kv->n_layer() != hp.n_layer)
-      throw Error(at + ": the KV cache has " + std::to_string(row.kv->n_layer()) + " layers, the model " +
+    const SequenceChunk& sc = seqs[static_cast<size_t>(i)];
+    const std::string at = "forward_sequences sequence " + std::to_string(i);
+    const auto len = static_cast<int64_t>(sc.tokens.size());
+    if (len == 0) throw Error(at + ": no tokens", "forward");
+    T += len;
+    if (!sc.kv) throw Error(at + ": no KV cache", "forward");
+    if (sc.kv->n_layer() != hp.n_layer)
+      throw Error(at + ": the KV cache has " + std::to_string(sc.kv->n_layer()) + " layers, the model " +
                       std::to_string(hp.n_layer),
-                  "forward", "each row needs a cache made for this model");
+                  "forward", "each sequence needs a cache made for this model");
     for (int64_t j = 0; j < i; ++j)
-      if (rows[static_cast<size_t>(j)].kv == row.kv)
-        throw Error(at + " shares its KV cache with row " + std::to_string(j), "forward",
-                    "one row per sequence: a sequence's next tokens go through forward()");
-    if (row.pos < 0 || row.pos >= row.kv->n_ctx() || row.pos >= s.n_ctx())
-      throw Error(at + ": position " + std::to_string(row.pos) + " is outside the context of " +
-                      std::to_string(std::min(row.kv->n_ctx(), s.n_ctx())) + " tokens",
+      if (seqs[static_cast<size_t>(j)].kv == sc.kv)
+        throw Error(at + " shares its KV cache with sequence " + std::to_string(j), "forward",
+                    "one chunk per sequence and step");
+    if (sc.pos0 < 0 || sc.pos0 + len > sc.kv->n_ctx() || sc.pos0 + len > s.n_ctx())
+      throw Error(at + ": positions " + std::to_string(sc.pos0) + ".." + std::to_string(sc.pos0 + len - 1) +
+                      " are outside the context of " + std::to_string(std::min(sc.kv->n_ctx(), s.n_ctx())) + " tokens",
                   "forward", "use a larger context or a shorter sequence");
-    if (hp.arch == Arch::Gpt2 && row.pos >= hp.n_ctx_train)
-      throw Error(at + ": position " + std::to_string(row.pos) + " is past GPT-2's position table", "forward");
-    if (row.token < 0 || row.token >= hp.n_vocab)
-      throw Error(at + ": token id " + std::to_string(row.token) + " is outside the vocabulary [0, " +
-                      std::to_string(hp.n_vocab) + ")",
-                  "forward");
-    if (row.adapters) check_reserved(*row.adapters, s, static_cast<int64_t>(s.lora_tmp_.size()));
+    if (hp.arch == Arch::Gpt2 && sc.pos0 + len > hp.n_ctx_train)
+      throw Error(at + ": position " + std::to_string(sc.pos0 + len - 1) + " is past GPT-2's position table", "forward");
+    for (int64_t t = 0; t < len; ++t)
+      if (sc.tokens[static_cast<size_t>(t)] < 0 || sc.tokens[static_cast<size_t>(t)] >= hp.n_vocab)
+        throw Error(at + ": token id " + std::to_string(sc.tokens[static_cast<size_t>(t)]) + " at index " +
+                        std::to_string(t) + " is outside the vocabulary [0, " + std::to_string(hp.n_vocab) + ")",
+                    "forward");
+    if (sc.adapters) check_reserved(*sc.adapters, s, static_cast<int64_t>(s.lora_tmp_.size()), true);
   }
-  const SequenceStep& one = rows[0];
+  if (T > s.n_batch())
+    throw Error("forward_sequences: " + std::to_string(T) + " tokens exceed the scratch's batch size " +
+                    std::to_string(s.n_batch()),
+                "forward", "size the scratch for the most tokens of one step, or split the chunks");
   if (N == 1) {  // one sequence: exactly its forward() (and its fused decode groups)
-    const int32_t tok[1] = {one.token};
+    const SequenceChunk& one = seqs[0];
     ForwardRequest req;
-    req.tokens = tok;
-    req.pos0 = one.pos;
+    req.tokens = one.tokens;
+    req.pos0 = one.pos0;
     req.logits = logits;
     return forward(m, one.adapters ? *one.adapters : no_adapters(), *one.kv, s, req);
   }
+  // Token rows side by side, chunk after chunk: row_tokens_ [T], pos_ [T], row_seq_ [T] (its
+  // chunk), seq_first_ [N + 1] (each chunk's first row).
+  int64_t t = 0;
   for (int64_t i = 0; i < N; ++i) {
-    s.row_tokens_[static_cast<size_t>(i)] = rows[static_cast<size_t>(i)].token;
-    s.pos_[static_cast<size_t>(i)] = static_cast<int32_t>(rows[static_cast<size_t>(i)].pos);
+    const SequenceChunk& sc = seqs[static_cast<size_t>(i)];
+    s.seq_first_[static_cast<size_t>(i)] = t;
+    for (size_t j = 0; j < sc.tokens.size(); ++j, ++t) {
+      s.row_tokens_[static_cast<size_t>(t)] = sc.tokens[j];
+      s.pos_[static_cast<size_t>(t)] = static_cast<int32_t>(sc.pos0 + static_cast<int64_t>(j));
+      s.row_seq_[static_cast<size_t>(t)] = static_cast<int32_t>(i);
+    }
   }
-  ForwardRun r(m, no_adapters(), nullptr, s, N, 0, rows);
-  r.run(std::span<const int32_t>(s.row_tokens_.data(), static_cast<size_t>(N)), {}, logits, 0);
+  s.seq_first_[static_cast<size_t>(N)] = T;
+  ForwardRun r(m, no_adapters(), nullptr, s, T, 0, seqs);
+  r.run(std::span<const int32_t>(s.row_tokens_.data(), static_cast<size_t>(T)), {}, logits, 0);
 }
 
 }  // namespace paw

@@ -20,15 +20,17 @@ struct ForwardRun {
   OpContext ctx;
   int64_t n_tokens;
   int64_t pos0;
-  // Rows mode (forward_sequences): token t belongs to sequence rows[t], with its own cache,
-  // position and adapters. Empty: the tokens are one sequence at pos0, pos0 + 1, ...
-  std::span<const SequenceStep> rows;
+  // Several sequences (forward_sequences): the token rows are their chunks side by side (chunk
+  // c: rows [seq_first_[c], seq_first_[c + 1]) of the scratch), each with its own cache,
+  // positions and adapters. Empty: the tokens are one sequence at pos0, pos0 + 1, ...
+  std::span<const SequenceChunk> seqs;
 
   ForwardRun(const Model& model, const AdapterBinding& adapters, KVCache* cache, ForwardScratch& scratch,
-             int64_t n, int64_t p0, std::span<const SequenceStep> rows = {});
+             int64_t n, int64_t p0, std::span<const SequenceChunk> chunks = {});
 
   // Embeddings (+ GPT-2's position rows, or the RoPE tables, from s.pos_ [T]), every layer
-  // with its taps, then — when logits is set — the final norm and head on rows [first, T).
+  // with its taps, then — when logits is set — the final norm and head on rows [first, T)
+  // (several sequences: on the last row of each chunk).
   void run(std::span<const int32_t> tokens, std::span<const HiddenTap> taps, float* logits, int64_t first);
   // THE linear: y[T, n_out] = x[T, n_in]·Wᵀ + Σ scale·B(A·x) (+ bias, added after the deltas).
   void linear(const WeightRef& w, const float* x, float* y, int64_t n_tok, const WeightRef* bias = nullptr);
@@ -43,12 +45,13 @@ struct ForwardRun {
     const WeightRef* bias = nullptr;   // added after the deltas
   };
   void linears(std::initializer_list<Out> outs, const float* x, int64_t n_tok);
-  // Rows mode: each row's LoRA terms on linear w, y[t] += Σ scale·B(A·x[t]) for row t alone.
-  void row_deltas(const WeightRef& w, const float* x, float* y);
+  // Several sequences: each chunk's LoRA terms on the linears of `outs` (same input x), applied
+  // to that chunk's rows alone.
+  void row_deltas(std::initializer_list<Out> outs, const float* x);
   // x rows = token embeddings (+ embedding LoRA terms).
   void embed(std::span<const int32_t> tokens, float* x);
-  // Writes this batch's K/V rows ([T, k_dim], [T, v_dim]) into the cache at pos0 (rows mode:
-  // row t into its own cache at its own position).
+  // Writes this batch's K/V rows ([T, k_dim], [T, v_dim]) into the cache at pos0 (several
+  // sequences: row t into its chunk's cache at pos_[t]).
   void store_kv(int64_t layer, const float* k, const float* v);
   // Causal attention of q [T, q_dim] over cache rows [0, pos0 + T) of `layer` into out [T, o_dim].
   void attend(int64_t layer, const float* q, float* out);

@@ -40,6 +40,8 @@ ForwardScratch::ForwardScratch(const Model& m, int64_t n_batch, int64_t n_ctx, i
   }
   pos_.resize(B);
   row_tokens_.resize(B);
+  row_seq_.resize(B);
+  seq_first_.resize(B + 1);
   if (const DType e = m.weights().token_embd.kernel_view().type; is_interleaved(e))
     embed_row_.resize(*row_bytes(stored_type(e), hp.n_embd));
   // Kernel workspace: the largest need of any matmul (every linear and the head, at the
@@ -52,8 +54,8 @@ ForwardScratch::ForwardScratch(const Model& m, int64_t n_batch, int64_t n_ctx, i
   }
   need = std::max(need, kt_->matmul_scratch_bytes(m.head_kernel().type, hp.n_embd, n_batch, n_threads_));
   need = std::max(need, static_cast<size_t>(kMaxGroupLinears) * group_base_bytes_);
-  group_calls_.reserve(static_cast<size_t>(std::max<int64_t>(kMaxGroupLinears, n_batch)));
-  group_then_.reserve(static_cast<size_t>(n_batch));
+  group_calls_.reserve(static_cast<size_t>(kMaxGroupLinears * n_batch));
+  group_then_.reserve(static_cast<size_t>(kMaxGroupLinears * n_batch));
   grow_workspace(need);
 }
 
@@ -70,7 +72,9 @@ void ForwardScratch::reserve(const AdapterBinding& b) {
   const int64_t r = b.max_rank();
   if (r > lora_rank_) {
     lora_rank_ = r;
-    lora_tmp_.resize(static_cast<size_t>(n_batch_ * r));
+    // [kMaxGroupLinears, n_batch, r]: forward_sequences keeps the A results of every row of
+    // up to three linears side by side (decode and prefill use the first [n_batch, r]).
+    lora_tmp_.resize(static_cast<size_t>(kMaxGroupLinears * n_batch_ * r));
   }
   size_t need = ws_bytes_;
   // A decode group holds up to kMaxGroupLinears linears, each with its base product, its A
@@ -91,11 +95,11 @@ void ForwardScratch::reserve(const AdapterBinding& b) {
   }
   need = std::max(need, static_cast<size_t>(kMaxGroupLinears) * (group_base_bytes_ + lora_members));
   // forward_sequences: one job holds one term of one linear for every row of the batch.
-  need = std::max(need, static_cast<size_t>(n_batch_) * lora_members);
+  need = std::max(need, static_cast<size_t>(kMaxGroupLinears * n_batch_) * lora_members);
   group_tmp_.resize(std::max(group_tmp_.size(), static_cast<size_t>(kMaxGroupLinears * group_terms_ * r)));
   group_b_out_.resize(std::max(group_b_out_.size(), static_cast<size_t>(kMaxGroupLinears * widest_b)));
-  group_calls_.reserve(static_cast<size_t>(std::max(kMaxGroupLinears * (1 + group_terms_), n_batch_)));
-  group_then_.reserve(static_cast<size_t>(std::max(kMaxGroupLinears, n_batch_)));
+  group_calls_.reserve(static_cast<size_t>(std::max(kMaxGroupLinears * (1 + group_terms_), kMaxGroupLinears * n_batch_)));
+  group_then_.reserve(static_cast<size_t>(kMaxGroupLinears * n_batch_));
   for (const auto& e : b.embedding) need = std::max(need, kt_->matmul_scratch_bytes(e.b.type, e.b.cols, n_batch_, n_threads_));
   grow_workspace(need);
 }

@@ -26,8 +26,10 @@ struct Call {
   // Worker only.
   std::optional<SessionPool::Lease> lease;
   std::optional<Generation> gen;
-  int32_t next = 0;          // the token to evaluate in the next step
-  int64_t started_at = 0;    // n_past once the prefix was in place
+  std::vector<int32_t> prompt;   // tokens to evaluate after the prefix before decoding
+  size_t prompt_done = 0;        // ... evaluated so far (long prompts take several steps)
+  int32_t next = 0;              // once the prompt is in: the token to evaluate in the next step
+  int64_t started_at = 0;        // n_past once the prefix was in place
   // Shared, under BatchRunner::Impl::mu.
   std::condition_variable cv;
   std::vector<int32_t> emitted;   // tokens so far, for the caller's on_token
@@ -55,7 +57,7 @@ struct BatchRunner::Impl {
 
   Impl(const Interpreter& in, const BatchOptions& o) : interp(in), opts(o) {}
   void loop();
-  void join(const std::shared_ptr<Call>& c);
+  void admit(const std::shared_ptr<Call>& c);
   void advance(Call& c);
   void finish(Call& c, std::exception_ptr error);
   void step();
@@ -86,52 +88,75 @@ void BatchRunner::Impl::advance(Call& c) {
     finish(c, nullptr);
 }
 
-// A call joins: its program's prefix in a session of the worker, its input evaluated, its
-// first token sampled. Runs on the worker between steps.
-void BatchRunner::Impl::join(const std::shared_ptr<Call>& c) {
+// A call joins: a session of the worker with its program's adapter and prefix in place; its
+// prompt is then evaluated in the next steps, beside the calls that decode.
+void BatchRunner::Impl::admit(const std::shared_ptr<Call>& c) {
   try {
     c->lease.emplace(pool->acquire(c->prog->adapter.get()));   // never waits: at most max_batch calls hold one
     Session& s = **c->lease;
     int32_t last_prefix = 0;
     const std::span<const int32_t> prompt = run_detail::start_call(*c->prog, s, c->plan, last_prefix);
+    c->prompt.assign(prompt.begin(), prompt.end());
+    if (c->prompt.empty()) throw Error("nothing to evaluate for this call", "program " + c->prog->id);   // plan_call rules it out
     c->gen.emplace(c->plan.gen);
     c->started_at = s.n_past();
-    s.prefill(prompt);
-    advance(*c);
   } catch (...) {
     finish(*c, std::current_exception());
     return;
   }
-  if (!c->done) active.push_back(c);
+  active.push_back(c);
 }
 
+// One forward for every active call: the decoding ones with their next token, then as much
+// of the joining ones' prompts as the step's token budget leaves, in the order they came.
 void BatchRunner::Impl::step() {
   if (active.empty()) return;
   std::vector<Session*> sessions;
-  std::vector<int32_t> tokens;
+  std::vector<std::span<const int32_t>> chunks;
+  std::vector<Call*> in_step;
+  int64_t budget = decoder->max_tokens();
+  int64_t decoding = 0;
+  for (const auto& c : active)
+    if (c->prompt_done == c->prompt.size()) {
+      sessions.push_back(&**c->lease);
+      chunks.emplace_back(&c->next, 1);
+      in_step.push_back(c.get());
+      --budget;
+      ++decoding;
+    }
   for (const auto& c : active) {
+    if (c->prompt_done == c->prompt.size() || budget <= 0) continue;
+    const auto n = std::min<int64_t>(budget, static_cast<int64_t>(c->prompt.size() - c->prompt_done));
     sessions.push_back(&**c->lease);
-    tokens.push_back(c->next);
+    chunks.emplace_back(c->prompt.data() + c->prompt_done, static_cast<size_t>(n));
+    in_step.push_back(c.get());
+    budget -= n;
   }
   try {
-    decoder->decode(sessions, tokens);
+    decoder->step(sessions, chunks);
   } catch (...) {
     // Nothing was evaluated (BatchDecoder checks first); no call of this step can go on.
-    for (const auto& c : active) finish(*c, std::current_exception());
-    active.clear();
+    for (Call* c : in_step) finish(*c, std::current_exception());
+    std::erase_if(active, [](const std::shared_ptr<Call>& c) { return c->done; });
     return;
   }
   {
     std::lock_guard lk(mu);
     ++stats.steps;
-    stats.rows += active.size();
-    stats.max_rows = std::max<int64_t>(stats.max_rows, static_cast<int64_t>(active.size()));
+    stats.rows += static_cast<uint64_t>(decoding);
+    stats.prompt_tokens += static_cast<uint64_t>(decoder->max_tokens() - decoding - budget);
+    stats.max_rows = std::max<int64_t>(stats.max_rows, static_cast<int64_t>(in_step.size()));
   }
-  for (const auto& c : active) {
+  for (size_t i = 0; i < in_step.size(); ++i) {
+    Call& c = *in_step[i];
+    if (c.prompt_done < c.prompt.size()) {
+      c.prompt_done += chunks[i].size();
+      if (c.prompt_done < c.prompt.size()) continue;   // more of its prompt next step
+    }
     try {
-      advance(*c);
+      advance(c);
     } catch (...) {   // sampling: a NaN logit
-      finish(*c, std::current_exception());
+      finish(c, std::current_exception());
     }
   }
   std::erase_if(active, [](const std::shared_ptr<Call>& c) { return c->done; });
@@ -149,7 +174,7 @@ void BatchRunner::Impl::loop() {
         pending.pop_front();
       }
     }
-    for (const auto& c : joining) join(c);
+    for (const auto& c : joining) admit(c);
     step();
   }
 }
@@ -157,12 +182,15 @@ void BatchRunner::Impl::loop() {
 BatchRunner::BatchRunner(const Interpreter& interp, const BatchOptions& opts) {
   if (opts.max_batch < 1)
     throw Error("max_batch must be at least 1 (got " + std::to_string(opts.max_batch) + ")", "BatchRunner");
+  if (opts.max_step_tokens < 1)
+    throw Error("max_step_tokens must be at least 1 (got " + std::to_string(opts.max_step_tokens) + ")", "BatchRunner");
   impl_ = std::make_unique<Impl>(interp, opts);
   auto& ii = *interp.impl();
   const SessionOptions& so = ii.pool->options();
   impl_->pool = std::make_unique<SessionPool>(ii.model, so, opts.max_batch);
   BatchDecoderOptions bo;
-  bo.max_rows = opts.max_batch;
+  bo.max_sequences = opts.max_batch;
+  bo.max_tokens = std::max<int64_t>(opts.max_batch, opts.max_step_tokens);
   bo.n_ctx = ii.n_ctx;
   bo.n_threads = so.n_threads;
   bo.kernels = so.kernels;

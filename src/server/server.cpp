@@ -138,7 +138,7 @@ InferOutcome run_infer(State& st, const InferRequest& r, const std::function<boo
   };
   if (on_text) ro.on_token = [&](int32_t id) { return hand_out(stream.push(id)); };
   try {
-    out.result = prog->run(r.input, ro);
+    out.result = st.batch ? st.batch->run(*prog, r.input, ro) : prog->run(r.input, ro);
   } catch (const Error& e) {
     fail(422, "run_failed", e.what(), {{"program_id", out.program_id}});
   }
@@ -272,7 +272,7 @@ Server::Server(ServeOptions opts) : impl_(std::make_unique<Impl>()) {
   st.opts = std::move(opts);
   if (st.opts.cache_dir.empty()) st.opts.cache_dir = ProgramCache().root();
 
-  st.compiler_path = compiler::find_default_compiler(st.opts.compiler, st.opts.cache_dir);
+  if (!st.opts.no_compiler) st.compiler_path = compiler::find_default_compiler(st.opts.compiler, st.opts.cache_dir);
   if (!st.compiler_path.empty()) st.compiler = std::make_unique<compiler::Compiler>(compiler::Compiler::open(st.compiler_path));
 
   st.model_path = st.opts.model;
@@ -298,6 +298,8 @@ Server::Server(ServeOptions opts) : impl_(std::make_unique<Impl>()) {
     }
   }
   st.pool = std::make_unique<ProgramPool>(*st.interp, st.opts.cache_dir, st.opts.program_budget_bytes);
+  if (st.opts.max_batch < 0) throw Error("--max-batch must be 0 (no batching) or more", "paw serve");
+  if (st.opts.max_batch > 0) st.batch = std::make_unique<BatchRunner>(*st.interp, BatchOptions{.max_batch = st.opts.max_batch});
 
   for (const std::string& dir : st.opts.program_dirs) {
     std::error_code ec;
@@ -333,7 +335,19 @@ Server::Server(ServeOptions opts) : impl_(std::make_unique<Impl>()) {
     return httplib::Server::HandlerResponse::Handled;
   }));
 
-  auto health = [this](const httplib::Request&, httplib::Response& res) {
+  // How well calls are decoded together: decode steps and the rows (tokens) they carried.
+  const auto batching = [](const State& s) -> json {
+    if (!s.batch) return json{{"max_batch", 0}};
+    const BatchStats b = s.batch->stats();
+    return json{{"max_batch", s.opts.max_batch},
+                {"calls", b.calls},
+                {"steps", b.steps},
+                {"rows", b.rows},
+                {"prompt_tokens", b.prompt_tokens},
+                {"mean_rows", b.steps ? static_cast<double>(b.rows) / static_cast<double>(b.steps) : 0.0},
+                {"max_rows", b.max_rows}};
+  };
+  auto health = [this, batching](const httplib::Request&, httplib::Response& res) {
     const State& s = impl_->st;
     const double up = std::chrono::duration<double>(std::chrono::steady_clock::now() - s.started).count();
     send_json(res, 200,
@@ -344,6 +358,7 @@ Server::Server(ServeOptions opts) : impl_(std::make_unique<Impl>()) {
                    {"program_bytes", s.pool->bytes()},
                    {"requests", s.requests.load()},
                    {"generated_tokens", s.generated_tokens.load()},
+                   {"batching", batching(s)},
                    {"uptime_s", up}});
   };
   http.Get("/health", impl_->guard(health, false));

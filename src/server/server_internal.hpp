@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "paw/batch.hpp"
 #include "paw/compiler/compiler.hpp"
 #include "paw/interpreter.hpp"
 #include "paw/program/cache.hpp"
@@ -39,6 +40,7 @@ struct State {
   ServeOptions opts;
   std::unique_ptr<Interpreter> interp;
   std::unique_ptr<ProgramPool> pool;
+  std::unique_ptr<BatchRunner> batch;             // null: no batching (ServeOptions::max_batch 0)
   std::unique_ptr<compiler::Compiler> compiler;   // null: no compiler configured
   std::mutex compile_mu;                          // one compile at a time
   std::string model_path, compiler_path;

@@ -61,7 +61,7 @@ TEST(BatchDecoder, SessionsDecodedTogetherEqualEachDecodedAlone) {
     }
     // Together: one Generation per session, every next token through one BatchDecoder step.
     BatchDecoderOptions bo;
-    bo.max_rows = 4;
+    bo.max_sequences = 4;
     bo.n_ctx = 64;
     bo.n_threads = 2;
     bo.kernels = kt;
@@ -107,7 +107,7 @@ TEST(BatchDecoder, OneSessionIsExactlyDecode) {
   b.set_adapters(a.adapters());
   a.prefill(prompt);
   b.prefill(prompt);
-  BatchDecoder dec(model, {.max_rows = 2, .n_ctx = 64, .n_threads = 2});
+  BatchDecoder dec(model, {.max_sequences = 2, .n_ctx = 64, .n_threads = 2});
   for (int32_t t : {7, 8, 9}) {
     a.decode(t);
     Session* one[1] = {&b};
@@ -128,7 +128,7 @@ TEST(BatchDecoder, BadBatchesAreErrorsThatChangeNoSession) {
   b.prefill(std::vector<int32_t>{3});
   full.prefill(std::vector<int32_t>{1, 2, 3, 4});
   foreign.prefill(std::vector<int32_t>{1});
-  BatchDecoder dec(model, {.max_rows = 2, .n_ctx = 4, .n_threads = 1});
+  BatchDecoder dec(model, {.max_sequences = 2, .max_tokens = 4, .n_ctx = 4, .n_threads = 1});
   const auto expect_error = [&](std::vector<Session*> ss, std::vector<int32_t> toks, const std::string& needle) {
     try {
       dec.decode(ss, toks);
@@ -137,10 +137,10 @@ TEST(BatchDecoder, BadBatchesAreErrorsThatChangeNoSession) {
       EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
     }
   };
-  expect_error({&a, &b}, {1}, "2 sessions but 1 tokens");
-  expect_error({&a, &b, &a}, {1, 1, 1}, "exceed max_rows 2");
+  expect_error({&a, &b}, {1}, "2 sessions but 1 chunks");
+  expect_error({&a, &b, &a}, {1, 1, 1}, "exceed max_sequences 2");
   expect_error({&a, &a}, {1, 1}, "shares its KV cache");
-  expect_error({&a, &full}, {1, 1}, "context full");
+  expect_error({&a, &full}, {1, 1}, "context overflow");
   expect_error({&a, &foreign}, {1, 1}, "runs another model");
   expect_error({&a, &b}, {1, -1}, "outside the vocabulary");
   EXPECT_EQ(a.n_past(), 2);

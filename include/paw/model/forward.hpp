@@ -45,7 +45,7 @@ struct AdapterBinding {
 
 struct ForwardRun;
 struct ForwardRequest;
-struct SequenceStep;
+struct SequenceChunk;
 
 // Per-session buffers, sized once for a maximum batch and context (the forward itself
 // allocates nothing).
@@ -68,7 +68,7 @@ class ForwardScratch {
   friend void gpt2_layer(ForwardRun& r, int64_t layer);
   friend void forward(const Model& m, const AdapterBinding& adapters, KVCache& kv, ForwardScratch& s,
                       const ForwardRequest& req);
-  friend void forward_sequences(const Model& m, std::span<const SequenceStep> rows, ForwardScratch& s, float* logits);
+  friend void forward_sequences(const Model& m, std::span<const SequenceChunk> seqs, ForwardScratch& s, float* logits);
   void grow_workspace(size_t bytes);
 
   const KernelTable* kt_;
@@ -87,7 +87,10 @@ class ForwardScratch {
   size_t group_base_bytes_ = 0;  // largest matmul_group_scratch_bytes of a base linear
   std::vector<float> rope_cos_, rope_sin_;  // [n_batch, head_dim_k / 2]
   std::vector<int32_t> pos_;         // [n_batch] position of each batch row
-  std::vector<int32_t> row_tokens_;  // [n_batch] forward_sequences' tokens, side by side
+  // forward_sequences: the chunks' tokens side by side [n_batch], the chunk of each row
+  // [n_batch], and each chunk's first row [n_batch + 1].
+  std::vector<int32_t> row_tokens_, row_seq_;
+  std::vector<int64_t> seq_first_;
   // One token_embd row read back in its stored type when the table exists only interleaved
   // (the tied head's copy; ModelLoadOptions::interleave), [row_bytes(stored type, n_embd)].
   std::vector<uint8_t> embed_row_;
@@ -120,25 +123,28 @@ struct ForwardRequest {
 void forward(const Model& m, const AdapterBinding& adapters, KVCache& kv, ForwardScratch& s,
              const ForwardRequest& req);
 
-// One row of a multi-sequence step: the next token of one sequence, with that sequence's own
-// KV cache and adapters (batched serving: many programs over one base model).
-struct SequenceStep {
-  int32_t token = 0;
-  int64_t pos = 0;                          // its position; cache rows [0, pos) must be filled
-  KVCache* kv = nullptr;                    // this sequence's cache (one row per cache)
+// One sequence's part of a multi-sequence step: its next tokens (one when decoding; its prompt,
+// or a piece of it, when it joins), with that sequence's own KV cache and adapters (batched
+// serving: many programs over one base model).
+struct SequenceChunk {
+  std::span<const int32_t> tokens;          // >= 1 tokens, at positions pos0, pos0 + 1, ...
+  int64_t pos0 = 0;                         // cache rows [0, pos0) must be filled
+  KVCache* kv = nullptr;                    // this sequence's cache (one chunk per cache)
   const AdapterBinding* adapters = nullptr; // null or empty: the base model alone
 };
 
-// One decode step of several sequences as ONE forward over the shared weights: the base
-// product of every linear runs once for all rows [n_rows, n_in] (the weights are read once
-// per step instead of once per sequence), then each row's LoRA terms are applied to that row
-// alone (one job of all rows' A products and, in its second round, their B products); K/V,
-// RoPE and attention are per row, each on its own cache and position. Writes logits
-// [n_rows, n_vocab]. A row's results equal a one-sequence forward() of it up to the order of
-// float sums (the kernels schedule a batch of rows differently from one row); with one row it
-// IS that forward(). Throws paw::Error before touching any cache for an empty or too large
-// batch, a missing or shared cache, an out-of-range token or position, or adapters that were
-// not reserved in the scratch (ForwardScratch::reserve for each row's binding).
-void forward_sequences(const Model& m, std::span<const SequenceStep> rows, ForwardScratch& s, float* logits);
+// One step of several sequences as ONE forward over the shared weights: the base product of
+// every linear runs once for all their token rows [Σ tokens, n_in] (the weights are read once
+// per step instead of once per sequence); each chunk's LoRA terms apply to its rows alone
+// (decoding chunks — one token — as one job of all their A products and, in its second
+// round, their B products; longer chunks through the prefill path); K/V, RoPE and attention
+// are per chunk, on its own cache and positions. Writes logits [n_chunks, n_vocab]: each
+// chunk's last token. A chunk's results equal a one-sequence forward() of it up to the order
+// of float sums (the kernels schedule a batch of rows differently from one row); with one
+// chunk it IS that forward(). Throws paw::Error before touching any cache for no chunks, an
+// empty chunk, more tokens than the scratch's batch, a missing or shared cache, an
+// out-of-range token or position, or adapters that were not reserved in the scratch
+// (ForwardScratch::reserve for each chunk's binding).
+void forward_sequences(const Model& m, std::span<const SequenceChunk> seqs, ForwardScratch& s, float* logits);
 
 }  // namespace paw

@@ -29,11 +29,16 @@ struct ServeOptions {
   // Compiler GGUF for POST /api/v1/compile. Empty: $PAW_COMPILER, else the shipped
   // models/trained/C.gguf when it exists; none: compile answers 503.
   std::string compiler;
+  bool no_compiler = false;   // true: load none (compile routes answer 503), e.g. for a model no compiler fits
   std::string cache_dir;                    // program cache; empty = $PAW_CACHE_DIR or ~/.cache/programasweights
   std::vector<std::string> program_dirs;    // folders of .paw files imported into the cache at start
   std::string api_key;                      // non-empty: every route but /health needs it
   int threads = 0;                          // threads per evaluation (0 = one per physical core)
-  int max_sessions = 4;                     // evaluations at once (each holds a KV cache)
+  // Calls decoded together in one batch (paw::BatchRunner: one forward per generated token
+  // for all of them, each with its program's adapter; each holds a KV cache). 0 = no
+  // batching: every request runs on its own session, up to max_sessions at once.
+  int max_batch = 8;
+  int max_sessions = 4;                     // without batching: evaluations at once (each holds a KV cache); with it, program opens
   int http_threads = 16;                    // connections served at once
   size_t max_body_bytes = 1 << 20;          // larger request bodies: 413
   int64_t max_input_tokens = 1024;          // longer inputs: 413
