@@ -42,10 +42,11 @@ struct BatchOptions {
 
 struct BatchStats {
   uint64_t calls = 0;          // calls finished (including failed and cancelled ones)
-  uint64_t steps = 0;          // batched decode steps
-  uint64_t rows = 0;           // tokens decoded in those steps (rows / steps = mean batch)
+  uint64_t steps = 0;          // forwards (each one token of every decoding call + prompt chunks)
+  uint64_t sequences = 0;      // calls in those steps, summed (sequences / steps = mean batch)
+  uint64_t rows = 0;           // tokens decoded in those steps
   uint64_t prompt_tokens = 0;  // prompt tokens evaluated in those steps (joining calls)
-  int64_t max_rows = 0;        // the largest step
+  int64_t max_rows = 0;        // the most calls in one step
 };
 
 class BatchRunner {

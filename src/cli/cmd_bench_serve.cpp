@@ -6,7 +6,7 @@
 // k mod n; distinct programs whenever n >= C) with an input of --input-tokens tokens and
 // max_tokens --max-tokens. Reports per level: requests, errors, generated tokens, aggregate
 // generated tokens/s (sum over all calls / wall time), client-side latency p50 / p99, the mean
-// rows per batched decode step (the server's /health "batching"), and the throughput ratio
+// calls per batched step (the server's /health "batching"), and the throughput ratio
 // against the same run's 1-client level and against --max-batch 0 at the same client count.
 // Timed assertions belong nowhere: this prints figures; docs/PERFORMANCE.md quotes them.
 #include <httplib.h>
@@ -52,7 +52,7 @@ struct Level {
   int max_batch = 0, clients = 0;
   int requests = 0, errors = 0;
   uint64_t generated = 0;
-  double wall_s = 0, tok_s = 0, p50_ms = 0, p99_ms = 0, mean_rows = 0;
+  double wall_s = 0, tok_s = 0, p50_ms = 0, p99_ms = 0, mean_seqs = 0;
   std::string first_error;
 };
 
@@ -153,8 +153,8 @@ Level run_level(const std::string& host, int port, const std::vector<std::string
   lv.p99_ms = percentile(all, 0.99);
   if (after.contains("steps")) {
     const double steps = after["steps"].get<double>() - before["steps"].get<double>();
-    const double rows = after["rows"].get<double>() - before["rows"].get<double>();
-    lv.mean_rows = steps > 0 ? rows / steps : 0;
+    const double seqs = after["sequences"].get<double>() - before["sequences"].get<double>();
+    lv.mean_seqs = steps > 0 ? seqs / steps : 0;
   }
   return lv;
 }
@@ -230,21 +230,21 @@ void run_bench_serve(const BenchServeOptions& o) {
                   {"requests", lv.requests}, {"errors", lv.errors},  {"input_tokens", o.input_tokens},
                   {"max_tokens", o.max_tokens}, {"generated_tokens", lv.generated}, {"wall_s", lv.wall_s},
                   {"tokens_per_s", lv.tok_s}, {"p50_ms", lv.p50_ms}, {"p99_ms", lv.p99_ms},
-                  {"mean_batch_rows", lv.mean_rows}};
+                  {"mean_batch_sequences", lv.mean_seqs}};
         if (one && one->tok_s > 0) j["vs_1_client"] = lv.tok_s / one->tok_s;
         if (unbatched && unbatched->tok_s > 0) j["vs_max_batch_0"] = lv.tok_s / unbatched->tok_s;
         if (!lv.first_error.empty()) j["first_error"] = lv.first_error;
         std::printf("%s\n", j.dump().c_str());
       } else {
         if (results.size() == 1)
-          std::printf("| max_batch | clients | programs | requests | errors | gen tokens | tok/s | p50 ms | p99 ms | rows/step | vs 1 client | vs max_batch 0 |\n"
+          std::printf("| max_batch | clients | programs | requests | errors | gen tokens | tok/s | p50 ms | p99 ms | calls/step | vs 1 client | vs max_batch 0 |\n"
                       "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         char r1[32] = "", r0[32] = "";
         if (one && one->tok_s > 0) std::snprintf(r1, sizeof r1, "%.2fx", lv.tok_s / one->tok_s);
         if (unbatched && unbatched->tok_s > 0) std::snprintf(r0, sizeof r0, "%.2fx", lv.tok_s / unbatched->tok_s);
         std::printf("| %d | %d | %zu | %d | %d | %llu | %.1f | %.1f | %.1f | %.2f | %s | %s |\n", mb, clients,
                     std::min<size_t>(ids.size(), static_cast<size_t>(clients)), lv.requests, lv.errors,
-                    static_cast<unsigned long long>(lv.generated), lv.tok_s, lv.p50_ms, lv.p99_ms, lv.mean_rows, r1, r0);
+                    static_cast<unsigned long long>(lv.generated), lv.tok_s, lv.p50_ms, lv.p99_ms, lv.mean_seqs, r1, r0);
         if (!lv.first_error.empty()) std::printf("  first error: %s\n", lv.first_error.c_str());
       }
       std::fflush(stdout);

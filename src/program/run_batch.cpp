@@ -143,6 +143,7 @@ void BatchRunner::Impl::step() {
   {
     std::lock_guard lk(mu);
     ++stats.steps;
+    stats.sequences += in_step.size();
     stats.rows += static_cast<uint64_t>(decoding);
     stats.prompt_tokens += static_cast<uint64_t>(decoder->max_tokens() - decoding - budget);
     stats.max_rows = std::max<int64_t>(stats.max_rows, static_cast<int64_t>(in_step.size()));

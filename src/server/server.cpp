@@ -335,7 +335,8 @@ Server::Server(ServeOptions opts) : impl_(std::make_unique<Impl>()) {
     return httplib::Server::HandlerResponse::Handled;
   }));
 
-  // How well calls are decoded together: decode steps and the rows (tokens) they carried.
+  // How well calls are decoded together: steps (forwards), the calls they carried
+  // (sequences), the tokens they decoded (rows) and the prompt tokens of joining calls.
   const auto batching = [](const State& s) -> json {
     if (!s.batch) return json{{"max_batch", 0}};
     const BatchStats b = s.batch->stats();
@@ -344,7 +345,8 @@ Server::Server(ServeOptions opts) : impl_(std::make_unique<Impl>()) {
                 {"steps", b.steps},
                 {"rows", b.rows},
                 {"prompt_tokens", b.prompt_tokens},
-                {"mean_rows", b.steps ? static_cast<double>(b.rows) / static_cast<double>(b.steps) : 0.0},
+                {"sequences", b.sequences},
+                {"mean_sequences", b.steps ? static_cast<double>(b.sequences) / static_cast<double>(b.steps) : 0.0},
                 {"max_rows", b.max_rows}};
   };
   auto health = [this, batching](const httplib::Request&, httplib::Response& res) {

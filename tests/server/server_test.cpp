@@ -424,11 +424,69 @@ TEST(Serve, BoundedLoadTest) {
   for (auto& t : ts) t.join();
   EXPECT_EQ(ok.load(), 2000);
   EXPECT_EQ(bad.load(), 0);
+  // Concurrent calls were decoded together (ServeOptions::max_batch, 8 by default).
+  const json batching = get(c, "/api/v1/health", 200)["batching"];
+  EXPECT_EQ(batching["max_batch"], 8);
+  EXPECT_GE(batching["max_rows"].get<int64_t>(), 2) << batching.dump();
+  EXPECT_GT(batching["steps"].get<int64_t>(), 0);
 #if defined(__SANITIZE_ADDRESS__)
   (void)rss0;  // ASan's quarantine holds freed memory on purpose: RSS says nothing there
 #else
   EXPECT_LT(rss_kib() - rss0, 200 * 1024) << "RSS grew by " << (rss_kib() - rss0) << " KiB";
 #endif
+}
+
+// Many programs at once, with and without batched decoding: every output equals the program
+// run alone through the C++ API, streamed or not.
+TEST(Serve, BatchedAndUnbatchedCallsGiveTheProgramsOutputs) {
+  for (const int max_batch : {0, 4}) {
+    SCOPED_TRACE("max_batch " + std::to_string(max_batch));
+    server::ServeOptions o;
+    o.max_batch = max_batch;
+    o.max_per_client = 32;
+    Running s(o, "serve_batch_" + std::to_string(max_batch));
+    auto c = s.client();
+    const std::vector<std::string> specs = {kSpecA, kSpecB, "Answer yes or no: is the input a greeting?",
+                                            "Reply with the input's first word."};
+    std::vector<std::string> ids, want;
+    const std::vector<std::string> inputs = {"hello there", "is it raining?", "good morning", "what now"};
+    for (size_t i = 0; i < specs.size(); ++i) {
+      ids.push_back(post(c, "/api/v1/compile", {{"spec", specs[i]}}, 200)["program_id"]);
+      want.push_back(api_output(s.cache, ids.back(), inputs[i], 6));
+    }
+    std::atomic<int> ok{0};
+    std::vector<std::thread> ts;
+    for (int t = 0; t < 8; ++t)
+      ts.emplace_back([&, t] {
+        httplib::Client cl("127.0.0.1", s.srv->port());
+        cl.set_read_timeout(60, 0);
+        for (int i = 0; i < 6; ++i) {
+          const size_t p = static_cast<size_t>(t + i) % ids.size();
+          const bool stream = (t + i) % 3 == 0;
+          if (stream) {   // OpenAI-style SSE: the pieces concatenate to the output
+            const json body = {{"model", ids[p]}, {"prompt", inputs[p]}, {"max_tokens", 6}, {"stream", true}};
+            auto r = cl.Post("/v1/completions", body.dump(), "application/json");
+            std::string text;
+            if (r && r->status == 200)
+              for (size_t at = 0; (at = r->body.find("data: {", at)) != std::string::npos; ++at) {
+                const size_t end = r->body.find("\n\n", at);
+                const json ev = json::parse(r->body.substr(at + 6, end - at - 6));
+                if (ev["choices"][0].contains("text")) text += ev["choices"][0]["text"].get<std::string>();
+              }
+            if (text == want[p]) ++ok;
+            else ADD_FAILURE() << "streamed '" << text << "' for program " << p << ", want '" << want[p] << "'";
+          } else {
+            const json body = {{"program_id", ids[p]}, {"input", inputs[p]}, {"max_tokens", 6}};
+            auto r = cl.Post("/api/v1/infer", body.dump(), "application/json");
+            if (r && r->status == 200 && json::parse(r->body)["output"] == want[p]) ++ok;
+            else ADD_FAILURE() << (r ? r->body : "no response") << " for program " << p << ", want '" << want[p] << "'";
+          }
+        }
+      });
+    for (auto& t : ts) t.join();
+    EXPECT_EQ(ok.load(), 48);
+    EXPECT_EQ(get(c, "/api/v1/health", 200)["batching"]["max_batch"], max_batch);
+  }
 }
 
 // The CLI: prints its address, serves, and on SIGTERM finishes and exits 0.
