@@ -119,6 +119,7 @@ Level run_level(const std::string& host, int port, const std::vector<std::string
       httplib::Client c(host, port);
       c.set_read_timeout(600, 0);
       c.set_keep_alive(true);
+      c.set_tcp_nodelay(true);   // a request's headers and body go out at once
       ++ready;
       while (ready.load() < clients) std::this_thread::yield();
       const std::string& id = ids[static_cast<size_t>(k) % ids.size()];

@@ -322,6 +322,9 @@ Server::Server(ServeOptions opts) : impl_(std::make_unique<Impl>()) {
   http.set_read_timeout(st.opts.read_timeout_s, 0);
   http.set_write_timeout(30, 0);
   http.set_keep_alive_timeout(5);
+  // Answers are small and written in pieces (headers, body, stream events): with Nagle's
+  // algorithm a piece waits for the client's delayed ACK, ~40 ms per answer on loopback.
+  http.set_tcp_nodelay(true);
   http.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;   // a route's own JSON error
     ApiError e{res.status, "error", "request failed", nullptr};
