@@ -138,8 +138,8 @@ class Program {
 // cache_dir is set when the program is in the cache.
 ProgramBundle load_program(const std::string& ref, const ProgramOptions& opts = {});
 
-// The program's LoRA adapter: from bundle.adapter_path when set, else from its bytes (through a
-// private temporary file that is mapped and unlinked at once).
+// The program's LoRA adapter: from bundle.adapter_path when set (mapped), else from its bytes
+// in memory (LoraAdapter::from_gguf_bytes; no file is written).
 std::shared_ptr<const LoraAdapter> load_program_adapter(const ProgramBundle& bundle);
 
 // Built-in base-mode templates of the reference: "qwen3" ->

@@ -14,7 +14,8 @@ namespace paw {
 // Backing memory of an adapter's MatrixViews: the mapped GGUF file (zero-copy) or owned F32
 // buffers converted from safetensors. Buffers are never resized after views are taken.
 struct LoraAdapter::Storage {
-  MappedFile map;                       // GGUF adapters: the file bytes
+  MappedFile map;                       // GGUF adapters loaded from a file: its mapping
+  std::shared_ptr<const std::vector<uint8_t>> bytes;   // ... or from memory: the GGUF bytes
   std::optional<GGUFFile> gguf;         // parsed over `map`
   std::vector<std::vector<float>> owned;  // PEFT adapters: one buffer per matrix
   std::vector<std::shared_ptr<uint8_t>> interleaved;  // Q4_0_X16 copies (LoraPair::a_kernel/b_kernel)

@@ -64,12 +64,15 @@ struct RawPair {
 
 }  // namespace
 
-std::shared_ptr<const LoraAdapter> LoraAdapter::load_gguf(const std::string& path) {
-  detail::LoraAdapterBuilder builder;
+
+namespace detail {
+
+// Fills `builder` from the GGUF at `bytes` (kept alive by the builder's storage), naming it
+// `path` in errors. Parses the very bytes it hashes, so identity and contents cannot diverge.
+std::shared_ptr<const LoraAdapter> finish_gguf(LoraAdapterBuilder& builder, std::span<const uint8_t> bytes,
+                                               const std::string& path) {
   LoraAdapter::Storage& st = builder.storage();
-  st.map = MappedFile::open(path);
-  // Parse the very bytes we hash and keep, so identity and contents cannot diverge.
-  st.gguf.emplace(GGUFFile::parse(st.map.bytes(), path));
+  st.gguf.emplace(GGUFFile::parse(bytes, path));
   const GGUFFile& f = *st.gguf;
 
   const std::string general_type = f.get_string_or("general.type", "");
@@ -148,8 +151,26 @@ std::shared_ptr<const LoraAdapter> LoraAdapter::load_gguf(const std::string& pat
     builder.pairs().emplace(base, LoraPair{a, b, {}, {}});
   }
   builder.set_ignored_norms(ignored_norms);
-  builder.set_identity(path, arch, static_cast<float>(alpha), sha256_hex(st.map.bytes()));
+  builder.set_identity(path, arch, static_cast<float>(alpha), sha256_hex(bytes));
   return builder.finish();
+}
+
+}  // namespace detail
+
+std::shared_ptr<const LoraAdapter> LoraAdapter::load_gguf(const std::string& path) {
+  detail::LoraAdapterBuilder builder;
+  LoraAdapter::Storage& st = builder.storage();
+  st.map = MappedFile::open(path);
+  return detail::finish_gguf(builder, st.map.bytes(), path);
+}
+
+std::shared_ptr<const LoraAdapter> LoraAdapter::from_gguf_bytes(std::shared_ptr<const std::vector<uint8_t>> bytes,
+                                                                const std::string& name) {
+  if (!bytes) throw Error("no adapter bytes", name);
+  detail::LoraAdapterBuilder builder;
+  LoraAdapter::Storage& st = builder.storage();
+  st.bytes = std::move(bytes);
+  return detail::finish_gguf(builder, std::span<const uint8_t>(st.bytes->data(), st.bytes->size()), name);
 }
 
 }  // namespace paw

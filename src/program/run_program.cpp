@@ -1,14 +1,9 @@
 // paw::Program: opening (adapter, base check, prefix KV from disk or evaluated) and calls
 // (tokenize input + suffix, restore the prefix, generate to EOS, detokenize, trim).
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <optional>
 
@@ -47,39 +42,10 @@ EncodeOptions reference_encode() {
 
 }  // namespace
 
-// Adapter from the bundle's file when it has one, else from its bytes through a private
-// temporary file (mapped, then unlinked: the mapping stays valid).
+// Adapter from the bundle's file when it has one (mapped), else from its bytes in memory.
 std::shared_ptr<const LoraAdapter> load_program_adapter(const ProgramBundle& b) {
   if (!b.adapter_path.empty()) return LoraAdapter::load_gguf(b.adapter_path);
-  const char* td = std::getenv("TMPDIR");
-  std::string tmpl = std::string(td && *td ? td : "/tmp") + "/paw-adapter-XXXXXX";
-  int fd = ::mkstemp(tmpl.data());
-  if (fd < 0)
-    throw Error(std::string("cannot create a temporary file for the adapter: ") + std::strerror(errno), tmpl,
-                "set TMPDIR to a writable folder");
-  const auto& bytes = *b.adapter_gguf;
-  size_t off = 0;
-  while (off < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int saved = errno;
-      ::close(fd);
-      ::unlink(tmpl.c_str());
-      throw Error(std::string("cannot write the adapter to a temporary file: ") + std::strerror(saved), tmpl,
-                  "is the disk full?");
-    }
-    off += static_cast<size_t>(n);
-  }
-  ::close(fd);
-  try {
-    auto a = LoraAdapter::load_gguf(tmpl);
-    ::unlink(tmpl.c_str());
-    return a;
-  } catch (...) {
-    ::unlink(tmpl.c_str());
-    throw;
-  }
+  return LoraAdapter::from_gguf_bytes(b.adapter_gguf, b.source + ": " + kAdapterMember);
 }
 
 namespace {

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "adapter_test_util.hpp"
 #include "paw/adapter/lora.hpp"
@@ -243,6 +245,39 @@ TEST(LoraGguf, IdentityStorageAndAlphaDefaults) {
   auto ad2 = LoraAdapter::load_gguf(write(w2, "noalpha.gguf"));
   EXPECT_EQ(ad2->alpha(), 0.0f);
   EXPECT_EQ(ad2->pair_factor(*ad2->find("blk.0.attn_qkv.weight")), 1.0f);
+}
+
+// From bytes in memory (a bundle's adapter member): the same pairs and hash as from the file,
+// views inside the given bytes (kept alive by the adapter), errors naming the given name.
+TEST(LoraGguf, FromBytesInMemory) {
+  GGUFWriter w = adapter_writer();
+  add_f32(w, "blk.0.attn_q.weight.lora_a", 2, 3, kA);
+  add_f32(w, "blk.0.attn_q.weight.lora_b", 4, 2, kB);
+  const std::string path = write(w, "bytes.gguf");
+  std::string out;
+  ASSERT_EQ(test::run_command("sha256sum '" + path + "'", &out), 0);
+  std::ifstream in(path, std::ios::binary);
+  auto bytes = std::make_shared<std::vector<uint8_t>>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  const uint8_t* lo = bytes->data();
+  const uint8_t* hi = lo + bytes->size();
+  std::filesystem::remove(path);
+  auto ad = LoraAdapter::from_gguf_bytes(bytes, "bundle.paw: adapter.gguf");
+  bytes.reset();   // the adapter holds them now
+  EXPECT_EQ(ad->sha256(), out.substr(0, 64));
+  EXPECT_EQ(ad->path(), "bundle.paw: adapter.gguf");
+  const LoraPair* p = ad->find("blk.0.attn_q.weight");
+  ASSERT_NE(p, nullptr);
+  EXPECT_TRUE(p->a.data >= lo && p->a.data < hi) << "the views point into the given bytes";
+  EXPECT_EQ(apply_pair(*p, kX), kY);
+
+  GGUFWriter bad = adapter_writer();
+  add_f32(bad, "blk.0.attn_q.weight.lora_a", 2, 3, kA);
+  const std::string bad_path = write(bad, "bytes_bad.gguf");
+  std::ifstream bin(bad_path, std::ios::binary);
+  auto bad_bytes = std::make_shared<const std::vector<uint8_t>>(std::istreambuf_iterator<char>(bin), std::istreambuf_iterator<char>());
+  expect_error([&] { LoraAdapter::from_gguf_bytes(bad_bytes, "x.paw: adapter.gguf"); },
+               {"x.paw: adapter.gguf", "blk.0.attn_q.weight.lora_a", "no matching .lora_b"});
+  expect_error([&] { LoraAdapter::from_gguf_bytes(std::make_shared<const std::vector<uint8_t>>(10, 0), "empty"); }, {"empty"});
 }
 
 // ---- error corpus: each error names the file and the tensor or key ----

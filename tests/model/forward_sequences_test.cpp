@@ -96,8 +96,10 @@ void check_sequences(const std::string& model_args, const std::vector<std::strin
                                  test::logit_tolerance(least_precise, *kt), what + " vs reference");
         // The same sequence through the one-sequence forward (full recompute).
         const AdapterBinding none;
+        test::PawArgs pa;
+        pa.kt = kt;
         const auto alone = test::run_paw(*m, std::vector<int32_t>(s.tokens.begin(), s.tokens.begin() + last + 1),
-                                         s.binding ? *s.binding : none, {.kt = kt});
+                                         s.binding ? *s.binding : none, pa);
         test::expect_rows_near(logits.data() + i * hp.n_vocab,
                                std::vector<double>(alone.logits.end() - hp.n_vocab, alone.logits.end()),
                                &*kt == &scalar_kernels() ? 1e-5 : 2e-2, what + " vs forward() alone");

@@ -57,6 +57,11 @@ class LoraAdapter {
  public:
   // Loads a llama.cpp LoRA GGUF; validates type keys, pairs, shapes (see above).
   static std::shared_ptr<const LoraAdapter> load_gguf(const std::string& path);
+  // The same from GGUF bytes in memory (a bundle's adapter.gguf member, a compiler's output):
+  // the adapter keeps `bytes` alive and its views point into them; `name` stands for the path
+  // in errors and path(). No file is written.
+  static std::shared_ptr<const LoraAdapter> from_gguf_bytes(std::shared_ptr<const std::vector<uint8_t>> bytes,
+                                                            const std::string& name);
   // Loads a PEFT folder (adapter_config.json + adapter_model.safetensors), mapping HF module
   // names to GGUF names for `arch` ("qwen3" or "gpt2"). Values are converted to F32.
   static std::shared_ptr<const LoraAdapter> load_peft(const std::string& dir, const std::string& arch);
