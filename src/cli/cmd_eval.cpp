@@ -33,6 +33,8 @@ struct EvalCmdOptions {
   std::vector<std::string> finetune;                // finetuned-program columns (libtorch builds)
   size_t examples = 0;                              // labelled cases per record for --finetune
   int64_t finetune_steps = 40;
+  double finetune_lr = 5e-4;
+  std::string finetune_init = "mapper";
   std::string mode = "prompted";
   std::string data;                                 // JSONL cases ("" = generator)
   data::GenOptions gen;                             // generator options (recipe defaults below)
@@ -138,13 +140,16 @@ void run_eval(EvalCmdOptions& o) {
     const std::string interp = o.models.front();
     const int64_t steps = o.finetune_steps;
     const int threads = o.threads;
-    fo.make_program = [interp, steps, threads](const compiler::Compiler& comp, const eval::EvalCase& ec) {
+    const double lr = o.finetune_lr;
+    const bool init_mapper = o.finetune_init == "mapper";
+    fo.make_program = [interp, steps, threads, lr, init_mapper](const compiler::Compiler& comp, const eval::EvalCase& ec) {
       std::vector<train::FinetuneExample> ex;
       for (const auto& [in, out] : ec.examples) ex.push_back({in, out});
       train::FinetuneOptions fopt;
       fopt.steps = steps;
       fopt.threads = threads;
-      fopt.init_mapper = true;
+      fopt.lr = lr;
+      fopt.init_mapper = init_mapper;
       return train::finetune_compile(comp, interp, ec.spec, ex, fopt).program;
     };
     fo.make_program_label = "program (finetuned, " + std::to_string(o.examples) + " examples)";
@@ -179,10 +184,14 @@ void add_eval_command(CLI::App& app) {
                   "(repeatable, e.g. the compiler and its control)");
   cmd->add_option("--finetune", o->finetune,
                   "Compiler GGUF whose programs are finetuned per record on --examples labelled cases, starting "
-                  "from the mapper's program (libtorch builds; repeatable)");
+                  "from the mapper's program unless --finetune-init zero (libtorch builds; repeatable)");
   cmd->add_option("--examples", o->examples, "Generator: labelled cases per record for --finetune (beside the spec's own)")
       ->capture_default_str();
   cmd->add_option("--finetune-steps", o->finetune_steps, "Optimizer steps of each finetune")->capture_default_str();
+  cmd->add_option("--finetune-lr", o->finetune_lr, "AdamW learning rate of each finetune")->capture_default_str();
+  cmd->add_option("--finetune-init", o->finetune_init, "Start each finetune from the mapper's program or from zero")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"mapper", "zero"}));
   cmd->add_option("--data", o->data, "JSONL cases with spec, input, output (optional family, split); default: the generator");
   cmd->add_option("--seed", o->gen.seed, "Generator seed (train/recipes use 1)")->capture_default_str();
   cmd->add_option("-n,--n", o->n, "Generator records per split (the first N of each)")->capture_default_str();

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "paw/runtime/model_loader.hpp"
 #include "paw/util/error.hpp"
 
 namespace paw::cli {
@@ -65,8 +66,9 @@ LoadedModel load_model(const ModelArgs& a) {
   LoadedModel m;
   ModelLoadOptions lo;
   lo.interleave = !a.no_interleave;
-  m.model = Model::load(a.model, lo);
-  m.tokenizer = m.model->gguf() ? Tokenizer::from_gguf(*m.model->gguf()) : Tokenizer::load(a.model);
+  ModelWithTokenizer loaded = load_model_with_tokenizer(a.model, lo);
+  m.model = std::move(loaded.model);
+  m.tokenizer = std::move(loaded.tokenizer);
   const std::string arch(arch_name(m.model->arch()));
   for (const std::string& s : a.loras) {
     const LoraSpec spec = parse_lora_spec(s);

@@ -7,6 +7,7 @@
 #include "paw/data/prompt.hpp"
 #include "paw/eval/match.hpp"
 #include "paw/runtime/generate.hpp"
+#include "paw/runtime/model_loader.hpp"
 #include "paw/util/error.hpp"
 #include "paw/util/process_memory.hpp"
 
@@ -66,8 +67,9 @@ ModelReport evaluate(const std::shared_ptr<const Model>& model, const Tokenizer&
 ModelReport evaluate_file(const std::string& model_path, std::span<const EvalCase> cases, const EvalOptions& opt) {
   reset_peak_rss();
   const auto t0 = Clock::now();
-  const std::shared_ptr<const Model> model = Model::load(model_path);
-  const Tokenizer tok = model->gguf() ? Tokenizer::from_gguf(*model->gguf()) : Tokenizer::load(model_path);
+  const ModelWithTokenizer loaded = load_model_with_tokenizer(model_path);
+  const std::shared_ptr<const Model>& model = loaded.model;
+  const Tokenizer& tok = loaded.tokenizer;
   const double load_s = seconds_since(t0);
   ModelReport rep = evaluate(model, tok, cases, opt);
   rep.model = std::filesystem::path(model_path).filename().string();

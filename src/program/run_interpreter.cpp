@@ -5,6 +5,7 @@
 #include "paw/interpreter.hpp"
 #include "paw/ops/kernels.hpp"
 #include "paw/program/base_model.hpp"
+#include "paw/runtime/model_loader.hpp"
 #include "paw/util/error.hpp"
 #include "program/run_internal.hpp"
 
@@ -67,9 +68,10 @@ Interpreter Interpreter::open(const std::string& model_path, const InterpreterOp
   impl->cache_root = opts.cache_dir.empty() ? default_cache_dir() : opts.cache_dir;
   ModelLoadOptions lo;
   lo.interleave = opts.interleave;
-  impl->model = Model::load(model_path, lo);
+  ModelWithTokenizer loaded = load_model_with_tokenizer(model_path, lo);
+  impl->model = std::move(loaded.model);
+  impl->tokenizer = std::move(loaded.tokenizer);
   const Model& m = *impl->model;
-  impl->tokenizer = m.gguf() ? Tokenizer::from_gguf(*m.gguf()) : Tokenizer::load(model_path);
   // The reference stops on the vocabulary's EOS only (not llama.cpp's end-of-generation set).
   impl->eos = impl->tokenizer.eos_id().value_or(-1);
 
