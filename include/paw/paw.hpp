@@ -13,8 +13,14 @@
 //   // The adapter-free base interpreter of the reference:
 //   auto base = paw::Program::base(interp);
 //
+//   // Calls of many programs from many threads, decoded together (one forward per token):
+//   paw::BatchRunner batch(interp);
+//   auto r = batch.run(triage, "Newsletter: spring picnic");
+//
 // Many programs share one Interpreter (one copy of the weights); a Program may be called
 // from many threads at once. Errors are paw::Error (what failed, where, and a hint).
+// docs/API.md describes this API.
+#include "paw/batch.hpp"
 #include "paw/interpreter.hpp"
 #include "paw/program/program.hpp"
 #include "paw/run.hpp"
