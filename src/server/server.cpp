@@ -188,6 +188,9 @@ struct Server::Impl {
   struct Slot {
     Impl* impl = nullptr;
     std::string addr;
+    Slot() = default;
+    Slot(Slot&& o) noexcept : impl(o.impl), addr(std::move(o.addr)) { o.impl = nullptr; }
+    Slot& operator=(Slot&&) = delete;
     ~Slot() {
       if (!impl) return;
       std::lock_guard<std::mutex> g(impl->clients_mu);
@@ -251,6 +254,14 @@ struct Server::Impl {
           slot.addr = req.remote_addr;
         }
         h(req, res);
+        // A streamed answer is written after the handler returns: the slot goes with the
+        // stream and is freed when the stream ends (cpp-httplib calls the releaser then).
+        if (res.content_provider_ && slot.impl) {
+          auto held = std::make_shared<Slot>(std::move(slot));
+          res.content_provider_resource_releaser_ = [held, prev = std::move(res.content_provider_resource_releaser_)](bool ok) {
+            if (prev) prev(ok);
+          };
+        }
       } catch (const ApiError& e) {
         answer_error(req, res, e);
       } catch (const Error& e) {

@@ -336,6 +336,44 @@ TEST(Serve, PerClientCapAnswers429WithRetryAfter) {
   EXPECT_EQ(get(c, "/health", 429)["error"], "too_many_requests");
 }
 
+// A streamed answer holds its client's slot until the stream ends, not only until the
+// handler has started it: with a cap of 1, a second request while the first stream is being
+// read gets 429, and one after the stream gets 200.
+TEST(Serve, StreamHoldsItsClientSlotUntilItEnds) {
+  server::ServeOptions o;
+  o.max_per_client = 1;
+  Running s(o, "serve_stream_slot");
+  auto c = s.client();
+  const std::string id = post(c, "/api/v1/compile", {{"spec", kSpecA}}, 200)["program_id"];
+  // The stream over a raw socket, so the test reads it at its own pace.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(s.srv->port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  timeval tv{30, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  const std::string body = json{{"model", id}, {"prompt", "hello"}, {"max_tokens", 400}, {"stream", true}}.dump();
+  const std::string req = "POST /v1/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: "
+                          "application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  ASSERT_EQ(::send(fd, req.data(), req.size(), 0), static_cast<ssize_t>(req.size()));
+  std::string got;
+  char buf[4096];
+  ssize_t n = 0;
+  while (got.find("data: ") == std::string::npos && (n = ::recv(fd, buf, sizeof buf, 0)) > 0) got.append(buf, static_cast<size_t>(n));
+  ASSERT_NE(got.find("data: "), std::string::npos) << got;
+  const bool ended = got.find("[DONE]") != std::string::npos;
+  // The stream has begun and is not over (the server is still generating or writing).
+  auto second = c.Get("/api/v1/programs");
+  ASSERT_TRUE(second);
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) got.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  EXPECT_NE(got.find("[DONE]"), std::string::npos) << "the stream did not finish";
+  if (!ended) EXPECT_EQ(second->status, 429) << "the stream's slot was free while it was still streaming";
+  get(c, "/api/v1/programs", 200);   // the stream is over: its slot is free again
+}
+
 TEST(Serve, EvictedProgramsReloadUnderATinyBudget) {
   server::ServeOptions o;
   o.program_budget_bytes = 1;  // one opened program at a time
