@@ -336,6 +336,18 @@ TEST(Serve, PerClientCapAnswers429WithRetryAfter) {
   EXPECT_EQ(get(c, "/health", 429)["error"], "too_many_requests");
 }
 
+// A raw TCP connection to the server (for tests that pace their own reads or writes); -1 on failure.
+int connect_loopback(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return fd;
+  if (fd >= 0) ::close(fd);
+  return -1;
+}
+
 // A streamed answer holds its client's slot until the stream ends, not only until the
 // handler has started it: with a cap of 1, a second request while the first stream is being
 // read gets 429, and one after the stream gets 200.
@@ -346,12 +358,8 @@ TEST(Serve, StreamHoldsItsClientSlotUntilItEnds) {
   auto c = s.client();
   const std::string id = post(c, "/api/v1/compile", {{"spec", kSpecA}}, 200)["program_id"];
   // The stream over a raw socket, so the test reads it at its own pace.
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(s.srv->port()));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const int fd = connect_loopback(s.srv->port());
+  ASSERT_GE(fd, 0);
   timeval tv{30, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   const std::string body = json{{"model", id}, {"prompt", "hello"}, {"max_tokens", 400}, {"stream", true}}.dump();
@@ -395,12 +403,8 @@ TEST(Serve, StalledClientIsDisconnected) {
   server::ServeOptions o;
   o.read_timeout_s = 1;
   Running s(o, "serve_slow");
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(s.srv->port()));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const int fd = connect_loopback(s.srv->port());
+  ASSERT_GE(fd, 0);
   const std::string part = "POST /api/v1/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"program_id\"";
   ASSERT_EQ(::send(fd, part.data(), part.size(), 0), static_cast<ssize_t>(part.size()));
   auto c = s.client();
