@@ -1,6 +1,6 @@
 #pragma once
 // Private: element-wise kernels written once over a vector type V (simd_vec.hpp) and
-// instantiated by elementwise_avx2.cpp / elementwise_avx512.cpp. Same contracts as the scalar
+// instantiated by simd_isa_glue.inc (glue_avx2.cpp / glue_avx512.cpp). Same contracts as the scalar
 // reference (paw/ops/kernels.hpp); single-threaded — these ops touch a few KiB per token,
 // less than an OpenMP fork/join costs.
 #include <cmath>
