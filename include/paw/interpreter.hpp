@@ -23,6 +23,7 @@
 namespace paw {
 
 class Model;   // paw/model/model.hpp
+namespace run_detail { struct InterpreterAccess; }   // the program layer's way in (run_internal.hpp)
 
 struct InterpreterOptions {
   // Threads of one evaluation (OpenMP); 0 = OpenMP's default (all cores).
@@ -71,9 +72,9 @@ class Interpreter {
   int sessions_created() const;
 
   struct Impl;
-  const std::shared_ptr<Impl>& impl() const { return impl_; }
 
  private:
+  friend struct run_detail::InterpreterAccess;
   explicit Interpreter(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
   std::shared_ptr<Impl> impl_;
 };

@@ -66,7 +66,8 @@ struct BatchRunner::Impl {
 void BatchRunner::Impl::finish(Call& c, std::exception_ptr error) {
   if (c.lease) {
     Session& s = **c.lease;
-    if (!error) interp.impl()->evaluated += static_cast<uint64_t>(std::max<int64_t>(0, s.n_past() - c.started_at));
+    if (!error)
+      run_detail::InterpreterAccess::of(interp).evaluated += static_cast<uint64_t>(std::max<int64_t>(0, s.n_past() - c.started_at));
     if (error) c.lease->mark_dirty();
     c.lease.reset();   // back to the pool: its prefix may serve the program's next call
   }
@@ -186,7 +187,7 @@ BatchRunner::BatchRunner(const Interpreter& interp, const BatchOptions& opts) {
   if (opts.max_step_tokens < 1)
     throw Error("max_step_tokens must be at least 1 (got " + std::to_string(opts.max_step_tokens) + ")", "BatchRunner");
   impl_ = std::make_unique<Impl>(interp, opts);
-  auto& ii = *interp.impl();
+  auto& ii = run_detail::InterpreterAccess::of(interp);
   const SessionOptions& so = ii.pool->options();
   impl_->pool = std::make_unique<SessionPool>(ii.model, so, opts.max_batch);
   BatchDecoderOptions bo;
@@ -217,7 +218,7 @@ BatchStats BatchRunner::stats() const {
 
 RunResult BatchRunner::run(const Program& program, std::string_view input, const RunOptions& ro) {
   Impl& b = *impl_;
-  if (program.impl_->interp.impl() != b.interp.impl())
+  if (&run_detail::InterpreterAccess::of(program.impl_->interp) != &run_detail::InterpreterAccess::of(b.interp))
     throw Error("the program is open on another interpreter than this batch runner's", "program " + program.id(),
                 "open the program on the runner's interpreter");
   auto c = std::make_shared<Call>();

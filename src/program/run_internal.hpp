@@ -120,6 +120,12 @@ struct Program::Impl {
 
 namespace run_detail {
 
+// The interpreter's private state (its session pool, tokenizer, counters) for the code that
+// runs programs; Interpreter keeps it out of the public API.
+struct InterpreterAccess {
+  static Interpreter::Impl& of(const Interpreter& in) { return *in.impl_; }
+};
+
 // One call of a program, planned before any session is touched: the input's token ids, the
 // generation options (stop at EOS, max_tokens capped by the room left, sampling), and the
 // result's token counts. Throws paw::Error for a call that cannot fit the context.

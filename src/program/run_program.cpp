@@ -94,7 +94,7 @@ std::string reason(const std::exception& e) {
 // Fills prefix_state (+ source, state_hash) from prefix_kv_cache.bin or by evaluating. Any
 // problem with the file (or the model hash it needs) only costs an evaluation and one note.
 void prepare_prefix(Program::Impl& p, const ProgramOptions& o, Session& s) {
-  auto& ii = *p.interp.impl();
+  auto& ii = run_detail::InterpreterAccess::of(p.interp);
   bool disk = o.prefix_cache && !p.cache_path.empty();
   std::vector<std::string> problems;
   if (disk) {
@@ -210,7 +210,7 @@ Program Program::open(ProgramBundle bundle, const Interpreter& interp, const Pro
   }
   p->adapter = load_program_adapter(bundle);
 
-  auto& ii = *interp.impl();
+  auto& ii = run_detail::InterpreterAccess::of(interp);
   SessionPool::Lease lease = ii.pool->acquire(nullptr);
   try {
     try {
@@ -251,7 +251,7 @@ Program Program::base(const Interpreter& interp, const ProgramOptions& opts) {
 namespace run_detail {
 
 CallPlan plan_call(const Program::Impl& p, std::string_view input, const RunOptions& ro) {
-  auto& ii = *p.interp.impl();
+  auto& ii = run_detail::InterpreterAccess::of(p.interp);
   const Tokenizer& tok = ii.tokenizer;
 
   // Tokenize and check the context before anything is evaluated.
@@ -328,7 +328,7 @@ void finish_call(const Program::Impl& p, const GenerateResult& g, RunResult& r) 
 
 RunResult Program::run(std::string_view input, const RunOptions& ro) const {
   const Impl& p = *impl_;
-  auto& ii = *p.interp.impl();
+  auto& ii = run_detail::InterpreterAccess::of(p.interp);
   run_detail::CallPlan c = run_detail::plan_call(p, input, ro);
   SessionPool::Lease lease = ii.pool->acquire(p.adapter.get());
   Session& s = *lease;
