@@ -32,11 +32,11 @@
 #include <string>
 #include <vector>
 
-#include <omp.h>
 
 #include "cli/commands.hpp"
 #include "paw/util/process_memory.hpp"
 #include "cli/model_args.hpp"
+#include "paw/ops/bandwidth.hpp"
 #include "paw/paw.hpp"
 #include "paw/tokenizer/tokenizer.hpp"
 #include "paw/util/error.hpp"
@@ -84,41 +84,6 @@ Stats stats(std::vector<double> v) {
     s.stddev = std::sqrt(ss / static_cast<double>(n - 1));
   }
   return s;
-}
-
-// Streaming-read bandwidth (bytes/s) over a 1 GiB buffer with n_threads OpenMP threads: best
-// of 3 passes after a touching pass. Eight independent accumulators let the compiler keep
-// several loads in flight; the xor result is consumed so the loop cannot be removed. Each
-// thread requests the line 4 KiB ahead, as the decode kernels do (simd_matmul.hpp,
-// kPrefetchBytes): on the 2-core VM the hardware prefetchers alone leave ~20 % of the
-// bandwidth unused at 2 threads, and a bound the kernels beat would bound nothing.
-double measure_read_bandwidth(int n_threads) {
-  const size_t n_bytes = size_t{1} << 30;
-  const size_t n = n_bytes / sizeof(uint64_t);
-  std::unique_ptr<uint64_t[]> buf(new uint64_t[n]);
-#pragma omp parallel for num_threads(n_threads) schedule(static)
-  for (size_t i = 0; i < n; ++i) buf[i] = i * 0x9E3779B97F4A7C15ull;  // first touch, per thread
-  double best = 0;
-  uint64_t sink = 0;
-  for (int pass = 0; pass < 3; ++pass) {
-    const auto t0 = Clock::now();
-    uint64_t acc_all = 0;
-#pragma omp parallel num_threads(n_threads) reduction(^ : acc_all)
-    {
-      uint64_t a[8] = {};
-#pragma omp for schedule(static)
-      for (size_t i = 0; i < n; i += 8) {
-        __builtin_prefetch(buf.get() + i + 512, 0, 3);  // 4 KiB ahead (a hint: never faults)
-        for (int k = 0; k < 8; ++k) a[k] ^= buf[i + k];
-      }
-      for (int k = 0; k < 8; ++k) acc_all ^= a[k];
-    }
-    const double dt = seconds_since(t0);
-    sink ^= acc_all;
-    best = std::max(best, static_cast<double>(n_bytes) / dt);
-  }
-  if (sink == 0x12345) std::fputc(' ', stderr);  // keeps the reads observable
-  return best;
 }
 
 // The weight type that holds most of the linears' bytes ("q8_0", "q6_K", ...).
