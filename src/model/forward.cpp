@@ -263,8 +263,9 @@ void ForwardRun::run(std::span<const int32_t> tokens, std::span<const HiddenTap>
   const auto T = static_cast<int64_t>(tokens.size());
   float* x = r.x();  // residual stream [T, n_embd]
 
+  const ArchForward& arch = arch_forward(hp.arch);
   r.embed(tokens, x);
-  if (hp.arch == Arch::Gpt2) {
+  if (arch.learned_positions) {
     const MatrixView& pe = m.weights().position_embd.view;
     const size_t stride = *row_bytes(pe.type, pe.cols);
     float* row = r.cur();
@@ -277,10 +278,7 @@ void ForwardRun::run(std::span<const int32_t> tokens, std::span<const HiddenTap>
   }
 
   for (int64_t l = 0; l < hp.n_layer; ++l) {
-    if (is_llama_family(hp.arch))
-      llama_family_layer(r, l);
-    else
-      gpt2_layer(r, l);
+    arch.block(r, l);
     for (const HiddenTap& tap : taps)
       if (tap.layer == l && tap.count > 0)
         std::memcpy(tap.dst, x + tap.first * hp.n_embd, static_cast<size_t>(tap.count * hp.n_embd) * sizeof(float));
@@ -300,10 +298,10 @@ void ForwardRun::run(std::span<const int32_t> tokens, std::span<const HiddenTap>
                   static_cast<size_t>(hp.n_embd) * sizeof(float));
     in = h;
   }
-  if (is_llama_family(hp.arch))
-    r.kt.rmsnorm(in, w.output_norm.f32, h, n_rows, hp.n_embd, static_cast<float>(hp.norm_eps));
-  else
+  if (arch.layer_norm)
     r.kt.layernorm(in, w.output_norm.f32, w.output_norm_b.f32, h, n_rows, hp.n_embd, static_cast<float>(hp.norm_eps));
+  else
+    r.kt.rmsnorm(in, w.output_norm.f32, h, n_rows, hp.n_embd, static_cast<float>(hp.norm_eps));
   if (!w.output.present()) return r.kt.matmul(w.token_embd.kernel_view(), h, logits, n_rows, /*accumulate=*/false, r.ctx);
   if (seqs.empty()) return r.linear(w.output, h, logits, n_rows);
   // Several sequences: row c of h is chunk c's, so its output terms apply to that row alone.

@@ -56,12 +56,31 @@ struct ForwardRun {
   // Causal attention of q [T, q_dim] over cache rows [0, pos0 + T) of `layer` into out [T, o_dim].
   void attend(int64_t layer, const float* q, float* out);
 
-  float* x() { return s.x_.data(); }
-  float* cur() { return s.cur_.data(); }
-  ForwardScratch& scratch() { return s; }
+  // The scratch buffers a block works in, each [n_batch, width].
+  float* x() { return s.x_.data(); }        // residual stream [T, n_embd]
+  float* cur() { return s.cur_.data(); }    // normed input / block output [T, n_embd]
+  float* q() { return s.q_.data(); }        // [T, q_dim]
+  float* k() { return s.k_.data(); }        // [T, k_dim]
+  float* v() { return s.v_.data(); }        // [T, v_dim]
+  float* qkv() { return s.qkv_.data(); }    // fused projections (GPT-2) [T, q_dim + k_dim + v_dim]
+  float* attn() { return s.attn_.data(); }  // attention output [T, o_dim]
+  float* ff_a() { return s.ff_a_.data(); }  // [T, n_ff]
+  float* ff_b() { return s.ff_b_.data(); }  // [T, n_ff]
+  const float* rope_cos() const { return s.rope_cos_.data(); }  // [T, head_dim_k / 2]
+  const float* rope_sin() const { return s.rope_sin_.data(); }
 };
 
-// One transformer block, in place on the residual stream s.x_ [T, n_embd].
+// What one architecture brings to the shared forward pass: its block (in place on the
+// residual stream [T, n_embd]), how positions enter, and its final norm. A new architecture
+// adds its block function and a row in arch_forward() (forward_arch.cpp); forward.cpp and the
+// public header stay as they are.
+struct ArchForward {
+  void (*block)(ForwardRun& r, int64_t layer);
+  bool learned_positions;   // true: position_embd rows added to the embeddings (GPT-2); false: RoPE tables
+  bool layer_norm;          // final norm: LayerNorm with bias (GPT-2); false: RMSNorm
+};
+const ArchForward& arch_forward(Arch arch);
+
 void llama_family_layer(ForwardRun& r, int64_t layer);  // qwen3, llama
 void gpt2_layer(ForwardRun& r, int64_t layer);
 

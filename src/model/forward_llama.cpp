@@ -8,14 +8,13 @@ namespace paw {
 void llama_family_layer(ForwardRun& r, int64_t l) {
   const HParams& hp = r.hp;
   const LayerWeights& w = r.m.weights().layers[static_cast<size_t>(l)];
-  ForwardScratch& s = r.scratch();
   const int64_t T = r.n_tokens, E = hp.n_embd;
   const auto eps = static_cast<float>(hp.norm_eps);
   float* x = r.x();
   float* cur = r.cur();
-  float* q = s.q_.data();
-  float* k = s.k_.data();
-  float* v = s.v_.data();
+  float* q = r.q();
+  float* k = r.k();
+  float* v = r.v();
 
   r.kt.rmsnorm(x, w.attn_norm.f32, cur, T, E, eps);
   r.linears({{w.attn_q, q},   // [T, n_head * head_dim]
@@ -27,16 +26,16 @@ void llama_family_layer(ForwardRun& r, int64_t l) {
     r.kt.rmsnorm(k, w.attn_k_norm.f32, k, T * hp.n_head_kv, hp.head_dim_k, eps);
   }
   const auto rope = hp.rope_style == RopeStyle::Interleaved ? r.kt.rope_interleaved : r.kt.rope_neox;
-  rope(q, T, hp.n_head, hp.head_dim_k, s.rope_cos_.data(), s.rope_sin_.data());
-  rope(k, T, hp.n_head_kv, hp.head_dim_k, s.rope_cos_.data(), s.rope_sin_.data());
+  rope(q, T, hp.n_head, hp.head_dim_k, r.rope_cos(), r.rope_sin());
+  rope(k, T, hp.n_head_kv, hp.head_dim_k, r.rope_cos(), r.rope_sin());
   r.store_kv(l, k, v);
-  r.attend(l, q, s.attn_.data());                 // [T, n_head * head_dim_v]
-  r.linears({{w.attn_output, cur}}, s.attn_.data(), T);  // [T, n_embd]
+  r.attend(l, q, r.attn());                 // [T, n_head * head_dim_v]
+  r.linears({{w.attn_output, cur}}, r.attn(), T);  // [T, n_embd]
   r.kt.add(x, cur, x, T * E);
 
   r.kt.rmsnorm(x, w.ffn_norm.f32, cur, T, E, eps);
-  float* g = s.ff_a_.data();
-  float* u = s.ff_b_.data();
+  float* g = r.ff_a();
+  float* u = r.ff_b();
   r.linears({{w.ffn_gate, g}, {w.ffn_up, u}}, cur, T);  // [T, n_ff] each
   r.kt.swiglu(g, u, g, T * hp.n_ff);
   r.linears({{w.ffn_down, cur}}, g, T);  // [T, n_embd]

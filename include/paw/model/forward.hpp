@@ -63,9 +63,7 @@ class ForwardScratch {
   const KernelTable& kernels() const { return *kt_; }
 
  private:
-  friend struct ForwardRun;
-  friend void llama_family_layer(ForwardRun& r, int64_t layer);
-  friend void gpt2_layer(ForwardRun& r, int64_t layer);
+  friend struct ForwardRun;   // the forward pass's private state (src/model/forward_impl.hpp)
   friend void forward(const Model& m, const AdapterBinding& adapters, KVCache& kv, ForwardScratch& s,
                       const ForwardRequest& req);
   friend void forward_sequences(const Model& m, std::span<const SequenceChunk> seqs, ForwardScratch& s, float* logits);
