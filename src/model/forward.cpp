@@ -223,9 +223,21 @@ void ForwardRun::attend(int64_t layer, const float* q, float* out) {
 
 namespace {
 
+// Rows of the request: its tokens, or its embedding rows.
+int64_t request_rows(const HParams& hp, const ForwardRequest& req) {
+  if (!req.tokens.empty() && !req.embeddings.empty())
+    throw Error("forward: both tokens and embedding rows given", "forward", "give one of them per call");
+  if (req.embeddings.empty()) return static_cast<int64_t>(req.tokens.size());
+  if (req.embeddings.size() % static_cast<size_t>(hp.n_embd) != 0)
+    throw Error("forward: " + std::to_string(req.embeddings.size()) + " embedding values are not whole rows of " +
+                    std::to_string(hp.n_embd),
+                "forward", "embedding rows are [n_rows, n_embd] floats");
+  return static_cast<int64_t>(req.embeddings.size()) / hp.n_embd;
+}
+
 void validate_request(const Model& m, const KVCache& kv, const ForwardScratch& s, const ForwardRequest& req) {
   const HParams& hp = m.hparams();
-  const auto T = static_cast<int64_t>(req.tokens.size());
+  const int64_t T = request_rows(hp, req);
   if (T == 0) throw Error("forward: empty batch", "forward");
   if (T > s.n_batch())
     throw Error("forward: batch of " + std::to_string(T) + " tokens exceeds the session batch size " +
@@ -239,7 +251,7 @@ void validate_request(const Model& m, const KVCache& kv, const ForwardScratch& s
     throw Error("forward: position " + std::to_string(req.pos0 + T - 1) + " is past GPT-2's position table (" +
                     std::to_string(hp.n_ctx_train) + " rows)",
                 "forward", "GPT-2 cannot attend beyond its trained context");
-  for (int64_t t = 0; t < T; ++t)
+  for (int64_t t = 0; t < static_cast<int64_t>(req.tokens.size()); ++t)
     if (req.tokens[t] < 0 || req.tokens[t] >= hp.n_vocab)
       throw Error("forward: token id " + std::to_string(req.tokens[t]) + " at batch index " + std::to_string(t) +
                       " is outside the vocabulary [0, " + std::to_string(hp.n_vocab) + ")",
@@ -258,13 +270,17 @@ namespace {
 
 }  // namespace
 
-void ForwardRun::run(std::span<const int32_t> tokens, std::span<const HiddenTap> taps, float* logits, int64_t first) {
+void ForwardRun::run(std::span<const int32_t> tokens, std::span<const HiddenTap> taps, float* logits, int64_t first,
+                     std::span<const float> rows) {
   ForwardRun& r = *this;
-  const auto T = static_cast<int64_t>(tokens.size());
+  const auto T = rows.empty() ? static_cast<int64_t>(tokens.size()) : static_cast<int64_t>(rows.size()) / hp.n_embd;
   float* x = r.x();  // residual stream [T, n_embd]
 
   const ArchForward& arch = arch_forward(hp.arch);
-  r.embed(tokens, x);
+  if (rows.empty())
+    r.embed(tokens, x);
+  else
+    std::memcpy(x, rows.data(), rows.size() * sizeof(float));  // given input rows [T, n_embd]
   if (arch.learned_positions) {
     const MatrixView& pe = m.weights().position_embd.view;
     const size_t stride = *row_bytes(pe.type, pe.cols);
@@ -333,10 +349,10 @@ void forward(const Model& m, const AdapterBinding& adapters, KVCache& kv, Forwar
              const ForwardRequest& req) {
   validate_request(m, kv, s, req);
   check_reserved(adapters, s, static_cast<int64_t>(s.lora_tmp_.size()));
-  const auto T = static_cast<int64_t>(req.tokens.size());
+  const int64_t T = request_rows(m.hparams(), req);
   for (int64_t t = 0; t < T; ++t) s.pos_[t] = static_cast<int32_t>(req.pos0 + t);
   ForwardRun r(m, adapters, &kv, s, T, req.pos0);
-  r.run(req.tokens, req.taps, req.logits, req.logits_all ? 0 : T - 1);
+  r.run(req.tokens, req.taps, req.logits, req.logits_all ? 0 : T - 1, req.embeddings);
 }
 
 void forward_sequences(const Model& m, std::span<const SequenceChunk> seqs, ForwardScratch& s, float* logits) {

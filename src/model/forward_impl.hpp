@@ -31,7 +31,9 @@ struct ForwardRun {
   // Embeddings (+ GPT-2's position rows, or the RoPE tables, from s.pos_ [T]), every layer
   // with its taps, then — when logits is set — the final norm and head on rows [first, T)
   // (several sequences: on the last row of each chunk).
-  void run(std::span<const int32_t> tokens, std::span<const HiddenTap> taps, float* logits, int64_t first);
+  // `rows` (one sequence only): input rows [T, n_embd] used instead of embedding `tokens`.
+  void run(std::span<const int32_t> tokens, std::span<const HiddenTap> taps, float* logits, int64_t first,
+           std::span<const float> rows = {});
   // THE linear: y[T, n_out] = x[T, n_in]·Wᵀ + Σ scale·B(A·x) (+ bias, added after the deltas).
   void linear(const WeightRef& w, const float* x, float* y, int64_t n_tok, const WeightRef* bias = nullptr);
   // Several linears of the same input x [T, n_in] (q/k/v, gate/up, or one alone). At decode

@@ -48,6 +48,7 @@ struct RefArgs {
   bool kv_f16 = false;
   std::vector<int> hidden_layers;
   int greedy = 0;
+  std::string prefix_rows;  // raw f32 file of [K, n_embd] input rows before the tokens
 };
 
 inline std::string join(const std::vector<int32_t>& v) {
@@ -70,6 +71,7 @@ inline RefOutput reference(const std::string& model, const std::vector<int32_t>&
     cmd += " --hidden-layers " + join(hl);
   }
   if (a.greedy > 0) cmd += " --greedy " + std::to_string(a.greedy);
+  if (!a.prefix_rows.empty()) cmd += " --prefix-rows " + a.prefix_rows;
   std::string out;
   const int rc = run_command(cmd, &out);
   RefOutput r;

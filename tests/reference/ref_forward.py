@@ -339,12 +339,14 @@ class Model:
         return out.reshape(T, -1)
 
     # -- forward --
-    def forward(self, tokens):
-        T = len(tokens)
+    def forward(self, tokens, prefix_rows=None):
         tokens = np.asarray(tokens, np.int64)
-        pos = np.arange(T, dtype=np.float64)
         hidden = []
         x = self.embed(tokens)
+        if prefix_rows is not None:  # input rows given directly, before the tokens
+            x = np.concatenate([prefix_rows, x])
+        T = x.shape[0]
+        pos = np.arange(T, dtype=np.float64)
         if self.arch == "gpt2":
             x = x + self.g.array("position_embd.weight")[:T]
         for l in range(self.n_layer):
@@ -394,6 +396,8 @@ def main():
     ap.add_argument("--kv-f16", action="store_true", help="round K and V to float16 like an F16 cache")
     ap.add_argument("--hidden-layers", default="")
     ap.add_argument("--greedy", type=int, default=0)
+    ap.add_argument("--prefix-rows", default="",
+                    help="raw little-endian float32 file of [K, n_embd] input rows placed before the tokens")
     args = ap.parse_args()
 
     loras = []
@@ -402,7 +406,10 @@ def main():
         loras.append(Lora(path, float(scale) if scale else 1.0))
     model = Model(args.model, loras, args.merge, args.kv_f16)
     tokens = [int(t) for t in args.tokens.split(",") if t]
-    logits, hidden = model.forward(tokens)
+    prefix = None
+    if args.prefix_rows:
+        prefix = np.fromfile(args.prefix_rows, dtype="<f4").astype(np.float64).reshape(-1, model.n_embd)
+    logits, hidden = model.forward(tokens, prefix)
     out = {"logits": logits.tolist()}
     if args.hidden_layers:
         out["hidden"] = {}

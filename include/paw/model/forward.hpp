@@ -110,7 +110,12 @@ struct HiddenTap {
 
 struct ForwardRequest {
   std::span<const int32_t> tokens;  // n_tokens <= scratch.n_batch()
-  int64_t pos0 = 0;                 // position of tokens[0]; cache rows [0, pos0) must be filled
+  // Instead of tokens: input rows given directly, [n_rows, n_embd] floats (learned prefix
+  // vectors, prompt tuning): each row takes a token's place after the embedding lookup (no
+  // embedding LoRA; GPT-2's position rows are still added). Exactly one of tokens and
+  // embeddings is non-empty.
+  std::span<const float> embeddings;
+  int64_t pos0 = 0;                 // position of row 0; cache rows [0, pos0) must be filled
   float* logits = nullptr;          // null: no head; else [n_vocab] or [n_tokens, n_vocab]
   bool logits_all = false;          // rows for every token (else only the last token's)
   std::span<const HiddenTap> taps;
