@@ -274,7 +274,7 @@ void add_bench_serve_command(CLI::App& app) {
                   "Server --max-batch values to compare, comma separated (0 = no batching: a session per call)")
       ->delimiter(',')
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, 256));
   cmd->add_option("-r,--requests", o->requests, "Calls per client at each level")->capture_default_str();
   cmd->add_option("--input-tokens", o->input_tokens, "Tokens of each call's input (before the template's suffix)")
       ->capture_default_str();

@@ -87,7 +87,12 @@ void add_serve_command(CLI::App& app) {
                   "Calls decoded together in one batch, one forward per token for all (each holds a KV cache); "
                   "0 = no batching")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, 256));
+  cmd->add_option("--max-step-tokens", s.max_step_tokens,
+                  "With batching: tokens per forward, the decoding calls' next tokens plus pieces of joining calls' "
+                  "prompts (larger: joins finish sooner, each step takes longer)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{65536}));
   cmd->add_option("--max-sessions", s.max_sessions,
                   "Sessions for opening programs; with --max-batch 0, evaluations at once (each with its own KV cache)")
       ->capture_default_str();

@@ -310,7 +310,10 @@ Server::Server(ServeOptions opts) : impl_(std::make_unique<Impl>()) {
   }
   st.pool = std::make_unique<ProgramPool>(*st.interp, st.opts.cache_dir, st.opts.program_budget_bytes);
   if (st.opts.max_batch < 0) throw Error("--max-batch must be 0 (no batching) or more", "paw serve");
-  if (st.opts.max_batch > 0) st.batch = std::make_unique<BatchRunner>(*st.interp, BatchOptions{.max_batch = st.opts.max_batch});
+  if (st.opts.max_step_tokens < 1) throw Error("--max-step-tokens must be at least 1", "paw serve");
+  if (st.opts.max_batch > 0)
+    st.batch = std::make_unique<BatchRunner>(
+        *st.interp, BatchOptions{.max_batch = st.opts.max_batch, .max_step_tokens = st.opts.max_step_tokens});
 
   for (const std::string& dir : st.opts.program_dirs) {
     std::error_code ec;

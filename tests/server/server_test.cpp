@@ -481,12 +481,14 @@ TEST(Serve, BoundedLoadTest) {
 // Many programs at once, with and without batched decoding: every output equals the program
 // run alone through the C++ API, streamed or not.
 TEST(Serve, BatchedAndUnbatchedCallsGiveTheProgramsOutputs) {
-  for (const int max_batch : {0, 4}) {
-    SCOPED_TRACE("max_batch " + std::to_string(max_batch));
+  // No batching; batching; batching with prompts fed 3 tokens per step (joins over many steps).
+  for (const auto& [max_batch, step_tokens] : std::vector<std::pair<int, int64_t>>{{0, 128}, {4, 128}, {4, 3}}) {
+    SCOPED_TRACE("max_batch " + std::to_string(max_batch) + ", max_step_tokens " + std::to_string(step_tokens));
     server::ServeOptions o;
     o.max_batch = max_batch;
+    o.max_step_tokens = step_tokens;
     o.max_per_client = 32;
-    Running s(o, "serve_batch_" + std::to_string(max_batch));
+    Running s(o, "serve_batch_" + std::to_string(max_batch) + "_" + std::to_string(step_tokens));
     auto c = s.client();
     const std::vector<std::string> specs = {kSpecA, kSpecB, "Answer yes or no: is the input a greeting?",
                                             "Reply with the input's first word."};

@@ -38,6 +38,9 @@ struct ServeOptions {
   // for all of them, each with its program's adapter; each holds a KV cache). 0 = no
   // batching: every request runs on its own session, up to max_sessions at once.
   int max_batch = 8;
+  // With batching: tokens one forward evaluates — the decoding calls' next tokens plus pieces
+  // of joining calls' prompts (BatchOptions::max_step_tokens).
+  int64_t max_step_tokens = 128;
   int max_sessions = 4;                     // without batching: evaluations at once (each holds a KV cache); with it, program opens
   int http_threads = 16;                    // connections served at once
   size_t max_body_bytes = 1 << 20;          // larger request bodies: 413
