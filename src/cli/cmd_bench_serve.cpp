@@ -45,6 +45,7 @@ struct BenchServeOptions {
   int64_t input_tokens = 30;
   int64_t max_tokens = 5;
   int threads = 0;
+  int64_t max_step_tokens = 128;
   bool json_lines = false;
 };
 
@@ -193,6 +194,7 @@ void run_bench_serve(const BenchServeOptions& o) {
     so.program_dirs = {o.programs};
     so.threads = o.threads;
     so.max_batch = mb;
+    so.max_step_tokens = o.max_step_tokens;
     so.max_sessions = mb > 0 ? 4 : std::max(4, std::min(most_clients, 16));
     so.http_threads = std::max(16, most_clients + 2);
     so.max_per_client = most_clients + 1;   // every client comes from 127.0.0.1
@@ -281,6 +283,9 @@ void add_bench_serve_command(CLI::App& app) {
   cmd->add_option("-n,--max-tokens", o->max_tokens, "max_tokens of each call (EOS may end a call earlier)")
       ->capture_default_str();
   cmd->add_option("-t,--threads", o->threads, "Threads per evaluation (0 = one per physical core)")->capture_default_str();
+  cmd->add_option("--max-step-tokens", o->max_step_tokens, "Server --max-step-tokens (tokens per batched forward)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{65536}));
   cmd->add_flag("--json", o->json_lines, "One JSON object per line per level (JSONL)");
   cmd->callback([o] { run_bench_serve(*o); });
 }
