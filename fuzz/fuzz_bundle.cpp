@@ -7,7 +7,7 @@
 #include <span>
 
 #include "paw/program/bundle.hpp"
-#include "paw/program/program.hpp"
+#include "paw/program/program_bundle.hpp"
 #include "paw/util/error.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

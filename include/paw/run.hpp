@@ -32,7 +32,7 @@
 #include <vector>
 
 #include "paw/interpreter.hpp"
-#include "paw/program/program.hpp"
+#include "paw/program/program_bundle.hpp"
 
 namespace paw {
 

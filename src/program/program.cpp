@@ -1,5 +1,5 @@
 // ProgramBundle: a validated bundle shaped for the runner.
-#include "paw/program/program.hpp"
+#include "paw/program/program_bundle.hpp"
 
 #include <sys/stat.h>
 

@@ -8,7 +8,7 @@
 #include <filesystem>
 
 #include "paw/program/cache.hpp"
-#include "paw/program/program.hpp"
+#include "paw/program/program_bundle.hpp"
 #include "paw/util/error.hpp"
 #include "program_fixtures.hpp"
 #include "test_env.hpp"
