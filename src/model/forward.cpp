@@ -235,6 +235,27 @@ int64_t request_rows(const HParams& hp, const ForwardRequest& req) {
   return static_cast<int64_t>(req.embeddings.size()) / hp.n_embd;
 }
 
+// What one sequence's rows must satisfy before anything is evaluated, for forward() and each
+// chunk of forward_sequences(): n_rows rows at positions [pos0, pos0 + n_rows) inside the
+// cache, the scratch and GPT-2's position table, and token ids inside the vocabulary. `who`
+// opens the message ("forward", "forward_sequences sequence 2").
+void check_rows(const HParams& hp, const KVCache& kv, const ForwardScratch& s, std::span<const int32_t> tokens,
+                int64_t n_rows, int64_t pos0, const std::string& who) {
+  if (pos0 < 0 || pos0 + n_rows > kv.n_ctx() || pos0 + n_rows > s.n_ctx())
+    throw Error(who + ": positions " + std::to_string(pos0) + ".." + std::to_string(pos0 + n_rows - 1) +
+                    " are outside the context of " + std::to_string(std::min(kv.n_ctx(), s.n_ctx())) + " tokens",
+                "forward", "use a larger context or a shorter input");
+  if (hp.arch == Arch::Gpt2 && pos0 + n_rows > hp.n_ctx_train)
+    throw Error(who + ": position " + std::to_string(pos0 + n_rows - 1) + " is past GPT-2's position table (" +
+                    std::to_string(hp.n_ctx_train) + " rows)",
+                "forward", "GPT-2 cannot attend beyond its trained context");
+  for (size_t t = 0; t < tokens.size(); ++t)
+    if (tokens[t] < 0 || tokens[t] >= hp.n_vocab)
+      throw Error(who + ": token id " + std::to_string(tokens[t]) + " at index " + std::to_string(t) +
+                      " is outside the vocabulary [0, " + std::to_string(hp.n_vocab) + ")",
+                  "forward");
+}
+
 void validate_request(const Model& m, const KVCache& kv, const ForwardScratch& s, const ForwardRequest& req) {
   const HParams& hp = m.hparams();
   const int64_t T = request_rows(hp, req);
@@ -243,19 +264,7 @@ void validate_request(const Model& m, const KVCache& kv, const ForwardScratch& s
     throw Error("forward: batch of " + std::to_string(T) + " tokens exceeds the session batch size " +
                     std::to_string(s.n_batch()),
                 "forward");
-  if (req.pos0 < 0 || req.pos0 + T > kv.n_ctx() || req.pos0 + T > s.n_ctx())
-    throw Error("forward: positions " + std::to_string(req.pos0) + ".." + std::to_string(req.pos0 + T - 1) +
-                    " exceed the context of " + std::to_string(kv.n_ctx()) + " tokens",
-                "forward", "use a larger context or a shorter input");
-  if (hp.arch == Arch::Gpt2 && req.pos0 + T > hp.n_ctx_train)
-    throw Error("forward: position " + std::to_string(req.pos0 + T - 1) + " is past GPT-2's position table (" +
-                    std::to_string(hp.n_ctx_train) + " rows)",
-                "forward", "GPT-2 cannot attend beyond its trained context");
-  for (int64_t t = 0; t < static_cast<int64_t>(req.tokens.size()); ++t)
-    if (req.tokens[t] < 0 || req.tokens[t] >= hp.n_vocab)
-      throw Error("forward: token id " + std::to_string(req.tokens[t]) + " at batch index " + std::to_string(t) +
-                      " is outside the vocabulary [0, " + std::to_string(hp.n_vocab) + ")",
-                  "forward");
+  check_rows(hp, kv, s, req.tokens, T, req.pos0, "forward");
   for (const HiddenTap& tap : req.taps)
     if (tap.layer < 0 || tap.layer >= hp.n_layer || tap.first < 0 || tap.count < 0 || tap.first + tap.count > T ||
         (tap.count > 0 && !tap.dst))
@@ -263,10 +272,6 @@ void validate_request(const Model& m, const KVCache& kv, const ForwardScratch& s
                       std::to_string(tap.first) + "+" + std::to_string(tap.count) + ") is out of range",
                   "forward");
 }
-
-}  // namespace
-
-namespace {
 
 }  // namespace
 
@@ -376,17 +381,7 @@ void forward_sequences(const Model& m, std::span<const SequenceChunk> seqs, Forw
       if (seqs[static_cast<size_t>(j)].kv == sc.kv)
         throw Error(at + " shares its KV cache with sequence " + std::to_string(j), "forward",
                     "one chunk per sequence and step");
-    if (sc.pos0 < 0 || sc.pos0 + len > sc.kv->n_ctx() || sc.pos0 + len > s.n_ctx())
-      throw Error(at + ": positions " + std::to_string(sc.pos0) + ".." + std::to_string(sc.pos0 + len - 1) +
-                      " are outside the context of " + std::to_string(std::min(sc.kv->n_ctx(), s.n_ctx())) + " tokens",
-                  "forward", "use a larger context or a shorter sequence");
-    if (hp.arch == Arch::Gpt2 && sc.pos0 + len > hp.n_ctx_train)
-      throw Error(at + ": position " + std::to_string(sc.pos0 + len - 1) + " is past GPT-2's position table", "forward");
-    for (int64_t t = 0; t < len; ++t)
-      if (sc.tokens[static_cast<size_t>(t)] < 0 || sc.tokens[static_cast<size_t>(t)] >= hp.n_vocab)
-        throw Error(at + ": token id " + std::to_string(sc.tokens[static_cast<size_t>(t)]) + " at index " +
-                        std::to_string(t) + " is outside the vocabulary [0, " + std::to_string(hp.n_vocab) + ")",
-                    "forward");
+    check_rows(hp, *sc.kv, s, sc.tokens, len, sc.pos0, at);
     if (sc.adapters) check_reserved(*sc.adapters, s, static_cast<int64_t>(s.lora_tmp_.size()), true);
   }
   if (T > s.n_batch())
