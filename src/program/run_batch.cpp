@@ -271,7 +271,7 @@ RunResult BatchRunner::run(const Program& program, std::string_view input, const
     g.ids.resize(std::min(g.ids.size(), *cancelled_at));
     g.reason = StopReason::Callback;
   }
-  run_detail::finish_call(*c->prog, g, c->plan.result);
+  run_detail::finish_call(*c->prog, std::move(g), c->plan.result);
   return std::move(c->plan.result);
 }
 

@@ -139,8 +139,8 @@ CallPlan plan_call(const Program::Impl& p, std::string_view input, const RunOpti
 // prefix state); returns the tokens still to evaluate before decoding (`last_prefix` holds the
 // one token re-evaluated when the input has none).
 std::span<const int32_t> start_call(const Program::Impl& p, Session& s, const CallPlan& c, int32_t& last_prefix);
-// The result of a finished generation: ids, stop flags, the trimmed text.
-void finish_call(const Program::Impl& p, const GenerateResult& g, RunResult& r);
+// The result of a finished generation: ids (moved out of g), stop flags, the trimmed text.
+void finish_call(const Program::Impl& p, GenerateResult&& g, RunResult& r);
 
 }  // namespace run_detail
 

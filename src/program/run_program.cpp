@@ -315,10 +315,10 @@ std::span<const int32_t> start_call(const Program::Impl& p, Session& s, const Ca
   return prompt;
 }
 
-void finish_call(const Program::Impl& p, const GenerateResult& g, RunResult& r) {
+void finish_call(const Program::Impl& p, GenerateResult&& g, RunResult& r) {
   r.stopped_at_eos = g.reason == StopReason::StopToken;
   r.cancelled = g.reason == StopReason::Callback;
-  r.ids = g.ids;
+  r.ids = std::move(g.ids);
   DecodeOptions dopt;
   dopt.skip_special = true;
   r.output = trim_output(p.interp.tokenizer().decode(r.ids, dopt));
@@ -343,7 +343,7 @@ RunResult Program::run(std::string_view input, const RunOptions& ro) const {
     lease.mark_dirty();
     throw;
   }
-  run_detail::finish_call(p, g, c.result);
+  run_detail::finish_call(p, std::move(g), c.result);
   return std::move(c.result);
 }
 
