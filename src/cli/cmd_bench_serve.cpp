@@ -202,25 +202,26 @@ void run_bench_serve(const BenchServeOptions& o) {
     so.program_budget_bytes = size_t{4} << 30;
     so.log = [](std::string_view) {};
     server::Server srv(so);
-    std::thread serving([&] { srv.listen(); });
+    // Serving until this level set ends, however it ends (an error thrown below included).
+    struct Serving {
+      server::Server& srv;
+      std::thread th;
+      ~Serving() {
+        srv.stop();
+        th.join();
+      }
+    } serving{srv, std::thread([&srv] { srv.listen(); })};
     httplib::Client c(so.host, srv.port());
     c.set_read_timeout(600, 0);
     ids = program_ids(c);
-    if (ids.empty()) {
-      srv.stop();
-      serving.join();
-      throw Error("no programs to serve", o.programs, "give a folder of .paw files (paw pack makes them)");
-    }
+    if (ids.empty()) throw Error("no programs to serve", o.programs, "give a folder of .paw files (paw pack makes them)");
     // Warm-up: every program opened (adapter + prefix) once, outside the timed levels.
     for (const std::string& id : ids) {
       auto r = c.Post("/api/v1/infer", json{{"program_id", id}, {"input", inputs[0]}, {"max_tokens", 1}}.dump(),
                       "application/json");
-      if (!r || r->status != 200) {
-        srv.stop();
-        serving.join();
+      if (!r || r->status != 200)
         throw Error("warm-up call of program " + id + " failed" + (r ? ": " + r->body.substr(0, 300) : std::string()),
                     "paw bench-serve");
-      }
     }
     for (int clients : o.clients) {
       Level lv = run_level(so.host, srv.port(), ids, inputs, clients, o);
@@ -252,8 +253,6 @@ void run_bench_serve(const BenchServeOptions& o) {
       }
       std::fflush(stdout);
     }
-    srv.stop();
-    serving.join();
   }
   if (!o.json_lines)
     std::printf("input %lld tokens, max_tokens %lld, %d requests per client, %zu programs; peak RSS %.0f MiB\n",

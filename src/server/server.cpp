@@ -4,7 +4,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
