@@ -38,7 +38,7 @@ function(paw_test_dir layer)
   if(NOT _srcs)
     return()
   endif()
-  add_executable(test_${layer} ${_srcs} ${PROJECT_SOURCE_DIR}/tests/test_env.cpp)
+  add_executable(test_${layer} ${_srcs} ${PROJECT_SOURCE_DIR}/tests/common/test_env.cpp)
   target_link_libraries(test_${layer} PRIVATE ${ARGN} GTest::gtest GTest::gtest_main GTest::gmock)
   target_include_directories(test_${layer} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
   target_compile_definitions(test_${layer} PRIVATE

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "cli/cli_model_util.hpp"
-#include "program/run_fixture.hpp"
-#include "test_env.hpp"
+#include "common/run_fixture.hpp"
+#include "common/test_env.hpp"
 
 namespace {
 

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 using nlohmann::json;
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "model/model_test_util.hpp"
+#include "common/model_test_util.hpp"
 #include "paw/formats/gguf.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 namespace paw::test {
 

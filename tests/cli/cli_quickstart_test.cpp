@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 TEST(CliQuickstart, ShippedExampleProgramRunsOnShippedModel) {
   const std::string src = paw::test::source_dir();

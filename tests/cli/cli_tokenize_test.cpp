@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 using nlohmann::json;
 

@@ -12,8 +12,8 @@
 
 #include "cli/cli_model_util.hpp"
 #include "paw/util/sha256.hpp"
-#include "program/run_fixture.hpp"
-#include "test_env.hpp"
+#include "common/run_fixture.hpp"
+#include "common/test_env.hpp"
 
 namespace paw::test {
 namespace {

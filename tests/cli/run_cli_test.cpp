@@ -20,8 +20,8 @@
 
 #include "paw/runtime/prefix_state.hpp"
 #include "paw/util/error.hpp"
-#include "program/run_fixture.hpp"
-#include "test_env.hpp"
+#include "common/run_fixture.hpp"
+#include "common/test_env.hpp"
 
 namespace {
 

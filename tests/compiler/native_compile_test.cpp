@@ -15,7 +15,7 @@
 #include "paw/tensor/quantize.hpp"
 #include "paw/tokenizer/tokenizer.hpp"
 #include "paw/util/error.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 namespace paw::compiler {
 namespace {

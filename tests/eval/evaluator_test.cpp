@@ -5,7 +5,7 @@
 
 #include <fstream>
 
-#include "model/model_test_util.hpp"
+#include "common/model_test_util.hpp"
 #include "paw/eval/evaluator.hpp"
 #include "paw/eval/report.hpp"
 #include "paw/util/error.hpp"

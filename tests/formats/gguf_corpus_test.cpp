@@ -6,7 +6,7 @@
 #include <cstring>
 
 #include "paw/formats/gguf.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 using paw::DType;
 using paw::GGUFFile;

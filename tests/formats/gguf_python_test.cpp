@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "paw/formats/gguf.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 using json = nlohmann::json;
 using paw::DType;

@@ -11,7 +11,7 @@
 
 #include "paw/formats/gguf.hpp"
 #include "paw/util/error.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 using paw::DType;
 using paw::GGUFFile;

@@ -7,7 +7,7 @@
 
 #include "paw/formats/hf_config.hpp"
 #include "paw/util/error.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 using nlohmann::json;
 using paw::HFModelConfig;

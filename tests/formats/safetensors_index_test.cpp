@@ -7,7 +7,7 @@
 
 #include "paw/formats/safetensors.hpp"
 #include "paw/util/error.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 using paw::SafetensorsCheckpoint;
 using paw::SafetensorsWriter;

@@ -8,7 +8,7 @@
 #include "paw/formats/safetensors.hpp"
 #include "paw/util/error.hpp"
 #include "safetensors_bytes.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 using paw::SafetensorsFile;
 using paw::STDType;

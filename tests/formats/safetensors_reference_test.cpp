@@ -11,7 +11,7 @@
 #include <random>
 
 #include "paw/formats/safetensors.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 using nlohmann::json;
 using paw::SafetensorsFile;

@@ -11,7 +11,7 @@
 #include "paw/formats/safetensors.hpp"
 #include "paw/util/error.hpp"
 #include "paw/util/mapped_file.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 using paw::SafetensorsFile;
 using paw::SafetensorsWriter;

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "model/model_test_util.hpp"
+#include "common/model_test_util.hpp"
 #include "paw/formats/gguf.hpp"
 #include "paw/tokenizer/tokenizer.hpp"
 

@@ -8,7 +8,7 @@
 #include <random>
 #include <string>
 
-#include "model/model_test_util.hpp"
+#include "common/model_test_util.hpp"
 #include "paw/model/forward.hpp"
 #include "paw/tensor/quantize.hpp"
 #include "paw/util/error.hpp"

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "model/forward_harness.hpp"
-#include "model/model_test_util.hpp"
+#include "common/model_test_util.hpp"
 
 namespace paw {
 namespace {

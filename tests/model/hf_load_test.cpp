@@ -6,8 +6,8 @@
 #include <string>
 
 #include "model/forward_harness.hpp"
-#include "model/hf_fixture.hpp"
-#include "model/model_test_util.hpp"
+#include "common/hf_fixture.hpp"
+#include "common/model_test_util.hpp"
 
 namespace paw {
 namespace {

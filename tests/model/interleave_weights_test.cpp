@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "model/forward_harness.hpp"
-#include "model/model_test_util.hpp"
+#include "common/model_test_util.hpp"
 #include "paw/ops/kernels.hpp"
 #include "paw/tensor/interleave.hpp"
 #include "paw/tensor/quantize.hpp"

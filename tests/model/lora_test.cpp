@@ -9,7 +9,7 @@
 #include <string>
 
 #include "model/forward_harness.hpp"
-#include "model/model_test_util.hpp"
+#include "common/model_test_util.hpp"
 #include "paw/adapter/lora.hpp"
 #include "paw/util/error.hpp"
 

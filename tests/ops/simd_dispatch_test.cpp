@@ -11,7 +11,7 @@
 
 #include "ops/simd.hpp"
 #include "paw/ops/kernels.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 namespace paw {
 namespace {

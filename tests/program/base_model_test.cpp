@@ -8,7 +8,7 @@
 #include "paw/program/base_model.hpp"
 #include "paw/util/error.hpp"
 #include "program_fixtures.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 namespace fs = std::filesystem;
 using namespace paw::test;

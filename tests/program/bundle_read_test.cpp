@@ -9,7 +9,7 @@
 #include "paw/program/bundle.hpp"
 #include "paw/util/error.hpp"
 #include "program_fixtures.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

@@ -11,7 +11,7 @@
 #include "paw/program/program_bundle.hpp"
 #include "paw/util/error.hpp"
 #include "program_fixtures.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

@@ -7,7 +7,7 @@
 #include <iterator>
 
 #include "paw/formats/gguf.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 namespace fs = std::filesystem;
 

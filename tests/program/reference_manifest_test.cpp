@@ -13,7 +13,7 @@
 #include "paw/util/error.hpp"
 #include "paw/util/sha256.hpp"
 #include "program_fixtures.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

@@ -11,8 +11,8 @@
 
 #include "paw/batch.hpp"
 #include "paw/paw.hpp"
-#include "program/run_fixture.hpp"
-#include "test_env.hpp"
+#include "common/run_fixture.hpp"
+#include "common/test_env.hpp"
 
 namespace {
 

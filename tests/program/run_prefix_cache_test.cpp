@@ -14,8 +14,8 @@
 #include "paw/paw.hpp"
 #include "paw/runtime/prefix_state.hpp"
 #include "paw/util/mapped_file.hpp"
-#include "program/run_fixture.hpp"
-#include "test_env.hpp"
+#include "common/run_fixture.hpp"
+#include "common/test_env.hpp"
 
 namespace {
 

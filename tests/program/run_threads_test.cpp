@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "paw/paw.hpp"
-#include "program/run_fixture.hpp"
-#include "test_env.hpp"
+#include "common/run_fixture.hpp"
+#include "common/test_env.hpp"
 
 namespace {
 

@@ -12,7 +12,7 @@
 #include "paw/program/cache.hpp"
 #include "paw/program/slugs.hpp"
 #include "paw/util/error.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 namespace paw::test {
 namespace {

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Builds small PEFT LoRA adapter folders (Qwen3- and GPT-2-shaped) plus the values paw
-must recover from them, as an independent reference for tests/adapter/test_peft.cpp.
+must recover from them, as an independent reference for tests/adapter/peft_test.cpp.
 
 Run with Debian's interpreter (numpy + torch); neither `peft`, `transformers` nor
 `safetensors` is needed: the LoRA layers are rebuilt here exactly as PEFT builds them

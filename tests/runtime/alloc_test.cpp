@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <new>
 
-#include "model/model_test_util.hpp"
+#include "common/model_test_util.hpp"
 #include "paw/runtime/session.hpp"
 
 namespace {

@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "model/model_test_util.hpp"
+#include "common/model_test_util.hpp"
 #include "paw/adapter/lora.hpp"
 #include "paw/runtime/batch_decoder.hpp"
 #include "paw/runtime/generate.hpp"

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <string>
 
-#include "model/model_test_util.hpp"
+#include "common/model_test_util.hpp"
 #include "paw/runtime/generate.hpp"
 #include "paw/util/error.hpp"
 

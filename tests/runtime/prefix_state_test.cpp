@@ -8,7 +8,7 @@
 #include <fstream>
 #include <string>
 
-#include "model/model_test_util.hpp"
+#include "common/model_test_util.hpp"
 #include "paw/runtime/generate.hpp"
 #include "paw/runtime/prefix_state.hpp"
 #include "paw/util/error.hpp"

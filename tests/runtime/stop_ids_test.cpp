@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <string>
 
-#include "model/model_test_util.hpp"
+#include "common/model_test_util.hpp"
 #include "paw/formats/gguf.hpp"
 #include "paw/model/model.hpp"
 #include "paw/runtime/stop_ids.hpp"

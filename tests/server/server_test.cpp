@@ -24,7 +24,7 @@
 #include "paw/util/error.hpp"
 #include "paw/run.hpp"
 #include "paw/server/server.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 namespace paw::test {
 namespace {

@@ -1,7 +1,7 @@
 #pragma once
 // Deterministic quantizer inputs that any C/C++ toolchain reproduces bit for bit: an LCG and
 // exact float arithmetic only (no libm, no std::normal_distribution). The golden digests in
-// test_quantize_golden.cpp were produced by running ggml's own quantize_row_*_ref (ggml-org/
+// quantize_golden_test.cpp were produced by running ggml's own quantize_row_*_ref (ggml-org/
 // ggml at d99724f2, compiled with gcc -O2 -std=c11 -DNDEBUG) on exactly these rows.
 #include <cstdint>
 #include <vector>

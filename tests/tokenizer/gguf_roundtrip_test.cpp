@@ -8,7 +8,7 @@
 #include "paw/formats/gguf.hpp"
 #include "paw/util/error.hpp"
 #include "paw/tokenizer/tokenizer.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 #include "tok_test_util.hpp"
 
 namespace paw::test {

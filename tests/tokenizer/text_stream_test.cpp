@@ -5,7 +5,7 @@
 
 #include "paw/tokenizer/text_stream.hpp"
 #include "paw/tokenizer/tokenizer.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 namespace paw::test {
 namespace {

@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "paw/util/sha256.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 namespace fs = std::filesystem;
 

@@ -10,7 +10,7 @@
 
 #include "paw/tokenizer/tokenizer.hpp"
 #include "paw/util/error.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 #include "tok_test_util.hpp"
 
 namespace paw::test {

@@ -1,5 +1,5 @@
 // load_model: a Hugging Face folder (config.json + model.safetensors) written from a fixture
-// GGUF under the published transformers names (tests/model/hf_fixture.hpp, independent of the
+// GGUF under the published transformers names (tests/common/hf_fixture.hpp, independent of the
 // native loader's mapping) gives a TorchModel whose every parameter equals the one loaded from
 // the GGUF itself — so recipes can start (`model.init`) from either.
 #include <gtest/gtest.h>
@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "model/hf_fixture.hpp"
+#include "common/hf_fixture.hpp"
 #include "paw/train/gguf_io.hpp"
 #include "paw/util/error.hpp"
 #include "train/train_test_util.hpp"

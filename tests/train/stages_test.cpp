@@ -9,7 +9,7 @@
 
 #include "paw/train/recipe.hpp"
 #include "paw/util/error.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 #include "train/recipe_fixtures.hpp"
 
 namespace paw {

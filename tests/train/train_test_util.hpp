@@ -18,7 +18,7 @@
 #include "paw/ops/kernels.hpp"
 #include "paw/runtime/session.hpp"
 #include "paw/train/model.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 namespace paw::test {
 

@@ -21,7 +21,7 @@
 #include "paw/train/dataset.hpp"
 #include "paw/train/gguf_io.hpp"
 #include "paw/train/recipe.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 namespace paw {
 namespace {

@@ -20,7 +20,7 @@
 #include "paw/train/recipe.hpp"
 #include "paw/eval/evaluator.hpp"
 #include "paw/util/error.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 #include "train/recipe_fixtures.hpp"
 
 namespace paw {

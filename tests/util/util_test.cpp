@@ -10,7 +10,7 @@
 #include "paw/util/sha256.hpp"
 #include "paw/util/split.hpp"
 #include "paw/util/cpu_topology.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 namespace fs = std::filesystem;
 

@@ -18,7 +18,7 @@ void dequantize_row(DType type, const void* src, float* dst, int64_t n);
 void quantize_row(DType type, const float* src, void* dst, int64_t n);
 //
 // Notes on the encoders (all deterministic, bit-identical to ggml's *_ref quantizers, checked
-// against ggml's own output in tests/tensor/test_quantize_golden.cpp):
+// against ggml's own output in tests/tensor/quantize_golden_test.cpp):
 // - F16 / BF16: round to nearest even; NaN -> quiet NaN (see half.hpp).
 // - Q8_0 Q4_0 Q4_1 Q5_0 Q5_1: one scale per 32 values (ggml's quantize_row_*_ref).
 // - Q4_K Q5_K: ggml's quantize_row_q4_K_ref / q5_K_ref (make_qkx2_quants search of scale and

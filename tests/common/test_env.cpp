@@ -1,4 +1,4 @@
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>

@@ -12,7 +12,7 @@
 
 #include "paw/ops/kernels.hpp"
 #include "paw/tensor/dtype.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 namespace paw::test {
 

@@ -14,7 +14,7 @@
 #include "paw/tokenizer/bpe_trainer.hpp"
 #include "paw/tokenizer/tokenizer.hpp"
 #include "paw/util/error.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 namespace paw::test {
 namespace {

@@ -19,7 +19,7 @@
 #include "paw/util/mapped_file.hpp"
 #include "paw/util/sha256.hpp"
 #include "adapter/peft_names.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 namespace paw {
 namespace {

@@ -13,7 +13,7 @@
 #include "paw/adapter/lora.hpp"
 #include "paw/tensor/blocks.hpp"
 #include "paw/tensor/quantize.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 namespace paw {
 namespace {

@@ -11,7 +11,7 @@
 
 #include "paw/tensor/half.hpp"
 #include "tensor_test_util.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 namespace paw {
 namespace {

@@ -10,7 +10,7 @@
 #include "paw/adapter/merge.hpp"
 #include "paw/adapter/writer.hpp"
 #include "paw/formats/gguf.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 namespace paw {
 namespace {

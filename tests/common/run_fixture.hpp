@@ -21,7 +21,7 @@
 #include <string>
 
 #include "paw/util/sha256.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 namespace paw::test {
 

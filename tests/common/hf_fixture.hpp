@@ -12,7 +12,7 @@
 
 #include "paw/formats/gguf.hpp"
 #include "paw/formats/safetensors.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 namespace paw::test {
 

@@ -7,7 +7,7 @@
 #include "paw/adapter/lora.hpp"
 #include "paw/adapter/merge.hpp"
 #include "paw/adapter/validate.hpp"
-#include "test_env.hpp"
+#include "common/test_env.hpp"
 
 namespace paw {
 namespace {
