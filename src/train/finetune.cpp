@@ -12,6 +12,7 @@
 #include "paw/tokenizer/tokenizer.hpp"
 #include "paw/train/gguf_io.hpp"
 #include "paw/train/lora.hpp"
+#include "paw/train/mixed_precision.hpp"
 #include "paw/util/error.hpp"
 #include "train/compiler_batch.hpp"
 #include "train/run_util.hpp"
@@ -166,6 +167,12 @@ FinetuneResult finetune_compile(const compiler::Compiler& c, const std::string& 
     }
   }
 
+  // Logits [rows, cols, n_vocab] in float; the products in bf16 when asked (backward replays the casts).
+  auto forward = [&](const Rows& r, const LoraSet& set) {
+    MixedPrecisionScope mixed(o.bf16, torch::kCPU);
+    return at_least_float(interp->forward(to_device(r.tokens, r.rows, r.cols, torch::kCPU), &set));
+  };
+
   // Mean answer NLL over every example (teacher forced), in chunks of `batch`.
   auto mean_loss = [&]() {
     torch::NoGradGuard ng;
@@ -176,7 +183,7 @@ FinetuneResult finetune_compile(const compiler::Compiler& c, const std::string& 
       for (size_t k = i; k < std::min(cases.size(), i + static_cast<size_t>(o.batch)); ++k) chunk.push_back(&cases[k]);
       const Rows r = make_rows(chunk);
       const LoraSet set = lora->lora_set();
-      const torch::Tensor lg = interp->forward(to_device(r.tokens, r.rows, r.cols, torch::kCPU), &set);
+      const torch::Tensor lg = forward(r, set);
       sum += nll_sum(lg, to_device(r.targets, r.rows, r.cols, torch::kCPU)).item<double>();
       n += r.n_targets;
     }
@@ -193,7 +200,7 @@ FinetuneResult finetune_compile(const compiler::Compiler& c, const std::string& 
     for (int64_t k = 0; k < o.batch; ++k) pick.push_back(&cases[static_cast<size_t>(rng.below(cases.size()))]);
     const Rows r = make_rows(pick);
     const LoraSet set = lora->lora_set();
-    const torch::Tensor lg = interp->forward(to_device(r.tokens, r.rows, r.cols, torch::kCPU), &set);
+    const torch::Tensor lg = forward(r, set);
     const torch::Tensor loss = nll_sum(lg, to_device(r.targets, r.rows, r.cols, torch::kCPU)) / double(r.n_targets);
     optim.zero_grad();
     loss.backward();
