@@ -22,6 +22,5 @@
 // docs/API.md describes this API.
 #include "paw/batch.hpp"
 #include "paw/interpreter.hpp"
-#include "paw/program/program_bundle.hpp"
 #include "paw/run.hpp"
 #include "paw/util/error.hpp"

@@ -32,11 +32,13 @@
 #include <vector>
 
 #include "paw/interpreter.hpp"
-#include "paw/program/program_bundle.hpp"
 
 namespace paw {
 
 class LoraAdapter;
+// A program bundle read from disk (paw/program/program_bundle.hpp: meta.json, template, adapter
+// bytes). Only the overloads below that take or return one need that header.
+struct ProgramBundle;
 
 struct RunOptions {
   int64_t max_tokens = -1;     // -1 = until EOS or the context is full; 0 = nothing
@@ -141,11 +143,6 @@ ProgramBundle load_program(const std::string& ref, const ProgramOptions& opts = 
 // The program's LoRA adapter: from bundle.adapter_path when set (mapped), else from its bytes
 // in memory (LoraAdapter::from_gguf_bytes; no file is written).
 std::shared_ptr<const LoraAdapter> load_program_adapter(const ProgramBundle& bundle);
-
-// Built-in base-mode templates of the reference: "qwen3" ->
-// "<|im_start|>user\n{INPUT_PLACEHOLDER}<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n",
-// "gpt2" -> "{INPUT_PLACEHOLDER}". Throws paw::Error for other architectures.
-std::string base_prompt_template(std::string_view arch);
 
 // Trims whitespace as Python's str.strip() does (the reference strips its output): ASCII
 // whitespace, \x1c-\x1f, U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029, U+202F,

@@ -18,6 +18,7 @@
 #include "paw/model/model.hpp"
 #include "paw/program/base_model.hpp"
 #include "paw/program/cache.hpp"
+#include "paw/program/program_bundle.hpp"
 #include "paw/run.hpp"
 #include "paw/util/error.hpp"
 

@@ -1,6 +1,7 @@
 #include "cli/run_setup.hpp"
 
 #include "paw/program/base_model.hpp"
+#include "paw/program/program_bundle.hpp"
 #include "paw/util/error.hpp"
 
 namespace paw::cli {

@@ -7,6 +7,7 @@
 #include "paw/eval/evaluator.hpp"
 #include "paw/eval/match.hpp"
 #include "paw/interpreter.hpp"
+#include "paw/program/program_bundle.hpp"
 #include "paw/run.hpp"
 #include "paw/util/error.hpp"
 #include "paw/util/process_memory.hpp"

@@ -10,12 +10,12 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "paw/program/runner_files.hpp"
 #include "paw/util/atomic_file.hpp"
 #include "paw/util/error.hpp"
 #include "paw/util/mapped_file.hpp"
 #include "paw/util/sha256.hpp"
 #include "program/file_lock.hpp"
-#include "program/run_internal.hpp"
 
 namespace paw::run_detail {
 namespace {

@@ -6,7 +6,6 @@
 
 #include "paw/program/bundle.hpp"
 #include "paw/program/meta.hpp"
-#include "paw/run.hpp"
 #include "paw/util/error.hpp"
 #include "program/text_checks.hpp"
 

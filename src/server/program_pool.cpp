@@ -2,6 +2,7 @@
 #include "server/program_pool.hpp"
 
 #include "paw/model/model.hpp"
+#include "paw/program/program_bundle.hpp"
 
 namespace paw::server {
 

@@ -8,6 +8,7 @@
 
 #include "paw/compiler/compiler.hpp"
 #include "paw/interpreter.hpp"
+#include "paw/program/program_bundle.hpp"
 #include "paw/run.hpp"
 #include "paw/train/finetune.hpp"
 #include "paw/util/error.hpp"

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "paw/program/meta.hpp"
@@ -23,6 +24,11 @@ inline constexpr const char* kMetaMember = "meta.json";
 inline constexpr const char* kTemplateMember = "prompt_template.txt";
 inline constexpr const char* kAdapterMember = "adapter.gguf";
 inline constexpr const char* kInputPlaceholder = "{INPUT_PLACEHOLDER}";
+
+// Built-in base-mode templates of the reference: "qwen3" ->
+// "<|im_start|>user\n{INPUT_PLACEHOLDER}<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n",
+// "gpt2" -> "{INPUT_PLACEHOLDER}". Throws paw::Error for other architectures.
+std::string base_prompt_template(std::string_view arch);
 
 struct BundleLimits {
   uint64_t max_file_bytes = 1ull << 30;       // the .paw file itself (compressed): 1 GiB

@@ -1,9 +1,8 @@
-// Text helpers of the runner: the reference's base-mode templates and its output trimming.
+// Output trimming of the runner, as the reference strips its output.
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-#include "paw/program/bundle.hpp"
 #include "paw/run.hpp"
 #include "paw/util/error.hpp"
 
@@ -58,15 +57,6 @@ std::string trim_output(std::string_view text) {
     end = start;
   }
   return std::string(text.substr(begin, end - begin));
-}
-
-std::string base_prompt_template(std::string_view arch) {
-  if (arch == "qwen3")
-    return std::string("<|im_start|>user\n") + kInputPlaceholder +
-           "<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n";
-  if (arch == "gpt2") return kInputPlaceholder;
-  throw Error("no base-mode template for architecture '" + std::string(arch) + "'", "paw run --base",
-              "base mode knows qwen3 and gpt2");
 }
 
 }  // namespace paw

@@ -15,7 +15,7 @@
 #include "paw/runtime/prefix_state.hpp"
 #include "paw/util/error.hpp"
 #include "paw/util/sha256.hpp"
-#include "program/run_internal.hpp"
+#include "api/run_internal.hpp"
 
 namespace paw {
 

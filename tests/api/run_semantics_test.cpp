@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "paw/paw.hpp"
+#include "paw/program/program_bundle.hpp"
 #include "common/run_fixture.hpp"
 #include "common/test_env.hpp"
 

@@ -11,7 +11,7 @@
 
 #include "paw/runtime/batch_decoder.hpp"
 #include "paw/util/error.hpp"
-#include "program/run_internal.hpp"
+#include "api/run_internal.hpp"
 
 namespace paw {
 

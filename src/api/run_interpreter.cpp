@@ -7,7 +7,7 @@
 #include "paw/program/base_model.hpp"
 #include "paw/runtime/model_loader.hpp"
 #include "paw/util/error.hpp"
-#include "program/run_internal.hpp"
+#include "api/run_internal.hpp"
 
 namespace paw {
 namespace run_detail {
