@@ -13,6 +13,9 @@
 //   // The adapter-free base interpreter of the reference:
 //   auto base = paw::Program::base(interp);
 //
+//   // Spec -> program with the default compiler (docs/API.md "Compiler"):
+//   auto urgent = paw::Compiler::open().compile_program("Classify urgency: ...", interp);
+//
 //   // Calls of many programs from many threads, decoded together (one forward per token):
 //   paw::BatchRunner batch(interp);
 //   auto r = batch.run(triage, "Newsletter: spring picnic");
@@ -21,6 +24,8 @@
 // from many threads at once. Errors are paw::Error (what failed, where, and a hint).
 // docs/API.md describes this API.
 #include "paw/batch.hpp"
+#include "paw/compile.hpp"
 #include "paw/interpreter.hpp"
 #include "paw/run.hpp"
 #include "paw/util/error.hpp"
+#include "paw/version.hpp"

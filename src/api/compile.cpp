@@ -1,0 +1,54 @@
+// paw::Compiler (paw/compile.hpp): the public face of compiler::Compiler.
+#include "paw/compile.hpp"
+
+#include "paw/compiler/compiler.hpp"
+#include "paw/program/program_bundle.hpp"
+#include "paw/util/atomic_file.hpp"
+#include "paw/util/error.hpp"
+
+namespace paw {
+
+void CompileResult::write(const std::string& path) const { atomic_write_file(path, paw); }
+
+Compiler Compiler::open(const std::string& path) {
+  const std::string file = compiler::find_default_compiler(path, {});
+  if (file.empty())
+    throw Error("no compiler found", "paw::Compiler::open",
+                "pass a compiler file, set PAW_COMPILER, or put one *.gguf in $PAW_CACHE_DIR/compilers/");
+  return Compiler(std::make_shared<const compiler::Compiler>(compiler::Compiler::open(file)));
+}
+
+const std::string& Compiler::path() const { return impl_->info().path; }
+const std::string& Compiler::name() const { return impl_->info().name; }
+const std::string& Compiler::interpreter_sha256() const { return impl_->info().interp_sha256; }
+bool Compiler::spec_conditioned() const { return impl_->info().spec_conditioned; }
+
+void Compiler::check_interpreter(const Interpreter& interp) const { impl_->check_interpreter(interp.path()); }
+
+namespace {
+compiler::CompileOptions layer_options(const CompileOptions& o) {
+  compiler::CompileOptions co;
+  co.adapter_type = o.adapter_type;
+  co.n_threads = o.n_threads;
+  return co;
+}
+}  // namespace
+
+CompileResult Compiler::compile(std::string_view spec, const CompileOptions& o) const {
+  const compiler::CompiledProgram p = impl_->compile(spec, layer_options(o));
+  CompileResult r;
+  r.program_id = p.program_id;
+  r.pseudo_program = p.pseudo_program;
+  r.paw = p.paw_bytes();
+  r.compile_ms = p.timings.total_ms;
+  return r;
+}
+
+Program Compiler::compile_program(std::string_view spec, const Interpreter& interp, const CompileOptions& o,
+                                  const ProgramOptions& po) const {
+  check_interpreter(interp);
+  compiler::CompiledProgram p = impl_->compile(spec, layer_options(o));
+  return Program::open(ProgramBundle::from_bundle(std::move(p.bundle)), interp, po);
+}
+
+}  // namespace paw

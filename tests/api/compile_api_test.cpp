@@ -1,0 +1,132 @@
+// The public compile API (paw/compile.hpp) and version (paw/version.hpp): a program compiled in
+// memory answers like the same program written to a .paw file and opened from it; the file is
+// a valid bundle naming the compiler; the interpreter check, the default compiler
+// ($PAW_COMPILER) and bad specs; the version is the one CMakeLists.txt declares.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+
+#include "paw/paw.hpp"
+#include "paw/program/bundle.hpp"
+#include "common/test_env.hpp"
+
+namespace paw {
+namespace {
+
+struct Fixture {
+  std::string dir, interp, other_interp, compiler;
+};
+
+// Interpreter (tiny qwen3), another interpreter of the same shape, and a compiler for the first.
+const Fixture& fixture() {
+  static const Fixture f = [] {
+    Fixture x;
+    x.dir = test::scratch_dir("compile_api");
+    const std::string fx = test::tool_path("paw-fixture");
+    x.interp = x.dir + "/interp.gguf";
+    x.other_interp = x.dir + "/other.gguf";
+    x.compiler = x.dir + "/compiler.gguf";
+    auto run = [](const std::string& cmd) {
+      if (test::run_command(cmd) != 0) throw std::runtime_error("fixture command failed: " + cmd);
+    };
+    run(fx + " model --arch qwen3 --preset tiny --seed 1 -o " + x.interp);
+    run(fx + " model --arch qwen3 --preset tiny --seed 9 -o " + x.other_interp);
+    run(fx + " model --arch qwen3 --preset tiny-hd --seed 2 -o " + x.dir + "/encoder.gguf");
+    run(fx + " compiler --encoder " + x.dir + "/encoder.gguf --interpreter " + x.interp +
+        " --prefix-tokens 4 --n-bases 3 --rank 32 --alpha 16 --seed 3 -o " + x.compiler);
+    return x;
+  }();
+  return f;
+}
+
+const char* kSpec = "Classify the urgency of a message: answer immediate or wait.";
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(CompileApi, ProgramInMemoryAnswersLikeTheWrittenFile) {
+  const Fixture& f = fixture();
+  const Compiler c = Compiler::open(f.compiler);
+  const Interpreter interp = Interpreter::open(f.interp);
+  const CompileResult r = c.compile(kSpec);
+  const std::string file = test::scratch_dir("compile_api_write") + "/p.paw";
+  r.write(file);
+  ProgramOptions po;
+  po.prefix_cache = false;
+  const Program from_file = Program::open(file, interp, po);
+  const Program in_memory = c.compile_program(kSpec, interp, {}, po);
+  EXPECT_EQ(from_file.id(), r.program_id);
+  EXPECT_EQ(in_memory.id(), r.program_id);
+  for (const char* input : {"server down", "lunch menu", "", "the build is red again"}) {
+    const RunResult a = from_file.run(input, {.max_tokens = 12});
+    const RunResult b = in_memory.run(input, {.max_tokens = 12});
+    EXPECT_EQ(a.ids, b.ids) << input;
+    EXPECT_EQ(a.output, b.output) << input;
+  }
+  // The same spec again: the same bytes (content-addressed, deterministic).
+  EXPECT_EQ(c.compile(kSpec).paw, r.paw);
+}
+
+TEST(CompileApi, WrittenFileIsABundleNamingTheCompiler) {
+  const Fixture& f = fixture();
+  const Compiler c = Compiler::open(f.compiler);
+  const CompileResult r = c.compile(kSpec, {.adapter_type = "f32"});
+  const std::string file = test::scratch_dir("compile_api_bundle") + "/p.paw";
+  r.write(file);
+  const std::string bytes = read_all(file);
+  ASSERT_EQ(bytes.size(), r.paw.size());
+  EXPECT_EQ(bytes.substr(0, 2), "PK");
+  const Bundle b = read_bundle(file);
+  ASSERT_TRUE(b.meta.program_id.has_value());
+  EXPECT_EQ(*b.meta.program_id, r.program_id);
+  EXPECT_EQ(b.meta.json.value("compiler_snapshot", std::string()), c.name());
+  EXPECT_NE(b.prompt_template.find(r.pseudo_program), std::string::npos);
+  EXPECT_FALSE(c.interpreter_sha256().empty());
+  EXPECT_TRUE(c.spec_conditioned());
+}
+
+TEST(CompileApi, RefusesAnotherInterpreterAndBadSpecs) {
+  const Fixture& f = fixture();
+  const Compiler c = Compiler::open(f.compiler);
+  const Interpreter other = Interpreter::open(f.other_interp);
+  EXPECT_THROW(c.check_interpreter(other), Error);
+  EXPECT_THROW(c.compile_program(kSpec, other), Error);
+  EXPECT_NO_THROW(c.check_interpreter(Interpreter::open(f.interp)));
+  EXPECT_THROW(c.compile(""), Error);
+  EXPECT_THROW(c.compile(" \n\t "), Error);
+  EXPECT_THROW(c.compile(kSpec, {.adapter_type = "q3_k"}), Error);
+  EXPECT_THROW(Compiler::open(f.dir + "/missing.gguf"), Error);
+  EXPECT_THROW(Compiler::open(f.interp), Error);   // a model, not a compiler
+}
+
+TEST(CompileApi, DefaultCompilerComesFromPawCompiler) {
+  const Fixture& f = fixture();
+  const char* old = std::getenv("PAW_COMPILER");
+  const std::string saved = old ? old : "";
+  setenv("PAW_COMPILER", f.compiler.c_str(), 1);
+  const Compiler c = Compiler::open();
+  EXPECT_EQ(c.path(), f.compiler);
+  if (old) setenv("PAW_COMPILER", saved.c_str(), 1); else unsetenv("PAW_COMPILER");
+}
+
+TEST(Version, IsTheProjectVersionOfCMakeLists) {
+  const std::string cm = read_all(test::source_dir() + "/CMakeLists.txt");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(cm, m, std::regex(R"(project\(paw VERSION (\d+)\.(\d+)\.(\d+))")));
+  const Version v = version();
+  EXPECT_EQ(v.major, std::stoi(m[1]));
+  EXPECT_EQ(v.minor, std::stoi(m[2]));
+  EXPECT_EQ(v.patch, std::stoi(m[3]));
+  EXPECT_EQ(version_string(), m[1].str() + "." + m[2].str() + "." + m[3].str());
+}
+
+}  // namespace
+}  // namespace paw
