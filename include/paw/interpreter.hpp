@@ -55,10 +55,12 @@ class Interpreter {
 
   const std::string& path() const;          // the model path as given
   std::string arch() const;                 // "qwen3" or "gpt2"
-  const Model& model() const;
+  const Model& model() const;               // the model layer's view (paw/model/model.hpp)
   const Tokenizer& tokenizer() const;
   int64_t n_ctx() const;                    // context of every session
   int32_t eos_id() const;                   // the vocabulary's EOS: the only stop token
+  // Bytes one token takes in a session's KV cache: every layer's K and V row at kv_type.
+  int64_t kv_bytes_per_token() const;
 
   // SHA-256 of the model file (of every file, for a folder), computed on first use and
   // remembered across processes by a stamp in the cache (size + mtime + sha256): either

@@ -102,6 +102,11 @@ std::string Interpreter::arch() const { return std::string(arch_name(impl_->mode
 const Model& Interpreter::model() const { return *impl_->model; }
 const Tokenizer& Interpreter::tokenizer() const { return impl_->tokenizer; }
 int64_t Interpreter::n_ctx() const { return impl_->n_ctx; }
+
+int64_t Interpreter::kv_bytes_per_token() const {
+  const HParams& hp = impl_->model->hparams();
+  return hp.n_layer * (hp.k_dim() + hp.v_dim()) * static_cast<int64_t>(traits(impl_->opts.kv_type).type_size);
+}
 int32_t Interpreter::eos_id() const { return impl_->eos; }
 uint64_t Interpreter::evaluated_tokens() const { return impl_->evaluated.load(); }
 int Interpreter::sessions_created() const { return impl_->pool->created(); }

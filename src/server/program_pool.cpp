@@ -1,7 +1,6 @@
 // Opened programs under a memory budget (see program_pool.hpp).
 #include "server/program_pool.hpp"
 
-#include "paw/model/model.hpp"
 #include "paw/program/program_bundle.hpp"
 
 namespace paw::server {
@@ -11,11 +10,9 @@ ProgramPool::ProgramPool(const Interpreter& interp, std::string cache_dir, size_
 
 size_t ProgramPool::estimate_bytes(const Program& p) const {
   // Adapter bytes as stored (the loaded form is the same size or smaller) plus the prefix KV
-  // state at F16: prefix tokens x layers x (K row + V row) x 2 bytes.
-  const HParams& hp = interp_.model().hparams();
+  // state: prefix tokens x the interpreter's KV bytes per token.
   const size_t adapter = p.bundle() ? p.bundle()->adapter_gguf->size() : 0;
-  const size_t kv = static_cast<size_t>(p.prefix_tokens()) * static_cast<size_t>(hp.n_layer) *
-                    static_cast<size_t>(hp.k_dim() + hp.v_dim()) * 2;
+  const size_t kv = static_cast<size_t>(p.prefix_tokens()) * static_cast<size_t>(interp_.kv_bytes_per_token());
   return adapter + kv;
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "paw/paw.hpp"
+#include "paw/formats/gguf.hpp"
 #include "paw/program/bundle.hpp"
 #include "common/test_env.hpp"
 
@@ -115,6 +116,18 @@ TEST(CompileApi, DefaultCompilerComesFromPawCompiler) {
   const Compiler c = Compiler::open();
   EXPECT_EQ(c.path(), f.compiler);
   if (old) setenv("PAW_COMPILER", saved.c_str(), 1); else unsetenv("PAW_COMPILER");
+}
+
+// KV bytes per token from the GGUF's own metadata: layers x (K + V rows) x the KV type's size.
+TEST(InterpreterApi, KvBytesPerTokenFollowsTheFileAndTheKvType) {
+  const Fixture& f = fixture();
+  const GGUFFile g = GGUFFile::open(f.interp);
+  const auto key = [&](const char* k) { return g.find(std::string("qwen3.") + k)->as_i64(); };
+  const int64_t n_head_kv = key("attention.head_count_kv");
+  const int64_t row = n_head_kv * (key("attention.key_length") + key("attention.value_length"));
+  const int64_t per_f32 = key("block_count") * row * 4;
+  EXPECT_EQ(Interpreter::open(f.interp).kv_bytes_per_token() * 2, per_f32);   // F16 default
+  EXPECT_EQ(Interpreter::open(f.interp, {.kv_type = DType::F32}).kv_bytes_per_token(), per_f32);
 }
 
 TEST(Version, IsTheProjectVersionOfCMakeLists) {
