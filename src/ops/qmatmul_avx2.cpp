@@ -480,7 +480,7 @@ struct X16Kernel {
 };
 
 template <class D>
-void rows(const MatrixView& w, size_t stride, int64_t r0, int64_t r1, const Acts& a, int64_t n_tokens, float* y,
+void rows_in_place(const MatrixView& w, size_t stride, int64_t r0, int64_t r1, const Acts& a, int64_t n_tokens, float* y,
           bool accumulate) {
   if constexpr (D::kKind == simd::kInterleavedKind) {
     simd::interleaved_rows<X16Kernel<typename D::Levels>>(w, r0, r1, a, n_tokens, y, accumulate);
@@ -550,51 +550,20 @@ void run(const MatrixView& w, const float* x, float* y, int64_t n_tokens, bool a
   const int64_t grain = simd::row_grain(n_out, use, 16);
   const int64_t n_items = (n_out + grain - 1) / grain;
   ops_detail::parallel_for(use, n_items, [&](int64_t it, int) {
-    rows<D>(w, stride, it * grain, simd::imin(n_out, (it + 1) * grain), a, n_tokens, y, accumulate);
+    rows_in_place<D>(w, stride, it * grain, simd::imin(n_out, (it + 1) * grain), a, n_tokens, y, accumulate);
   });
 }
 
-// ---- groups of single-token products (matmul_group; driver in simd_matmul_group.hpp)
-
-template <class D>
-void rows_for(const MatmulCall& c, const uint8_t* acts, const ActLayout& L, int64_t r0, int64_t r1) {
-  rows<D>(c.w, simd::row_stride(c.w.type, c.w.cols), r0, r1, Acts{acts, L.stride, L}, 1, c.y, c.accumulate);
+// ---- groups of single-token products: every quantized call joins the job (this table has no
+// panels); the rest of the glue is simd_quant_group.inc.
+bool group_join(const MatmulCall& c, int /*nt*/, ActLayout& L) {
+  L = layout(c.w.type, c.w.cols);
+  return true;
 }
-
-struct GroupIsa {
-  // Every quantized call joins the job (this table has no panels).
-  static bool join(const MatmulCall& c, int /*nt*/, ActLayout& L) {
-    if (!quant_supported(c.w.type, c.w.cols)) return false;
-    L = layout(c.w.type, c.w.cols);
-    return true;
-  }
-  static void quantize(const MatmulCall& c, const ActLayout& L, uint8_t* acts) {
-    quantize_acts(c.x, L, simd::act_offset(simd::quant_spec(c.w.type)), acts);
-  }
-  static int act_offset(const MatmulCall& c) { return simd::act_offset(simd::quant_spec(c.w.type)); }
-  static void rows(const MatmulCall& c, const ActLayout& L, const uint8_t* acts, int64_t r0, int64_t r1) {
-    switch (c.w.type) {
-#define PAW_ROWS_CASE(T, D) \
-  case DType::T: rows_for<D>(c, acts, L, r0, r1); break;
-      PAW_SIMD_QUANT_DECODERS(PAW_ROWS_CASE)
-#undef PAW_ROWS_CASE
-      default: break;
-    }
-  }
-  static void alone(const MatmulCall& c, const OpContext& ctx) { matmul(c.w, c.x, c.y, 1, c.accumulate, ctx); }
-};
 
 }  // namespace
 
-void matmul_group(const MatmulCall* first, int64_t n_first, const MatmulCall* second, int64_t n_second,
-                  const OpContext& ctx) {
-  simd::group_job<GroupIsa>(first, n_first, second, n_second, ctx);
-}
-
-bool quant_supported(DType type, int64_t n_in) {
-  const simd::QuantSpec q = simd::quant_spec(type);
-  return q.ok && n_in > 0 && n_in % q.block == 0;
-}
+#include "ops/simd_quant_group.inc"
 
 size_t quant_scratch_bytes(DType type, int64_t n_in, int64_t n_tokens, int /*n_threads*/) {
   return layout(type, n_in).stride * static_cast<size_t>(n_tokens);
