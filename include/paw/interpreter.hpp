@@ -23,7 +23,7 @@
 namespace paw {
 
 class Model;   // paw/model/model.hpp
-namespace run_detail { struct InterpreterAccess; }   // the program layer's way in (run_internal.hpp)
+namespace run_detail { struct InterpreterAccess; }   // the api layer's way in (src/api/run_internal.hpp)
 
 struct InterpreterOptions {
   // Threads of one evaluation (OpenMP); 0 = OpenMP's default (all cores).

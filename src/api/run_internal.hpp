@@ -1,6 +1,7 @@
 #pragma once
-// Private pieces of the run half of the program layer: the interpreter's session pool, the
-// remembered model hash and the on-disk prefix KV cache.
+// Private pieces of the api layer (running programs): the interpreter's session pool, the
+// Interpreter and Program state, and the steps of one call shared by Program::run and
+// BatchRunner. The cache files it keeps are the program layer's (paw/program/runner_files.hpp).
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
