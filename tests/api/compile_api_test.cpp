@@ -13,36 +13,15 @@
 #include "paw/paw.hpp"
 #include "paw/formats/gguf.hpp"
 #include "paw/program/bundle.hpp"
+#include "common/compiler_fixture.hpp"
 #include "common/test_env.hpp"
 
 namespace paw {
 namespace {
 
-struct Fixture {
-  std::string dir, interp, other_interp, compiler;
-};
-
-// Interpreter (tiny qwen3), another interpreter of the same shape, and a compiler for the first.
-const Fixture& fixture() {
-  static const Fixture f = [] {
-    Fixture x;
-    x.dir = test::scratch_dir("compile_api");
-    const std::string fx = test::tool_path("paw-fixture");
-    x.interp = x.dir + "/interp.gguf";
-    x.other_interp = x.dir + "/other.gguf";
-    x.compiler = x.dir + "/compiler.gguf";
-    auto run = [](const std::string& cmd) {
-      if (test::run_command(cmd) != 0) throw std::runtime_error("fixture command failed: " + cmd);
-    };
-    run(fx + " model --arch qwen3 --preset tiny --seed 1 -o " + x.interp);
-    run(fx + " model --arch qwen3 --preset tiny --seed 9 -o " + x.other_interp);
-    run(fx + " model --arch qwen3 --preset tiny-hd --seed 2 -o " + x.dir + "/encoder.gguf");
-    run(fx + " compiler --encoder " + x.dir + "/encoder.gguf --interpreter " + x.interp +
-        " --prefix-tokens 4 --n-bases 3 --rank 32 --alpha 16 --seed 3 -o " + x.compiler);
-    return x;
-  }();
-  return f;
-}
+// Interpreter, another of the same shape, and a compiler for the first (tests/common).
+using Fixture = test::CompilerFixture;
+const Fixture& fixture() { return test::compiler_fixture(); }
 
 const char* kSpec = "Classify the urgency of a message: answer immediate or wait.";
 

@@ -15,6 +15,7 @@
 #include "paw/tensor/quantize.hpp"
 #include "paw/tokenizer/tokenizer.hpp"
 #include "paw/util/error.hpp"
+#include "common/compiler_fixture.hpp"
 #include "common/test_env.hpp"
 
 namespace paw::compiler {
@@ -22,36 +23,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Fixture {
-  std::string dir, interp, other_interp, encoder, compiler, control;
-};
-
-// Interpreter: tiny qwen3 (3 layers); encoder: tiny-hd qwen3 (2 layers, head_dim 128);
-// a compiler and a control compiler for that interpreter. Written once per process.
-const Fixture& fixture() {
-  static const Fixture f = [] {
-    Fixture x;
-    x.dir = test::scratch_dir("compiler_fixture");
-    const std::string fx = test::tool_path("paw-fixture");
-    x.interp = x.dir + "/interp.gguf";
-    x.other_interp = x.dir + "/other.gguf";
-    x.encoder = x.dir + "/encoder.gguf";
-    x.compiler = x.dir + "/compiler.gguf";
-    x.control = x.dir + "/control.gguf";
-    auto run = [](const std::string& cmd) {
-      if (test::run_command(cmd) != 0) throw std::runtime_error("fixture command failed: " + cmd);
-    };
-    run(fx + " model --arch qwen3 --preset tiny --seed 1 -o " + x.interp);
-    run(fx + " model --arch qwen3 --preset tiny --seed 9 -o " + x.other_interp);
-    run(fx + " model --arch qwen3 --preset tiny-hd --seed 2 -o " + x.encoder);
-    run(fx + " compiler --encoder " + x.encoder + " --interpreter " + x.interp +
-        " --prefix-tokens 4 --n-bases 3 --rank 32 --alpha 16 --seed 3 -o " + x.compiler);
-    run(fx + " compiler --encoder " + x.encoder + " --interpreter " + x.interp +
-        " --prefix-tokens 4 --n-bases 3 --rank 32 --alpha 16 --seed 3 --control -o " + x.control);
-    return x;
-  }();
-  return f;
-}
+using Fixture = test::CompilerFixture;
+const Fixture& fixture() { return test::compiler_fixture(); }
 
 const char* kSpec =
     "Classify the urgency of a message: answer immediate or wait.\n\nExamples:\nInput: server down\n"
