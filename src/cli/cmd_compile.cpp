@@ -32,8 +32,8 @@ struct CompileCliOptions {
   std::string name, slug;   // display name; slug (default: made from the name)
   // --method finetune (libtorch builds): a per-spec LoRA trained on the frozen interpreter.
   std::string method = "mapper", examples, init = "mapper";
-  int64_t steps = 40;
-  double lr = 5e-4;
+  int64_t steps = -1;   // auto (FinetuneOptions)
+  double lr = 0;        // auto
   uint64_t seed = 1;
   int threads = 0;
   bool json = false;
@@ -95,7 +95,7 @@ void run_compile(const CompileCliOptions& o) {
                            "is what it is measured with (docs/TRAINING.md)\n",
                    n);
     train::FinetuneResult fr = train::finetune_compile(c, interp, spec, extra, fo, o.adapter_type);
-    finetune_report = {{"examples", fr.n_examples},   {"skipped", fr.n_skipped},     {"steps", o.steps},
+    finetune_report = {{"examples", fr.n_examples},   {"skipped", fr.n_skipped},     {"steps", fr.steps}, {"lr", fr.lr},
                        {"first_loss", fr.first_loss}, {"final_loss", fr.final_loss}, {"seconds", fr.seconds}};
     return std::move(fr.program);
 #else
@@ -204,8 +204,8 @@ void add_compile_command(CLI::App& app) {
   cmd->add_option("--init", o->init, "finetune: start from a zero adapter or from the mapper's program")
       ->check(CLI::IsMember({"zero", "mapper"}))
       ->capture_default_str();
-  cmd->add_option("--steps", o->steps, "finetune: optimizer steps (8 examples each)")->capture_default_str();
-  cmd->add_option("--lr", o->lr, "finetune: AdamW learning rate")->capture_default_str();
+  cmd->add_option("--steps", o->steps, "finetune: optimizer steps (8 examples each); -1 = auto: 120 with 16 or more examples, else 40")->capture_default_str();
+  cmd->add_option("--lr", o->lr, "finetune: AdamW learning rate; 0 = auto: 1e-3 with 16 or more examples, else 5e-4")->capture_default_str();
   cmd->add_option("--seed", o->seed, "finetune: seed (same seed, examples and threads -> the same program)")
       ->capture_default_str();
   cmd->add_option("-t,--threads", o->threads, "Threads (0 = one per physical core; finetune: libtorch's default)")

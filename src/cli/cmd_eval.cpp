@@ -32,8 +32,8 @@ struct EvalCmdOptions {
   std::vector<std::string> compilers;               // program columns on the first model
   std::vector<std::string> finetune;                // finetuned-program columns (libtorch builds)
   size_t examples = 0;                              // labelled cases per record for --finetune
-  int64_t finetune_steps = 40;
-  double finetune_lr = 5e-4;
+  int64_t finetune_steps = -1;   // auto (FinetuneOptions)
+  double finetune_lr = 0;        // auto
   std::string finetune_init = "mapper";
   std::string mode = "prompted";
   std::string data;                                 // JSONL cases ("" = generator)
@@ -187,8 +187,8 @@ void add_eval_command(CLI::App& app) {
                   "from the mapper's program unless --finetune-init zero (libtorch builds; repeatable)");
   cmd->add_option("--examples", o->examples, "Generator: labelled cases per record for --finetune (beside the spec's own)")
       ->capture_default_str();
-  cmd->add_option("--finetune-steps", o->finetune_steps, "Optimizer steps of each finetune")->capture_default_str();
-  cmd->add_option("--finetune-lr", o->finetune_lr, "AdamW learning rate of each finetune")->capture_default_str();
+  cmd->add_option("--finetune-steps", o->finetune_steps, "Optimizer steps of each finetune; -1 = auto: 120 with 16 or more examples, else 40")->capture_default_str();
+  cmd->add_option("--finetune-lr", o->finetune_lr, "AdamW learning rate of each finetune; 0 = auto: 1e-3 with 16 or more examples, else 5e-4")->capture_default_str();
   cmd->add_option("--finetune-init", o->finetune_init, "Start each finetune from the mapper's program or from zero")
       ->capture_default_str()
       ->check(CLI::IsMember({"mapper", "zero"}));

@@ -117,7 +117,8 @@ FinetuneResult finetune_compile(const compiler::Compiler& c, const std::string& 
   const auto t0 = std::chrono::steady_clock::now();
   const compiler::CompilerInfo& ci = c.info();
   c.check_interpreter(interpreter_path);
-  if (o.steps < 0 || o.batch <= 0 || !(o.lr > 0)) throw Error("steps must be >= 0, batch and lr positive", "finetune options");
+  if (o.steps < -1 || o.batch <= 0 || !(o.lr >= 0))
+    throw Error("steps must be >= 0 (or -1: auto), batch positive, lr positive (or 0: auto)", "finetune options");
   // The mapper program validates the spec and gives the template; its adapter may be the start.
   compiler::CompileOptions co;
   co.adapter_type = adapter_type;
@@ -153,6 +154,9 @@ FinetuneResult finetune_compile(const compiler::Compiler& c, const std::string& 
                 examples.empty() ? "write Input:/Output: examples in the spec, or pass --examples FILE.jsonl"
                                  : "shorten the examples");
   res.n_examples = cases.size();
+  const bool many = res.n_examples >= kManyExamples;
+  res.steps = o.steps >= 0 ? o.steps : many ? 120 : 40;
+  res.lr = o.lr > 0 ? o.lr : many ? 1e-3 : 5e-4;
 
   LoraConfig lc;
   lc.rank = ci.rank;
@@ -191,10 +195,10 @@ FinetuneResult finetune_compile(const compiler::Compiler& c, const std::string& 
   };
   res.first_loss = mean_loss();
 
-  torch::optim::AdamW optim(lora->parameters(), torch::optim::AdamWOptions(o.lr).weight_decay(0.0).betas({0.9, 0.99}));
+  torch::optim::AdamW optim(lora->parameters(), torch::optim::AdamWOptions(res.lr).weight_decay(0.0).betas({0.9, 0.99}));
   data::Rng rng(o.seed ^ 0x66696e65ULL);  // "fine"
-  for (int64_t step = 0; step < o.steps; ++step) {
-    const double lr = o.lr * std::min(1.0, double(step + 1) / 10.0);
+  for (int64_t step = 0; step < res.steps; ++step) {
+    const double lr = res.lr * std::min(1.0, double(step + 1) / 10.0);
     for (auto& g : optim.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
     std::vector<const ProgramCase*> pick;
     for (int64_t k = 0; k < o.batch; ++k) pick.push_back(&cases[static_cast<size_t>(rng.below(cases.size()))]);
@@ -226,9 +230,9 @@ FinetuneResult finetune_compile(const compiler::Compiler& c, const std::string& 
   po.adapter_type = adapter_type;
   po.compiler_kind = "finetune_lora";
   po.extra_meta = {{"finetune",
-                    {{"steps", o.steps},
+                    {{"steps", res.steps},
                      {"batch", o.batch},
-                     {"lr", o.lr},
+                     {"lr", res.lr},
                      {"seed", o.seed},
                      {"init", o.init_mapper ? "mapper" : "zero"},
                      {"examples", res.n_examples},

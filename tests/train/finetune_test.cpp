@@ -119,6 +119,36 @@ TEST(Finetune, LowersTheLossDeterministicallyAndMakesARunnableProgram) {
   EXPECT_EQ(p.id(), a.program.program_id);
 }
 
+// Auto steps and rate: the cautious setting for a few examples, the measured one for many.
+TEST(Finetune, AutoStepsAndRateFollowTheNumberOfExamples) {
+  const compiler::Compiler c = compiler::Compiler::open(fx().compiler);
+  train::FinetuneOptions o;
+  o.threads = 1;
+  const train::FinetuneResult few = train::finetune_compile(c, fx().interp, kSpec, {}, o);
+  EXPECT_EQ(few.n_examples, 3u);
+  EXPECT_EQ(few.steps, 40);
+  EXPECT_DOUBLE_EQ(few.lr, 5e-4);
+  EXPECT_EQ(few.losses.size(), 40u);
+  EXPECT_EQ(few.program.bundle.meta.json["finetune"]["steps"], 40);
+  EXPECT_DOUBLE_EQ(few.program.bundle.meta.json["finetune"]["lr"].get<double>(), 5e-4);
+  std::vector<train::FinetuneExample> extra;
+  for (int i = 0; i < 13; ++i) extra.push_back({"sample " + std::to_string(i), i % 2 ? "yes" : "no"});
+  const train::FinetuneResult many = train::finetune_compile(c, fx().interp, kSpec, extra, o);
+  EXPECT_EQ(many.n_examples, 16u);
+  EXPECT_EQ(many.steps, 120);
+  EXPECT_DOUBLE_EQ(many.lr, 1e-3);
+  EXPECT_EQ(many.losses.size(), 120u);
+  // Explicit values win.
+  o.steps = 5;
+  o.lr = 2e-3;
+  const train::FinetuneResult set = train::finetune_compile(c, fx().interp, kSpec, extra, o);
+  EXPECT_EQ(set.steps, 5);
+  EXPECT_DOUBLE_EQ(set.lr, 2e-3);
+  EXPECT_EQ(set.losses.size(), 5u);
+  o.steps = -2;
+  EXPECT_THROW(train::finetune_compile(c, fx().interp, kSpec, extra, o), Error);
+}
+
 TEST(Finetune, ClearErrors) {
   const compiler::Compiler c = compiler::Compiler::open(fx().compiler);
   train::FinetuneOptions o;
