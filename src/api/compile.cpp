@@ -23,7 +23,10 @@ const std::string& Compiler::name() const { return impl_->info().name; }
 const std::string& Compiler::interpreter_sha256() const { return impl_->info().interp_sha256; }
 bool Compiler::spec_conditioned() const { return impl_->info().spec_conditioned; }
 
-void Compiler::check_interpreter(const Interpreter& interp) const { impl_->check_interpreter(interp.path()); }
+// The interpreter's own remembered hash: the model file is not read again for every compile.
+void Compiler::check_interpreter(const Interpreter& interp) const {
+  impl_->check_interpreter(interp.path(), interp.model_sha256());
+}
 
 namespace {
 compiler::CompileOptions layer_options(const CompileOptions& o) {

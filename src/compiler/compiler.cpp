@@ -186,7 +186,7 @@ Compiler Compiler::open(const std::string& path) {
   return Compiler(std::move(m));
 }
 
-void Compiler::check_interpreter(const std::string& p) const {
+void Compiler::check_interpreter(const std::string& p, const std::string& known_sha256) const {
   const CompilerInfo& ci = impl_->info;
   std::error_code ec;
   const auto size = std::filesystem::file_size(p, ec);
@@ -197,7 +197,7 @@ void Compiler::check_interpreter(const std::string& p) const {
     throw Error("the interpreter is not the one this compiler was trained for (size " + std::to_string(size) +
                     " bytes, expected " + std::to_string(ci.interp_size) + ")",
                 p, hint);
-  if (sha256_file_hex(p) != ci.interp_sha256)
+  if ((known_sha256.empty() ? sha256_file_hex(p) : known_sha256) != ci.interp_sha256)
     throw Error("the interpreter is not the one this compiler was trained for (SHA-256 differs)", p, hint);
 }
 

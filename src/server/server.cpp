@@ -301,7 +301,7 @@ Server::Server(ServeOptions opts) : impl_(std::make_unique<Impl>()) {
   st.interp = std::make_unique<Interpreter>(Interpreter::open(st.model_path, io));
   if (st.compiler) {
     try {
-      st.compiler->check_interpreter(st.model_path);
+      st.compiler->check_interpreter(st.model_path, st.interp->model_sha256());
     } catch (const Error& e) {
       throw Error(std::string("the compiler does not fit the base model: ") + e.what(), "paw serve",
                   "pass the --model the compiler was trained for, or another --compiler");
