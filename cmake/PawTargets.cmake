@@ -79,9 +79,9 @@ function(_paw_layer_closure out name)
   set(${out} ${_all} PARENT_SCOPE)
 endfunction()
 
-# paw_layer_view(NAME [deps...]): records the layer's dependencies, makes its default view
-# and puts it on the target's include path (PRIVATE: dependents use their own views).
-function(paw_layer_view name)
+# _paw_record_layer(OUT NAME [deps...]): records the layer's paw_<layer> dependencies and
+# returns its closure (the layer and every layer below it that it may use).
+function(_paw_record_layer out name)
   set(_deps "")
   foreach(_a IN LISTS ARGN)
     if(_a MATCHES "^paw_(.+)$")
@@ -91,6 +91,19 @@ function(paw_layer_view name)
   set_property(GLOBAL PROPERTY PAW_LAYER_DEPS_${name} ${_deps})
   _paw_layer_closure(_closure ${name})
   set_property(GLOBAL PROPERTY PAW_LAYER_CLOSURE_${name} ${_closure})
+  set(${out} ${_closure} PARENT_SCOPE)
+endfunction()
+
+# paw_layer_view(NAME [deps...] [VIEW entries...]): records the layer's dependencies and makes
+# its view: by default the headers of its closure (and the stable API once api is in it);
+# with VIEW, the closure of `entries` plus the layer's own headers instead.
+function(paw_layer_view name)
+  cmake_parse_arguments(PARSE_ARGV 1 _lv "" "" "VIEW")
+  _paw_record_layer(_closure ${name} ${_lv_UNPARSED_ARGUMENTS})
+  if(_lv_VIEW)
+    paw_make_view(${name} ${name} paw/${name}/ ${_lv_VIEW})
+    return()
+  endif()
   set(_entries "")
   foreach(_l IN LISTS _closure)
     list(APPEND _entries paw/${_l}/)
@@ -122,9 +135,10 @@ endif()
 # `entries` (see paw_make_view) plus the layer's own headers.
 function(paw_layer name)
   cmake_parse_arguments(PARSE_ARGV 1 _pl "" "" "VIEW")
-  paw_layer_view(${name} ${_pl_UNPARSED_ARGUMENTS})
   if(_pl_VIEW)
-    paw_make_view(${name} ${name} paw/${name}/ ${_pl_VIEW})
+    paw_layer_view(${name} ${_pl_UNPARSED_ARGUMENTS} VIEW ${_pl_VIEW})
+  else()
+    paw_layer_view(${name} ${_pl_UNPARSED_ARGUMENTS})
   endif()
   file(GLOB _srcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/*.cpp)
   # SIMD kernels live in files named *_avx2.cpp / *_avx512.cpp and are compiled for that ISA
