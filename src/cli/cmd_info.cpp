@@ -62,6 +62,7 @@ nlohmann::json compiler_summary(const std::string& path) {
           {"prefix_tokens", ci.prefix_tokens},
           {"mapper_hidden", ci.mapper_hidden},
           {"n_bases", ci.n_bases},
+          {"coef_activation", compiler::coef_activation_name(ci.coef_activation)},
           {"lora", {{"rank", ci.rank}, {"alpha", ci.alpha}, {"modules", ci.modules}, {"adapter_type", ci.adapter_type}}},
           {"interpreter", {{"file", ci.interp_name}, {"size", ci.interp_size}, {"sha256", ci.interp_sha256},
                            {"arch", ci.interp_arch}, {"n_layer", ci.interp_n_layer}, {"n_embd", ci.interp_n_embd}}},
@@ -98,12 +99,13 @@ void info_gguf(const InfoOptions& o) {
   if (is_compiler) {
     const nlohmann::json c = compiler_summary(o.path);
     fmt::print("\ncompiler {} ({}): encoder {} layers x {} ({} params), {} prefix tokens, mapper hidden {}, {} bases per "
-               "module\n  programs: rank {} alpha {} on {} ({} by default) for interpreter {} ({} bytes, sha256 {})\n",
+               "module ({} coefficients)\n  programs: rank {} alpha {} on {} ({} by default) for interpreter {} ({} bytes, sha256 {})\n",
                c["name"].get<std::string>(),
                c["spec_conditioned"].get<bool>() ? "spec-conditioned" : "control: ignores the spec",
                c["encoder"]["n_layer"].get<int64_t>(), c["encoder"]["n_embd"].get<int64_t>(),
                c["encoder"]["params"].get<int64_t>(), c["prefix_tokens"].get<int64_t>(),
-               c["mapper_hidden"].get<int64_t>(), c["n_bases"].get<int64_t>(), c["lora"]["rank"].get<int64_t>(),
+               c["mapper_hidden"].get<int64_t>(), c["n_bases"].get<int64_t>(),
+               c["coef_activation"].get<std::string>(), c["lora"]["rank"].get<int64_t>(),
                c["lora"]["alpha"].get<double>(), c["lora"]["modules"].dump(), c["lora"]["adapter_type"].get<std::string>(),
                c["interpreter"]["file"].get<std::string>(), c["interpreter"]["size"].get<uint64_t>(),
                c["interpreter"]["sha256"].get<std::string>());

@@ -68,6 +68,20 @@ int64_t get_int(const GGUFFile& f, const char* key, int64_t lo, int64_t hi) {
   return static_cast<int64_t>(v);
 }
 
+// coef_activation "softmax": each (layer, module, A|B) group — the n_bases coefficients at
+// stride 2 inside a block of 2 * n_bases (coef_index) — becomes a softmax over the bases.
+void softmax_over_bases(std::vector<float>& c, int64_t n_bases) {
+  const size_t block = static_cast<size_t>(2 * n_bases);
+  for (size_t base = 0; base + block <= c.size(); base += block)
+    for (size_t ab = 0; ab < 2; ++ab) {
+      double mx = -INFINITY, sum = 0;
+      for (size_t b = ab; b < block; b += 2) mx = std::max(mx, static_cast<double>(c[base + b]));
+      std::vector<double> e(static_cast<size_t>(n_bases));
+      for (size_t b = ab, i = 0; b < block; b += 2, ++i) sum += e[i] = std::exp(static_cast<double>(c[base + b]) - mx);
+      for (size_t b = ab, i = 0; b < block; b += 2, ++i) c[base + b] = static_cast<float>(e[i] / sum);
+    }
+}
+
 bool blank(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
 }
@@ -105,9 +119,9 @@ Compiler Compiler::open(const std::string& path) {
     throw Error("not a compiler file: general.type is '" + f.get_string_or("general.type", "") + "', not 'compiler'",
                 path, "pass a compiler GGUF such as models/trained/C.gguf (paw info tells what a file is)");
   const uint64_t version = f.get_u64(key::version);
-  if (version != kFormatVersion)
+  if (version < kOldestFormatVersion || version > kFormatVersion)
     throw Error("compiler format version " + std::to_string(version) + " is not supported (this paw reads " +
-                    std::to_string(kFormatVersion) + ")",
+                    std::to_string(kOldestFormatVersion) + " to " + std::to_string(kFormatVersion) + ")",
                 path, "use a compiler written for this version of paw");
   ci.path = path;
   ci.file_size = f.file_size();
@@ -123,6 +137,8 @@ Compiler Compiler::open(const std::string& path) {
     throw Error("compiler.lora.modules must be a non-empty list sorted by name without repeats", path);
   ci.encoder_layers = f.get(key::encoder_layers).as_int_array();
   ci.spec_conditioned = f.get(key::spec_conditioned).as_bool();
+  if (version >= 2)
+    ci.coef_activation = parse_coef_activation(f.get_string(key::coef_activation), path + ": " + key::coef_activation);
   ci.program_template = f.get_string(key::program_template);
   render_template(ci.program_template, "");  // checks the placeholders
   ci.adapter_type = f.get_string_or(key::adapter_type, "q4_0");
@@ -259,6 +275,7 @@ std::vector<float> Compiler::Impl::coefficients(std::string_view spec, std::stri
     for (int64_t i = 0; i < H; ++i) acc += static_cast<double>(w[i]) * hid[static_cast<size_t>(i)];
     c[static_cast<size_t>(o)] = static_cast<float>(acc);
   }
+  if (ci.coef_activation == CoefActivation::Softmax) softmax_over_bases(c, ci.n_bases);
   return c;
 }
 

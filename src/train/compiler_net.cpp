@@ -85,6 +85,7 @@ CompilerNetImpl::CompilerNetImpl(TorchModel source, int64_t n_tokenizer, const T
   fc1_b_.zero_();
   fc2_w_.copy_(at::normal(0.0, 0.1 / std::sqrt(double(H)), fc2_w_.sizes(), gen));
   fc2_b_.copy_(at::normal(0.0, cfg_.coef_init / std::sqrt(double(cfg_.n_bases)), fc2_b_.sizes(), gen));
+  if (cfg_.coef_activation == compiler::CoefActivation::Softmax) fc2_b_.zero_();  // no basis preferred a priori
   for (ModuleBases& mb : bases_) {
     const double bound = 1.0 / std::sqrt(double(mb.n_in));
     mb.a.copy_(at::rand(mb.a.sizes(), gen) * (2 * bound) - bound);
@@ -106,6 +107,11 @@ void CompilerNetImpl::build_head(const std::vector<LinearSpec>& interp_linears) 
   const int64_t d = encoder_->hparams().n_embd;
   const int64_t H = cfg_.mapper_hidden > 0 ? cfg_.mapper_hidden : d;
   cfg_.mapper_hidden = H;
+  if (cfg_.n_experts > 0) {
+    if (cfg_.coef_activation != compiler::CoefActivation::Softmax)
+      throw Error("experts routing needs softmax coefficients", "compiler config", "set coef_activation to \"softmax\"");
+    cfg_.n_bases = n_interp_layers_ * cfg_.n_experts;
+  }
   if (cfg_.rank <= 0 || cfg_.n_bases <= 0 || cfg_.prefix_tokens <= 0)
     throw Error("rank, n_bases and prefix_tokens must be positive", "compiler config");
   for (const int64_t l : layers_)
@@ -125,8 +131,9 @@ void CompilerNetImpl::build_head(const std::vector<LinearSpec>& interp_linears) 
   }
   fc1_w_ = register_parameter("fc1_w", torch::zeros({H, d}));
   fc1_b_ = register_parameter("fc1_b", torch::zeros({H}));
-  fc2_w_ = register_parameter("fc2_w", torch::zeros({n_coefficients(), H}));
-  fc2_b_ = register_parameter("fc2_b", torch::zeros({n_coefficients()}));
+  const int64_t n_out = cfg_.n_experts > 0 ? cfg_.n_experts : n_coefficients();  // router or coefficients
+  fc2_w_ = register_parameter("fc2_w", torch::zeros({n_out, H}));
+  fc2_b_ = register_parameter("fc2_b", torch::zeros({n_out}));
   feat_mean_ = register_buffer("feat_mean", torch::zeros({d}));
   feat_scale_ = register_buffer("feat_scale", torch::ones({d}));
 }
@@ -150,10 +157,69 @@ Tensor CompilerNetImpl::pooled(const Tensor& tokens, const Tensor& ends) {
   return sum / static_cast<double>(K * static_cast<int64_t>(taps.size()));  // [S, d]
 }
 
+namespace {
+// Coefficients from mapper outputs [S, n_coef] (layout [S, L, M, NB, 2]).
+Tensor activate(const Tensor& out, compiler::CoefActivation a, int64_t n_bases) {
+  if (a == compiler::CoefActivation::Linear) return out;
+  const int64_t S = out.size(0);
+  return torch::softmax(out.view({S, -1, n_bases, 2}), 2).view({S, -1});  // over the bases of each group
+}
+}  // namespace
+
 Tensor CompilerNetImpl::coefficients(const Tensor& tokens, const Tensor& ends) {
   const Tensor x = (pooled(tokens, ends) - feat_mean_) * feat_scale_;  // [S, d]
   const Tensor h = torch::gelu(torch::addmm(fc1_b_, x, fc1_w_.t()));    // [S, H] (erf GELU)
-  return torch::addmm(fc2_b_, h, fc2_w_.t());                            // [S, n_coef]
+  const Tensor out = torch::addmm(fc2_b_, h, fc2_w_.t());               // [S, n_coef] or [S, E]
+  if (cfg_.n_experts <= 0) return activate(out, cfg_.coef_activation, cfg_.n_bases);
+  // Experts: c[s, l, m, l*E + e, ab] = w[s, e]; 0 for the other layers' bases.
+  const int64_t S = out.size(0), L = n_interp_layers_, M = static_cast<int64_t>(bases_.size()), E = cfg_.n_experts;
+  const Tensor w = torch::softmax(out, 1);                                               // [S, E]
+  const Tensor eye = torch::eye(L, w.options().dtype(torch::kFloat)).to(w.scalar_type());  // [L, L]
+  const Tensor c = eye.view({1, L, 1, L, 1, 1}) * w.view({S, 1, 1, 1, E, 1});            // [S, L, 1, L, E, 1]
+  return c.expand({S, L, M, L, E, 2}).reshape({S, n_coefficients()});
+}
+
+void CompilerNetImpl::init_experts(const std::map<std::string, LoraWeights>& program) {
+  if (cfg_.n_experts <= 0) throw Error("init_experts needs experts routing", "compiler net");
+  torch::NoGradGuard ng;
+  const int64_t E = cfg_.n_experts;
+  for (ModuleBases& mb : bases_) {
+    for (int64_t l = 0; l < n_interp_layers_; ++l) {
+      const std::string name = "blk." + std::to_string(l) + "." + target_tensor(mb.kind) + ".weight";
+      const auto it = program.find(name);
+      if (it == program.end()) throw Error("the starting program has no adapter for '" + name + "'", "compiler init");
+      const LoraWeights& w = it->second;
+      if (w.rank != cfg_.rank || w.n_in != mb.n_in || w.n_out != mb.n_out)
+        throw Error("the starting program's '" + name + "' has another shape", "compiler init",
+                    "start from a compiler with the same rank and interpreter");
+      const Tensor a = torch::tensor(w.a).view({w.rank, w.n_in});    // [r, n_in]
+      const Tensor b = torch::tensor(w.b).view({w.n_out, w.rank});   // [n_out, r]
+      mb.a.narrow(0, l * E, E).copy_(a.unsqueeze(0).expand({E, w.rank, w.n_in}));
+      mb.b.narrow(0, l * E, E).copy_(b.unsqueeze(0).expand({E, w.n_out, w.rank}));
+    }
+  }
+}
+
+double CompilerNetImpl::calibrate_router(const Tensor& pooled) {
+  if (cfg_.coef_activation != compiler::CoefActivation::Softmax) return 0.0;
+  torch::NoGradGuard ng;
+  const Tensor x = (pooled.detach().to(feat_mean_.device(), torch::kFloat) - feat_mean_) * feat_scale_;  // [N, d]
+  const Tensor h = torch::gelu(torch::addmm(fc1_b_, x, fc1_w_.t()));                                       // [N, H]
+  const Tensor logits = torch::addmm(fc2_b_, h, fc2_w_.t());                                               // [N, n_coef]
+  const double spread = logits.std(0, /*unbiased=*/false).mean().item<double>();
+  if (spread > 1e-6) fc2_w_.mul_(cfg_.router_logit_std / spread);
+  return spread;
+}
+
+Tensor CompilerNetImpl::balance_penalty(const Tensor& c) const {
+  const int64_t S = c.size(0), NB = cfg_.n_bases;
+  if (cfg_.n_experts > 0) {  // one routing per spec: layer 0, first module, A's expert block
+    const Tensor w = c.view({S, n_interp_layers_, -1, NB, 2}).select(1, 0).select(1, 0).narrow(1, 0, cfg_.n_experts)
+                         .select(-1, 0);                                   // [S, E]
+    return w.mean(0).pow(2).sum() * static_cast<double>(cfg_.n_experts) - 1.0;
+  }
+  const Tensor usage = c.view({S, -1, NB, 2}).mean(0);  // [groups, NB, 2]: each group's mean routing
+  return usage.pow(2).sum(1).mean() * static_cast<double>(NB) - 1.0;
 }
 
 void CompilerNetImpl::set_feature_standardisation(const Tensor& pooled) {
@@ -208,6 +274,21 @@ std::map<std::string, Tensor> CompilerNetImpl::export_tensors() const {
   m["mapper.fc1.weight"] = ws.to(torch::kFloat);
   m["mapper.fc1.bias"] = (fc1_b_.detach().to(torch::kDouble) - ws.matmul(feat_mean_.to(torch::kDouble)))
                              .to(torch::kFloat);                                         // [H]
+  if (cfg_.n_experts > 0) {
+    // The router as a plain softmax compiler: row (l, m, b, ab) is router row b - l*E inside
+    // layer l's block, else weight 0 and bias kOffBlockLogit.
+    const int64_t L = n_interp_layers_, M = static_cast<int64_t>(bases_.size()), E = cfg_.n_experts,
+                  H = fc2_w_.size(1);
+    const Tensor rw = fc2_w_.detach().to(torch::kFloat), rb = fc2_b_.detach().to(torch::kFloat);
+    Tensor w = torch::zeros({L, M, L, E, 2, H});
+    Tensor b = torch::full({L, M, L, E, 2}, kOffBlockLogit);
+    for (int64_t l = 0; l < L; ++l) {
+      w.select(0, l).select(1, l).copy_(rw.view({1, E, 1, H}).expand({M, E, 2, H}));
+      b.select(0, l).select(1, l).copy_(rb.view({1, E, 1}).expand({M, E, 2}));
+    }
+    m["mapper.fc2.weight"] = w.reshape({n_coefficients(), H});
+    m["mapper.fc2.bias"] = b.reshape({n_coefficients()});
+  }
   return m;
 }
 
@@ -234,6 +315,7 @@ void export_compiler_gguf(const CompilerNetImpl& net, const Tokenizer& tok, cons
   w.set(k::lora_alpha, GGUFValue::f32(static_cast<float>(c.alpha)));
   w.set(k::lora_modules, GGUFValue::string_array(c.modules));
   w.set(k::spec_conditioned, GGUFValue::boolean(c.spec_conditioned));
+  w.set(k::coef_activation, GGUFValue::string(compiler::coef_activation_name(c.coef_activation)));
   w.set(k::program_template, GGUFValue::string(compiler::prompted_template()));
   w.set(k::adapter_type, GGUFValue::string("q4_0"));
   w.set(k::interp_name, GGUFValue::string(pin.name));
@@ -265,6 +347,7 @@ CompilerNet load_compiler_gguf(const std::string& path) {
   c.mapper_hidden = static_cast<int64_t>(f.get_u64(k::mapper_hidden));
   c.modules = f.get(k::lora_modules).as_string_array();
   c.spec_conditioned = f.get(k::spec_conditioned).as_bool();
+  if (f.get_u64(k::version) >= 2) c.coef_activation = compiler::parse_coef_activation(f.get_string(k::coef_activation), path);
   const std::vector<int64_t> layers = f.get(k::encoder_layers).as_int_array();
   const ModelConfig ec = config_from_gguf(f);
   // The interpreter's linears, rebuilt from the bases' shapes (the interpreter file is not needed).

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "paw/compiler/compiler.hpp"
 #include "paw/compiler/format.hpp"
 #include "paw/data/generator.hpp"
 #include "paw/data/rng.hpp"
@@ -72,6 +73,9 @@ struct CompilerRun {
     cc.modules = c.modules;
     cc.spec_conditioned = c.spec_conditioned;
     cc.coef_init = c.coef_init;
+    cc.coef_activation = compiler::parse_coef_activation(c.coef_activation, "recipe: compiler.coef_activation");
+    cc.router_logit_std = c.router_logit_std;
+    cc.n_experts = c.n_experts;
     TorchModel enc_src = load_model(c.encoder_init.empty() ? c.interpreter : c.encoder_init);
     net = CompilerNet(enc_src, tok.n_vocab(), *interp, cc, data::mix_seed(r.seed, 0x636F6D70));  // "comp"
     net->to(dev);
@@ -93,6 +97,8 @@ struct CompilerRun {
                          {"n_bases", c.n_bases}, {"rank", c.rank},             {"mapper_hidden", net->config().mapper_hidden},
                          {"modules", net->config().modules}, {"spec_conditioned", c.spec_conditioned}};
     if (c.feature_norm_specs > 0) id["feature_norm_specs"] = c.feature_norm_specs;  // older checkpoints stay valid
+    if (c.coef_activation != "linear") id["coef_activation"] = c.coef_activation;
+    if (c.n_experts > 0) id["n_experts"] = c.n_experts;
     identity = id.dump();
 
     // AdamW: decay on matrices; the encoder (pretrained) at encoder_lr_scale of the rate.
@@ -140,7 +146,29 @@ struct CompilerRun {
       const torch::Tensor ends = to_dev(b.enc_ends, 1, b.n_specs).squeeze(0);
       feats.push_back(at_least_float(net->pooled(enc, ends)));  // [S, d]
     }
-    net->set_feature_standardisation(torch::cat(feats));
+    const torch::Tensor all = torch::cat(feats);
+    net->set_feature_standardisation(all);
+    const double spread = net->calibrate_router(all);
+    if (opt.progress && r.compiler.coef_activation == "softmax")
+      std::fprintf(stderr, "[train %s] routing logits: spread %.4f across %lld specs, scaled to %.2f\n", r.name.c_str(),
+                   spread, static_cast<long long>(all.size(0)), r.compiler.router_logit_std);
+  }
+
+  // Experts only, on a fresh start: every expert begins as the program of the control compiler
+  // compiler.init_from (same interpreter, rank and modules).
+  void init_experts() {
+    const std::string& path = r.compiler.init_from;
+    if (path.empty()) return;
+    const compiler::Compiler from = compiler::Compiler::open(path);
+    const compiler::CompilerInfo& fi = from.info();
+    if (fi.spec_conditioned)
+      throw Error("init_from must be a control compiler (one program for every spec)", path,
+                  "train or pass a compiler with spec_conditioned false, e.g. models/trained/C-control.gguf");
+    if (fi.interp_sha256 != pin.sha256)
+      throw Error("init_from was trained for another interpreter", path, "its interpreter is " + fi.interp_name);
+    net->init_experts(from.adapter_weights(from.coefficients("(the control ignores the spec)")));
+    if (opt.progress)
+      std::fprintf(stderr, "[train %s] experts start as the program of %s\n", r.name.c_str(), path.c_str());
   }
 
   void save_checkpoint() {
@@ -160,12 +188,14 @@ struct CompilerRun {
     return to_device(v, rows, cols, dev);
   }
 
-  // Interpreter logits [rows, T, V] (float) for one program batch, graph attached.
-  torch::Tensor logits(const ProgramBatch& b) {
+  // Interpreter logits [rows, T, V] (float) for one program batch, graph attached; the
+  // batch's coefficients [S, n_coef] in *coef_out when given.
+  torch::Tensor logits(const ProgramBatch& b, torch::Tensor* coef_out = nullptr) {
     MixedPrecisionScope mixed(r.precision == "bf16", dev);
     const torch::Tensor enc = to_dev(b.enc_tokens, b.n_specs, b.enc_cols);
     const torch::Tensor ends = to_dev(b.enc_ends, 1, b.n_specs).squeeze(0);  // [S]
     const torch::Tensor coef = net->coefficients(enc, ends);  // [S, n_coef]
+    if (coef_out) *coef_out = coef;
     const torch::Tensor row_spec = to_dev(b.row_spec, 1, b.rows).squeeze(0);  // [rows]
     LoraSet per_spec = net->adapters(coef);
     LoraSet per_row;
@@ -217,6 +247,7 @@ RunResult run_compiler_recipe(const Recipe& r, const RunOptions& opt) {
                 "pass --resume to continue it, or delete the checkpoint directory to start over");
   } else {
     run.standardise_features();
+    run.init_experts();
   }
   res.first_step = run.step;
   const int64_t end = opt.max_steps >= 0 ? std::min(r.steps, opt.max_steps) : r.steps;
@@ -253,7 +284,12 @@ RunResult run_compiler_recipe(const Recipe& r, const RunOptions& opt) {
   };
   h.micro_batch_loss_sum = [&](int64_t k) {
     const ProgramBatch& b = micro[static_cast<size_t>(k)];
-    return nll_sum(run.logits(b), run.to_dev(b.targets, b.rows, b.cols));
+    torch::Tensor coef;
+    torch::Tensor loss = nll_sum(run.logits(b, &coef), run.to_dev(b.targets, b.rows, b.cols));
+    // The balance penalty is per target token like the NLL (the step divides the sum by them).
+    if (r.compiler.balance_weight > 0)
+      loss = loss + run.net->balance_penalty(coef) * (r.compiler.balance_weight * static_cast<double>(b.n_targets));
+    return loss;
   };
   h.evaluate = [&] { return run.evaluate(); };
   h.save_checkpoint = [&] { run.save_checkpoint(); };

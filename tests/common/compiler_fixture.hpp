@@ -2,7 +2,7 @@
 // Fixture files of the compiler tests, written once per process with paw-fixture: an
 // interpreter (tiny qwen3, 3 layers), another interpreter of the same shape, an encoder (tiny-hd
 // qwen3, 2 layers, head_dim 128), a compiler for the first interpreter (K = 4 prefix tokens, 3
-// bases, rank 32, alpha 16) and its control (the spec withheld).
+// bases, rank 32, alpha 16), its control (the spec withheld) and a softmax-routing twin.
 #include <stdexcept>
 #include <string>
 
@@ -11,7 +11,7 @@
 namespace paw::test {
 
 struct CompilerFixture {
-  std::string dir, interp, other_interp, encoder, compiler, control;
+  std::string dir, interp, other_interp, encoder, compiler, control, softmax;
 };
 
 inline const CompilerFixture& compiler_fixture() {
@@ -34,6 +34,8 @@ inline const CompilerFixture& compiler_fixture() {
                                " --prefix-tokens 4 --n-bases 3 --rank 32 --alpha 16 --seed 3";
     run(fx + common + " -o " + x.compiler);
     run(fx + common + " --control -o " + x.control);
+    x.softmax = x.dir + "/softmax.gguf";
+    run(fx + common + " --coef-activation softmax -o " + x.softmax);
     return x;
   }();
   return f;

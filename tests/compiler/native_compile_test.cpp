@@ -62,34 +62,66 @@ double max_abs(const nlohmann::json& a) {
   return m;
 }
 
-TEST(NativeCompile, CoefficientsAndAdaptersMatchTheNumpyReference) {
-  const Fixture& f = fixture();
-  const Compiler c = Compiler::open(f.compiler);
-  const auto ids = encoder_ids(f.compiler, c, kSpec);
-  ASSERT_EQ(ids.back(), c.info().prefix_first_id + c.info().prefix_tokens - 1);
-  const nlohmann::json ref = reference(f.compiler, ids);
+// Coefficients and A/B of `compiler_path` for kSpec against the numpy reference; returns the pairs.
+std::map<std::string, LoraWeights> expect_matches_reference(const std::string& compiler_path) {
+  const Compiler c = Compiler::open(compiler_path);
+  const auto ids = encoder_ids(compiler_path, c, kSpec);
+  EXPECT_EQ(ids.back(), c.info().prefix_first_id + c.info().prefix_tokens - 1);
+  const nlohmann::json ref = reference(compiler_path, ids);
 
   const std::vector<float> coef = c.coefficients(kSpec);
-  ASSERT_EQ(coef.size(), ref["coefficients"].size());
+  EXPECT_EQ(coef.size(), ref["coefficients"].size());
+  if (coef.size() != ref["coefficients"].size()) return {};
   const double scale = max_abs(ref["coefficients"]);
-  ASSERT_GT(scale, 0.1);
+  EXPECT_GT(scale, 0.1);
   for (size_t i = 0; i < coef.size(); ++i)
     EXPECT_NEAR(coef[i], ref["coefficients"][i].get<double>(), 2e-4 * scale) << "coefficient " << i;
 
-  const auto pairs = c.adapter_weights(coef);
-  ASSERT_EQ(pairs.size(), ref["adapters"].size());
+  auto pairs = c.adapter_weights(coef);
+  EXPECT_EQ(pairs.size(), ref["adapters"].size());
   for (const auto& [name, w] : pairs) {
     const auto& r = ref["adapters"][name];
-    ASSERT_EQ(static_cast<int64_t>(r["a"].size()), w.rank) << name;
-    ASSERT_EQ(static_cast<int64_t>(r["b"].size()), w.n_out) << name;
+    EXPECT_EQ(static_cast<int64_t>(r["a"].size()), w.rank) << name;
+    EXPECT_EQ(static_cast<int64_t>(r["b"].size()), w.n_out) << name;
+    if (static_cast<int64_t>(r["a"].size()) != w.rank || static_cast<int64_t>(r["b"].size()) != w.n_out) continue;
     const double sa = max_abs(r["a"]), sb = max_abs(r["b"]);
     for (int64_t i = 0; i < w.rank; ++i)
       for (int64_t j = 0; j < w.n_in; ++j)
-        ASSERT_NEAR(w.a[static_cast<size_t>(i * w.n_in + j)], r["a"][i][j].get<double>(), 3e-4 * sa) << name;
+        EXPECT_NEAR(w.a[static_cast<size_t>(i * w.n_in + j)], r["a"][i][j].get<double>(), 3e-4 * sa) << name;
     for (int64_t i = 0; i < w.n_out; ++i)
       for (int64_t j = 0; j < w.rank; ++j)
-        ASSERT_NEAR(w.b[static_cast<size_t>(i * w.rank + j)], r["b"][i][j].get<double>(), 3e-4 * sb) << name;
+        EXPECT_NEAR(w.b[static_cast<size_t>(i * w.rank + j)], r["b"][i][j].get<double>(), 3e-4 * sb) << name;
   }
+  return pairs;
+}
+
+TEST(NativeCompile, SoftmaxRoutingMatchesTheNumpyReference) {
+  const Compiler c = Compiler::open(fixture().softmax);
+  EXPECT_EQ(c.info().coef_activation, CoefActivation::Softmax);
+  // Every (layer, module, A|B) group is a distribution over the bases.
+  const std::vector<float> coef = c.coefficients(kSpec);
+  const int64_t NB = c.info().n_bases, M = static_cast<int64_t>(c.info().modules.size());
+  for (int64_t l = 0; l < c.info().interp_n_layer; ++l)
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t ab = 0; ab < 2; ++ab) {
+        double sum = 0;
+        for (int64_t b = 0; b < NB; ++b) {
+          const float v = coef[static_cast<size_t>(coef_index(l, m, b, ab, M, NB))];
+          EXPECT_GE(v, 0.0f);  // a large logit gap may underflow the others to 0
+          sum += v;
+        }
+        EXPECT_NEAR(sum, 1.0, 1e-5);
+      }
+  expect_matches_reference(fixture().softmax);
+}
+
+TEST(NativeCompile, CoefficientsAndAdaptersMatchTheNumpyReference) {
+  const Fixture& f = fixture();
+  const Compiler c = Compiler::open(f.compiler);
+  EXPECT_EQ(c.info().coef_activation, CoefActivation::Linear);
+  const auto ids = encoder_ids(f.compiler, c, kSpec);
+  const auto pairs = expect_matches_reference(f.compiler);
+  ASSERT_FALSE(pairs.empty());
 
   // The F32 adapter in the bundle holds the same numbers, in llama.cpp's layout.
   CompileOptions o;

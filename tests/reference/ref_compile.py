@@ -52,6 +52,11 @@ def main():
     r = meta["compiler.lora.rank"]
     L = meta["compiler.interpreter.n_layer"]
     M = len(modules)
+    if meta.get("compiler.coef_activation", "linear") == "softmax":
+        # each (layer, module, A|B) group: a softmax over the bases (layout [L, M, NB, 2])
+        g4 = c.reshape(L, M, NB, 2)
+        e = np.exp(g4 - g4.max(axis=2, keepdims=True))
+        c = (e / e.sum(axis=2, keepdims=True)).reshape(-1)
     out = {"coefficients": c.tolist(), "adapters": {}}
     for mi, m in enumerate(modules):
         a = g.array("compiler.bases.%s.a" % m)   # [NB*r, n_in]

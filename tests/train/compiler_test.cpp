@@ -116,6 +116,153 @@ TEST(TrainCompiler, ExportedCompilerReadsBackNativelyWithTheSameCoefficients) {
   expect_same_compile(dir + "/c.gguf");
 }
 
+TEST(TrainCompiler, SoftmaxFixtureCompilerGivesTheNativeCoefficientsAndAdapters) {
+  const std::string interp = test::train_fixture("model --arch qwen3 --preset tiny --seed 1");
+  const std::string enc = test::train_fixture("model --arch qwen3 --preset tiny-hd --seed 2");
+  const std::string comp = test::train_fixture("compiler --encoder " + enc + " --interpreter " + interp +
+                                               " --prefix-tokens 4 --n-bases 3 --rank 32 --seed 3 --coef-activation softmax");
+  const train::CompilerNet net = train::load_compiler_gguf(comp);
+  EXPECT_EQ(net->config().coef_activation, compiler::CoefActivation::Softmax);
+  expect_same_compile(comp);
+}
+
+// Softmax routing: the router calibration sets the logits' spread across specs, the export
+// says "softmax" and the native side computes the same routed coefficients.
+TEST(TrainCompiler, SoftmaxRouterIsCalibratedAndExportsWhatTheNativeSideComputes) {
+  const std::string interp_path = test::train_fixture("model --arch qwen3 --preset tiny --seed 1");
+  const std::string enc_path = test::train_fixture("model --arch qwen3 --preset tiny --seed 4");
+  train::TorchModel interp = train::load_gguf_model(interp_path);
+  const Tokenizer tok = Tokenizer::load(enc_path);
+  train::CompilerConfig cc;
+  cc.prefix_tokens = 3;
+  cc.n_bases = 4;
+  cc.rank = 32;
+  cc.modules = {"q", "down"};
+  cc.coef_activation = compiler::CoefActivation::Softmax;
+  cc.router_logit_std = 1.5;
+  train::CompilerNet net(train::load_gguf_model(enc_path), tok.n_vocab(), *interp, cc, 5);
+  {
+    torch::NoGradGuard ng;
+    for (auto& kv : net->named_parameters())
+      if (kv.key().find("_b") != std::string::npos && kv.value().dim() == 3) kv.value().normal_(0.0, 0.1);
+  }
+  const int64_t d = net->encoder()->hparams().n_embd;
+  const torch::Tensor pooled = torch::randn({16, d}) * 0.05 + torch::randn({1, d}) * 3.0;  // [16, d]
+  net->set_feature_standardisation(pooled);
+  EXPECT_GT(net->calibrate_router(pooled), 0.0);
+  {
+    // The logits' spread, recomputed here from the parameters: mean over logits of the std across specs.
+    torch::NoGradGuard ng;
+    const auto p = net->named_parameters();
+    const auto b = net->named_buffers();
+    const torch::Tensor x = (pooled - b["feat_mean"]) * b["feat_scale"];
+    const torch::Tensor h = torch::gelu(x.matmul(p["fc1_w"].t()) + p["fc1_b"]);
+    const torch::Tensor logits = h.matmul(p["fc2_w"].t()) + p["fc2_b"];
+    EXPECT_NEAR(logits.std(0, false).mean().item<double>(), 1.5, 1e-4);
+    EXPECT_EQ(p["fc2_b"].abs().max().item<float>(), 0.0f);  // no basis preferred before training
+  }
+  const std::string dir = test::scratch_dir("compiler-export-softmax");
+  train::InterpreterPin pin{"interp.gguf", sha256_file_hex(interp_path), std::filesystem::file_size(interp_path)};
+  train::export_compiler_gguf(*net, tok, pin, *interp, "softmax-compiler", dir + "/c.gguf");
+  const compiler::Compiler native = compiler::Compiler::open(dir + "/c.gguf");
+  EXPECT_EQ(native.info().coef_activation, compiler::CoefActivation::Softmax);
+  const auto ids = ids_for(dir + "/c.gguf", native, kSpec);
+  const std::vector<float> cn = native.coefficients(kSpec), ct = torch_coefficients(*net, ids);
+  ASSERT_EQ(cn.size(), ct.size());
+  for (size_t i = 0; i < cn.size(); ++i) EXPECT_NEAR(cn[i], ct[i], 1e-5f) << i;
+  expect_same_compile(dir + "/c.gguf");
+}
+
+// Experts routing: every expert starts as the given program, so every spec's adapter is that
+// program; the export is a plain softmax compiler the native side computes identically.
+TEST(TrainCompiler, ExpertsStartAsTheGivenProgramAndExportAsASoftmaxCompiler) {
+  const std::string interp_path = test::train_fixture("model --arch qwen3 --preset tiny --seed 1");
+  const std::string enc_path = test::train_fixture("model --arch qwen3 --preset tiny --seed 4");
+  train::TorchModel interp = train::load_gguf_model(interp_path);
+  const Tokenizer tok = Tokenizer::load(enc_path);
+  train::CompilerConfig cc;
+  cc.prefix_tokens = 3;
+  cc.rank = 32;
+  cc.modules = {"q", "down"};
+  cc.coef_activation = compiler::CoefActivation::Softmax;
+  cc.n_experts = 3;
+  train::CompilerNet net(train::load_gguf_model(enc_path), tok.n_vocab(), *interp, cc, 5);
+  const int64_t L = net->n_interp_layers();
+  ASSERT_EQ(net->config().n_bases, L * 3);
+  // A program: one random LoRA per interpreter linear of the two modules.
+  std::map<std::string, LoraWeights> program;
+  for (const auto& ls : interp->linears()) {
+    if (ls.layer < 0 || (ls.kind != "q" && ls.kind != "down")) continue;
+    LoraWeights w;
+    w.rank = 32;
+    w.n_in = ls.n_in;
+    w.n_out = ls.n_out;
+    const torch::Tensor a = torch::randn({w.rank * w.n_in}), b = torch::randn({w.n_out * w.rank});
+    w.a.assign(a.data_ptr<float>(), a.data_ptr<float>() + a.numel());
+    w.b.assign(b.data_ptr<float>(), b.data_ptr<float>() + b.numel());
+    program["blk." + std::to_string(ls.layer) + "." + compiler::module_tensor(ls.kind) + ".weight"] = w;
+  }
+  ASSERT_EQ(program.size(), static_cast<size_t>(2 * L));
+  net->init_experts(program);
+  const int64_t d = net->encoder()->hparams().n_embd;
+  const torch::Tensor pooled = torch::randn({12, d}) * 0.05 + torch::randn({1, d}) * 3.0;  // [12, d]
+  net->set_feature_standardisation(pooled);
+  net->calibrate_router(pooled);
+
+  const std::string dir = test::scratch_dir("compiler-export-experts");
+  train::InterpreterPin pin{"interp.gguf", sha256_file_hex(interp_path), std::filesystem::file_size(interp_path)};
+  train::export_compiler_gguf(*net, tok, pin, *interp, "experts-compiler", dir + "/c.gguf");
+  const compiler::Compiler native = compiler::Compiler::open(dir + "/c.gguf");
+  EXPECT_EQ(native.info().coef_activation, compiler::CoefActivation::Softmax);
+  EXPECT_EQ(native.info().n_bases, L * 3);
+  const auto ids = ids_for(dir + "/c.gguf", native, kSpec);
+  const std::vector<float> cn = native.coefficients(kSpec), ct = torch_coefficients(*net, ids);
+  ASSERT_EQ(cn.size(), ct.size());
+  for (size_t i = 0; i < cn.size(); ++i) EXPECT_NEAR(cn[i], ct[i], 1e-5f) << i;
+  // Only layer l's block routes in layer l; each block is a distribution over the experts.
+  const int64_t M = 2, NB = L * 3;
+  for (int64_t l = 0; l < L; ++l)
+    for (int64_t b = 0; b < NB; ++b) {
+      const float v = cn[static_cast<size_t>(compiler::coef_index(l, 1, b, 0, M, NB))];
+      if (b / 3 != l) {
+        EXPECT_EQ(v, 0.0f) << l << " " << b;
+      }
+    }
+  // Every spec's adapter is the starting program (the experts are equal, the weights sum to 1).
+  const auto pairs = native.adapter_weights(cn);
+  for (const auto& [name, w] : program) {
+    const LoraWeights& got = pairs.at(name);
+    for (size_t i = 0; i < w.a.size(); ++i) ASSERT_NEAR(got.a[i], w.a[i], 1e-4f * (1 + std::fabs(w.a[i]))) << name;
+    for (size_t i = 0; i < w.b.size(); ++i) ASSERT_NEAR(got.b[i], w.b[i], 1e-4f * (1 + std::fabs(w.b[i]))) << name;
+  }
+  expect_same_compile(dir + "/c.gguf");
+  // The balance penalty reads the one routing: all specs on expert 0 gives n_experts - 1.
+  torch::Tensor w = torch::zeros({4, L, M, L, 3, 2});
+  for (int64_t l = 0; l < L; ++l) w.select(1, l).select(2, l).select(2, 0).fill_(1.0);
+  EXPECT_NEAR(net->balance_penalty(w.view({4, -1})).item<double>(), 2.0, 1e-6);
+}
+
+TEST(TrainCompiler, BalancePenaltyIsZeroForEvenUseAndMaximalForOneBasis) {
+  const std::string interp_path = test::train_fixture("model --arch qwen3 --preset tiny --seed 1");
+  train::TorchModel interp = train::load_gguf_model(interp_path);
+  const Tokenizer tok = Tokenizer::load(interp_path);
+  train::CompilerConfig cc;
+  cc.prefix_tokens = 2;
+  cc.n_bases = 4;
+  cc.modules = {"q"};
+  cc.coef_activation = compiler::CoefActivation::Softmax;
+  train::CompilerNet net(train::load_gguf_model(interp_path), tok.n_vocab(), *interp, cc, 1);
+  const int64_t NC = net->n_coefficients(), groups = NC / 8;
+  // Four specs, each routing every group wholly to basis s: the batch uses the bases evenly.
+  torch::Tensor even = torch::zeros({4, groups, 4, 2});
+  for (int64_t s = 0; s < 4; ++s) even[s].select(1, s).fill_(1.0);
+  EXPECT_NEAR(net->balance_penalty(even.view({4, NC})).item<double>(), 0.0, 1e-6);
+  // All four on basis 0: the penalty is n_bases - 1.
+  torch::Tensor one = torch::zeros({4, groups, 4, 2});
+  one.select(2, 0).fill_(1.0);
+  EXPECT_NEAR(net->balance_penalty(one.view({4, NC})).item<double>(), 3.0, 1e-6);
+}
+
 json compiler_recipe(const std::string& dir, int64_t steps) {
   return {{"name", "ctest"},
           {"seed", 3},
@@ -171,6 +318,20 @@ TEST(TrainCompiler, ShortRunResumesBitForBitAndExportsACompilerPawCompiles) {
   expect_same_compile(a.exported);
 }
 
+TEST(TrainCompiler, SoftmaxRoutingRecipeTrainsAndExportsARoutingCompiler) {
+  json j = compiler_recipe(test::scratch_dir("compiler-train-softmax"), 2);
+  j["compiler"]["coef_activation"] = "softmax";
+  j["compiler"]["balance_weight"] = 0.01;
+  const train::RunResult a = train::run_recipe(train::parse_recipe(j), quiet_run());
+  ASSERT_EQ(a.losses.size(), 2u);
+  for (double l : a.losses) EXPECT_TRUE(std::isfinite(l) && l > 0);
+  const compiler::Compiler c = compiler::Compiler::open(a.exported);
+  EXPECT_EQ(c.info().coef_activation, compiler::CoefActivation::Softmax);
+  // Calibrated routing: two specs of different tasks are routed differently.
+  EXPECT_NE(c.coefficients(kSpec), c.coefficients("Reverse the order of the words in the input."));
+  expect_same_compile(a.exported);
+}
+
 TEST(TrainCompiler, RecipeErrorsNameTheKey) {
   json j = compiler_recipe(test::scratch_dir("compiler-recipe"), 2);
   j["compiler"].erase("interpreter");
@@ -183,6 +344,14 @@ TEST(TrainCompiler, RecipeErrorsNameTheKey) {
   j = compiler_recipe(test::scratch_dir("compiler-recipe2"), 2);
   j["compiler"]["n_basis"] = 3;  // typo
   EXPECT_THROW(train::parse_recipe(j), Error);
+  j = compiler_recipe(test::scratch_dir("compiler-recipe3"), 2);
+  j["compiler"]["coef_activation"] = "relu";
+  try {
+    train::parse_recipe(j);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.where()).find("coef_activation"), std::string::npos) << e.where();
+  }
   for (const char* name : {"C", "C-control"}) {
     const train::Recipe r = train::load_recipe(test::source_dir() + "/train/recipes/" + name + ".json");
     EXPECT_EQ(r.mode, "compiler");

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "paw/adapter/writer.hpp"
+#include "paw/compiler/format.hpp"
 #include "paw/program/bundle.hpp"
 #include "paw/tensor/dtype.hpp"
 
@@ -33,6 +34,7 @@ struct CompilerInfo {
   std::vector<std::string> modules;         // short names, sorted
   std::vector<int64_t> encoder_layers;      // one per interpreter layer (duplicates allowed)
   bool spec_conditioned = true;             // false: the control; the spec does not change the adapter
+  CoefActivation coef_activation = CoefActivation::Linear;  // compiler.coef_activation
   std::string program_template;
   std::string adapter_type = "q4_0";        // default adapter weight type
   int64_t encoder_n_layer = 0, encoder_n_embd = 0, encoder_n_ctx = 0, encoder_params = 0;

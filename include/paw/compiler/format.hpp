@@ -10,6 +10,7 @@
 //   encoder input = encode(spec + "\n" + pseudo_program, plain text) + [EOS] + [prefix 0..K-1]
 //   h             = mean over the chosen encoder layers and the K prefix positions   // [d]
 //   c             = fc2(GELU(fc1(h)))                        // [n_layer_interp * M * n_bases * 2]
+//   (coef_activation "softmax": c[l, m, :, ab] = softmax over the bases of that group)
 //   A[l, m]       = sum_b c[l, m, b, 0] * bases[m].a[b]      // [rank, n_in]
 //   B[l, m]       = sum_b c[l, m, b, 1] * bases[m].b[b]      // [n_out, rank]
 // modules m in name order (down gate k o q up v for Qwen3), scale = alpha / rank.
@@ -25,7 +26,8 @@ class Tokenizer;
 namespace paw::compiler {
 
 inline constexpr const char* kGeneralType = "compiler";  // general.type of a compiler file
-inline constexpr uint32_t kFormatVersion = 1;            // compiler.version
+inline constexpr uint32_t kFormatVersion = 2;            // compiler.version written (1 = no coef_activation)
+inline constexpr uint32_t kOldestFormatVersion = 1;      // oldest compiler.version read
 
 // Metadata keys (docs/FORMATS.md lists types and meaning).
 namespace key {
@@ -40,6 +42,7 @@ inline constexpr const char* lora_rank = "compiler.lora.rank";
 inline constexpr const char* lora_alpha = "compiler.lora.alpha";
 inline constexpr const char* lora_modules = "compiler.lora.modules";
 inline constexpr const char* spec_conditioned = "compiler.spec_conditioned";
+inline constexpr const char* coef_activation = "compiler.coef_activation";
 inline constexpr const char* program_template = "compiler.template";
 inline constexpr const char* adapter_type = "compiler.adapter_type";
 inline constexpr const char* interp_name = "compiler.interpreter.name";
@@ -81,6 +84,17 @@ std::vector<std::string> sorted_modules(std::vector<std::string> modules);
 // GGUF tensor of a short module name: q -> attn_q, k, v, o -> attn_output, gate/up/down -> ffn_*.
 // Throws paw::Error for other names.
 std::string module_tensor(const std::string& short_name);
+
+// How the mapper's outputs become coefficients (compiler.coef_activation; version 1 files have
+// no key and are "linear"):
+//   "linear"  — the outputs are the coefficients;
+//   "softmax" — each (layer, module, A|B) group of n_bases outputs is a softmax over the bases
+//               (routing logits): a program picks among the bases, which breaks the symmetry
+//               that lets linear coefficients collapse to one adapter for every spec.
+enum class CoefActivation { Linear, Softmax };
+// Parses "linear" / "softmax"; throws paw::Error naming `where` otherwise.
+CoefActivation parse_coef_activation(std::string_view name, const std::string& where);
+const char* coef_activation_name(CoefActivation a);
 
 // Index of coefficient (layer, module, basis, ab) in the mapper's output (ab 0 = A, 1 = B).
 inline int64_t coef_index(int64_t layer, int64_t module, int64_t basis, int64_t ab, int64_t n_modules,

@@ -8,9 +8,12 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "paw/adapter/writer.hpp"
+#include "paw/compiler/format.hpp"
 #include "paw/train/model.hpp"
 
 namespace paw {
@@ -35,7 +38,23 @@ struct CompilerConfig {
   std::vector<std::string> modules = {"q", "k", "v", "o", "gate", "up", "down"};  // stored sorted
   bool spec_conditioned = true; // false: the encoder sees an empty spec (the control compiler)
   double coef_init = 1.0;       // std of the initial coefficients (fc2 bias); bases B start at 0
+  // compiler.coef_activation (paw/compiler/format.hpp). Softmax: the fc2 bias starts at 0 and
+  // calibrate_router() scales fc2 so the routing logits vary across specs by router_logit_std.
+  compiler::CoefActivation coef_activation = compiler::CoefActivation::Linear;
+  double router_logit_std = 2.0;
+  // > 0 (softmax only): "experts" routing. One softmax per spec over n_experts experts, each a
+  // full LoRA with bases of its own in every layer (n_bases becomes n_layer * n_experts; basis
+  // l * n_experts + e is expert e's in layer l). Why: with a routing per group, a basis is
+  // shared by every layer and routed to by every spec in some group, so no basis specialises;
+  // an expert is trained only by the specs routed to it. The export writes it as a plain
+  // softmax compiler: fc2 rows repeat the router's, and a basis of another layer gets weight 0
+  // and bias kOffBlockLogit, so its softmax weight is exactly 0.
+  int64_t n_experts = 0;
 };
+
+// The routing logit the export gives bases outside a layer's expert block: exp() of it minus
+// any real logit is 0 in float and double.
+inline constexpr float kOffBlockLogit = -1.0e4f;
 
 class CompilerNetImpl : public torch::nn::Module {
  public:
@@ -68,6 +87,20 @@ class CompilerNetImpl : public torch::nn::Module {
   // statistics are buffers (kept in checkpoints, not trained) and the export folds them into
   // fc1, so the file format and the native compile do not change.
   void set_feature_standardisation(const torch::Tensor& pooled);
+  // Softmax routing only: scales fc2's weights so that the routing logits of `pooled` [N, d]
+  // (N training specs, after standardisation) have a standard deviation across specs of
+  // cfg.router_logit_std (mean over the logits). Why: the routing must differ between specs
+  // from the first step, or every basis receives the same gradient and they stay one adapter.
+  // Returns the spread before scaling; does nothing when the specs do not vary.
+  double calibrate_router(const torch::Tensor& pooled);
+  // Softmax routing only: the load-balance penalty of coefficients [S, n_coef] — n_bases times
+  // the sum of squares of each group's mean routing over the batch, averaged over the groups,
+  // minus 1 (0 when the batch uses every basis equally, n_bases - 1 when it uses one).
+  torch::Tensor balance_penalty(const torch::Tensor& coefficients) const;
+  // Experts routing only: every expert starts as the given program (one LoRA per
+  // interpreter linear, e.g. a control compiler's), so that training starts from what that
+  // program scores and the experts grow apart only through what the specs routed to them need.
+  void init_experts(const std::map<std::string, LoraWeights>& program);
   // One adapter per spec row: a [S, r, n_in], b [S, n_out, r] for every interpreter linear.
   LoraSet adapters(const torch::Tensor& coefficients) const;
 
