@@ -241,6 +241,36 @@ TEST(NativeCompile, RefusesAnotherInterpreterAndDamagedFiles) {
       EXPECT_NE(std::string(e.what()).find("non-finite"), std::string::npos) << e.what();
     }
   }
+  // An unknown coefficient activation (same length, so the file stays well formed) and a
+  // format version from the future.
+  {
+    std::ifstream sin(f.softmax, std::ios::binary);
+    std::string sm((std::istreambuf_iterator<char>(sin)), {});
+    const std::string key = key::coef_activation;
+    const size_t at = sm.find("softmax", sm.find(key));
+    ASSERT_NE(at, std::string::npos);
+    std::string bad = sm;
+    bad.replace(at, 7, "sigmoid");
+    std::ofstream(dir + "/act.gguf", std::ios::binary) << bad;
+    try {
+      Compiler::open(dir + "/act.gguf");
+      FAIL();
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("unknown coefficient activation 'sigmoid'"), std::string::npos) << e.what();
+      EXPECT_NE(e.where().find(key), std::string::npos) << e.where();
+    }
+    bad = sm;
+    const size_t v = bad.find(key::version) + std::string(key::version).size() + 4;  // key, then the u32 type
+    const uint32_t future = kFormatVersion + 1;
+    std::memcpy(&bad[v], &future, sizeof future);
+    std::ofstream(dir + "/future.gguf", std::ios::binary) << bad;
+    try {
+      Compiler::open(dir + "/future.gguf");
+      FAIL();
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("is not supported"), std::string::npos) << e.what();
+    }
+  }
 }
 
 }  // namespace
