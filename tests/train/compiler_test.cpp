@@ -73,54 +73,69 @@ void expect_same_compile(const std::string& compiler_path) {
   }
 }
 
-TEST(TrainCompiler, FixtureCompilerGivesTheNativeCoefficientsAndAdapters) {
+// A compiler written by paw-fixture from the documented layout, with `extra` options.
+std::string fixture_compiler(const std::string& extra = "") {
   const std::string interp = test::train_fixture("model --arch qwen3 --preset tiny --seed 1");
   const std::string enc = test::train_fixture("model --arch qwen3 --preset tiny-hd --seed 2");
-  const std::string comp = test::train_fixture("compiler --encoder " + enc + " --interpreter " + interp +
-                                               " --prefix-tokens 4 --n-bases 3 --rank 32 --seed 3");
-  expect_same_compile(comp);
+  return test::train_fixture("compiler --encoder " + enc + " --interpreter " + interp +
+                             " --prefix-tokens 4 --n-bases 3 --rank 32 --seed 3" + extra);
 }
 
-TEST(TrainCompiler, ExportedCompilerReadsBackNativelyWithTheSameCoefficients) {
-  const std::string interp_path = test::train_fixture("model --arch qwen3 --preset tiny --seed 1");
-  const std::string enc_path = test::train_fixture("model --arch qwen3 --preset tiny --seed 4");
+// A tiny interpreter and encoder for networks built in the test and exported.
+struct ExportFixture {
+  std::string interp_path = test::train_fixture("model --arch qwen3 --preset tiny --seed 1");
+  std::string enc_path = test::train_fixture("model --arch qwen3 --preset tiny --seed 4");
   train::TorchModel interp = train::load_gguf_model(interp_path);
-  const Tokenizer tok = Tokenizer::load(enc_path);
+  Tokenizer tok = Tokenizer::load(enc_path);
+
+  // A compiler network for `cc` with non-zero B bases (so that adapters are not all zero).
+  train::CompilerNet net(const train::CompilerConfig& cc) const {
+    train::CompilerNet n(train::load_gguf_model(enc_path), tok.n_vocab(), *interp, cc, 5);
+    torch::NoGradGuard ng;
+    for (auto& kv : n->named_parameters())
+      if (kv.key().find("_b") != std::string::npos && kv.value().dim() == 3) kv.value().normal_(0.0, 0.1);
+    return n;
+  }
+  // Exports `net`, checks that the native side computes its coefficients (`tol` relative to
+  // 1 + |c|) and adapters, and returns the file.
+  std::string export_and_check(train::CompilerNet net, const std::string& name, float tol) const {
+    const std::string path = test::scratch_dir(name) + "/c.gguf";
+    const train::InterpreterPin pin{"interp.gguf", sha256_file_hex(interp_path), std::filesystem::file_size(interp_path)};
+    train::export_compiler_gguf(*net, tok, pin, *interp, name, path);
+    const compiler::Compiler native = compiler::Compiler::open(path);
+    EXPECT_EQ(native.info().interp_sha256, pin.sha256);
+    const std::vector<float> cn = native.coefficients(kSpec), ct = torch_coefficients(*net, ids_for(path, native, kSpec));
+    EXPECT_EQ(cn.size(), ct.size());
+    for (size_t i = 0; i < std::min(cn.size(), ct.size()); ++i) EXPECT_NEAR(cn[i], ct[i], tol * (1 + std::fabs(ct[i]))) << i;
+    expect_same_compile(path);
+    return path;
+  }
+};
+
+TEST(TrainCompiler, FixtureCompilerGivesTheNativeCoefficientsAndAdapters) { expect_same_compile(fixture_compiler()); }
+
+TEST(TrainCompiler, ExportedCompilerReadsBackNativelyWithTheSameCoefficients) {
+  const ExportFixture fx;
   train::CompilerConfig cc;
   cc.prefix_tokens = 3;
   cc.n_bases = 2;
   cc.rank = 32;
   cc.modules = {"q", "v", "down"};
-  train::CompilerNet net(train::load_gguf_model(enc_path), tok.n_vocab(), *interp, cc, 5);
-  {
-    torch::NoGradGuard ng;  // non-zero B bases so that adapters are not all zero
-    for (auto& kv : net->named_parameters())
-      if (kv.key().find("_b") != std::string::npos && kv.value().dim() == 3) kv.value().normal_(0.0, 0.1);
-  }
+  train::CompilerNet net = fx.net(cc);
   // A standardised mapper input (large common part, small spread, as real pooled states have):
   // the export folds it into fc1, so the native side must compute the same coefficients.
   const int64_t d = net->encoder()->hparams().n_embd;
   net->set_feature_standardisation(torch::randn({6, d}) * 0.05 + torch::randn({1, d}) * 3.0);
-  const std::string dir = test::scratch_dir("compiler-export");
-  train::InterpreterPin pin{"interp.gguf", sha256_file_hex(interp_path), std::filesystem::file_size(interp_path)};
-  train::export_compiler_gguf(*net, tok, pin, *interp, "test-compiler", dir + "/c.gguf");
-  const compiler::Compiler native = compiler::Compiler::open(dir + "/c.gguf");
+  const std::string path = fx.export_and_check(net, "compiler-export", 1e-4f);
+  const compiler::Compiler native = compiler::Compiler::open(path);
   EXPECT_EQ(native.info().modules, (std::vector<std::string>{"down", "q", "v"}));
-  EXPECT_EQ(native.info().interp_sha256, pin.sha256);
   EXPECT_EQ(native.info().encoder_layers, compiler::depth_ratio_layers(3, 3));
-  EXPECT_NO_THROW(native.check_interpreter(interp_path));
-  const auto ids = ids_for(dir + "/c.gguf", native, kSpec);
-  const std::vector<float> cn = native.coefficients(kSpec), ct = torch_coefficients(*net, ids);
-  ASSERT_EQ(cn.size(), ct.size());
-  for (size_t i = 0; i < cn.size(); ++i) EXPECT_NEAR(cn[i], ct[i], 1e-4f * (1 + std::fabs(ct[i]))) << i;
-  expect_same_compile(dir + "/c.gguf");
+  EXPECT_EQ(native.info().coef_activation, compiler::CoefActivation::Linear);
+  EXPECT_NO_THROW(native.check_interpreter(fx.interp_path));
 }
 
 TEST(TrainCompiler, SoftmaxFixtureCompilerGivesTheNativeCoefficientsAndAdapters) {
-  const std::string interp = test::train_fixture("model --arch qwen3 --preset tiny --seed 1");
-  const std::string enc = test::train_fixture("model --arch qwen3 --preset tiny-hd --seed 2");
-  const std::string comp = test::train_fixture("compiler --encoder " + enc + " --interpreter " + interp +
-                                               " --prefix-tokens 4 --n-bases 3 --rank 32 --seed 3 --coef-activation softmax");
+  const std::string comp = fixture_compiler(" --coef-activation softmax");
   const train::CompilerNet net = train::load_compiler_gguf(comp);
   EXPECT_EQ(net->config().coef_activation, compiler::CoefActivation::Softmax);
   expect_same_compile(comp);
@@ -129,10 +144,7 @@ TEST(TrainCompiler, SoftmaxFixtureCompilerGivesTheNativeCoefficientsAndAdapters)
 // Softmax routing: the router calibration sets the logits' spread across specs, the export
 // says "softmax" and the native side computes the same routed coefficients.
 TEST(TrainCompiler, SoftmaxRouterIsCalibratedAndExportsWhatTheNativeSideComputes) {
-  const std::string interp_path = test::train_fixture("model --arch qwen3 --preset tiny --seed 1");
-  const std::string enc_path = test::train_fixture("model --arch qwen3 --preset tiny --seed 4");
-  train::TorchModel interp = train::load_gguf_model(interp_path);
-  const Tokenizer tok = Tokenizer::load(enc_path);
+  const ExportFixture fx;
   train::CompilerConfig cc;
   cc.prefix_tokens = 3;
   cc.n_bases = 4;
@@ -140,12 +152,7 @@ TEST(TrainCompiler, SoftmaxRouterIsCalibratedAndExportsWhatTheNativeSideComputes
   cc.modules = {"q", "down"};
   cc.coef_activation = compiler::CoefActivation::Softmax;
   cc.router_logit_std = 1.5;
-  train::CompilerNet net(train::load_gguf_model(enc_path), tok.n_vocab(), *interp, cc, 5);
-  {
-    torch::NoGradGuard ng;
-    for (auto& kv : net->named_parameters())
-      if (kv.key().find("_b") != std::string::npos && kv.value().dim() == 3) kv.value().normal_(0.0, 0.1);
-  }
+  train::CompilerNet net = fx.net(cc);
   const int64_t d = net->encoder()->hparams().n_embd;
   const torch::Tensor pooled = torch::randn({16, d}) * 0.05 + torch::randn({1, d}) * 3.0;  // [16, d]
   net->set_feature_standardisation(pooled);
@@ -161,37 +168,26 @@ TEST(TrainCompiler, SoftmaxRouterIsCalibratedAndExportsWhatTheNativeSideComputes
     EXPECT_NEAR(logits.std(0, false).mean().item<double>(), 1.5, 1e-4);
     EXPECT_EQ(p["fc2_b"].abs().max().item<float>(), 0.0f);  // no basis preferred before training
   }
-  const std::string dir = test::scratch_dir("compiler-export-softmax");
-  train::InterpreterPin pin{"interp.gguf", sha256_file_hex(interp_path), std::filesystem::file_size(interp_path)};
-  train::export_compiler_gguf(*net, tok, pin, *interp, "softmax-compiler", dir + "/c.gguf");
-  const compiler::Compiler native = compiler::Compiler::open(dir + "/c.gguf");
-  EXPECT_EQ(native.info().coef_activation, compiler::CoefActivation::Softmax);
-  const auto ids = ids_for(dir + "/c.gguf", native, kSpec);
-  const std::vector<float> cn = native.coefficients(kSpec), ct = torch_coefficients(*net, ids);
-  ASSERT_EQ(cn.size(), ct.size());
-  for (size_t i = 0; i < cn.size(); ++i) EXPECT_NEAR(cn[i], ct[i], 1e-5f) << i;
-  expect_same_compile(dir + "/c.gguf");
+  const std::string path = fx.export_and_check(net, "compiler-export-softmax", 1e-5f);
+  EXPECT_EQ(compiler::Compiler::open(path).info().coef_activation, compiler::CoefActivation::Softmax);
 }
 
 // Experts routing: every expert starts as the given program, so every spec's adapter is that
 // program; the export is a plain softmax compiler the native side computes identically.
 TEST(TrainCompiler, ExpertsStartAsTheGivenProgramAndExportAsASoftmaxCompiler) {
-  const std::string interp_path = test::train_fixture("model --arch qwen3 --preset tiny --seed 1");
-  const std::string enc_path = test::train_fixture("model --arch qwen3 --preset tiny --seed 4");
-  train::TorchModel interp = train::load_gguf_model(interp_path);
-  const Tokenizer tok = Tokenizer::load(enc_path);
+  const ExportFixture fx;
   train::CompilerConfig cc;
   cc.prefix_tokens = 3;
   cc.rank = 32;
   cc.modules = {"q", "down"};
   cc.coef_activation = compiler::CoefActivation::Softmax;
   cc.n_experts = 3;
-  train::CompilerNet net(train::load_gguf_model(enc_path), tok.n_vocab(), *interp, cc, 5);
+  train::CompilerNet net = fx.net(cc);
   const int64_t L = net->n_interp_layers();
   ASSERT_EQ(net->config().n_bases, L * 3);
   // A program: one random LoRA per interpreter linear of the two modules.
   std::map<std::string, LoraWeights> program;
-  for (const auto& ls : interp->linears()) {
+  for (const auto& ls : fx.interp->linears()) {
     if (ls.layer < 0 || (ls.kind != "q" && ls.kind != "down")) continue;
     LoraWeights w;
     w.rank = 32;
@@ -209,16 +205,10 @@ TEST(TrainCompiler, ExpertsStartAsTheGivenProgramAndExportAsASoftmaxCompiler) {
   net->set_feature_standardisation(pooled);
   net->calibrate_router(pooled);
 
-  const std::string dir = test::scratch_dir("compiler-export-experts");
-  train::InterpreterPin pin{"interp.gguf", sha256_file_hex(interp_path), std::filesystem::file_size(interp_path)};
-  train::export_compiler_gguf(*net, tok, pin, *interp, "experts-compiler", dir + "/c.gguf");
-  const compiler::Compiler native = compiler::Compiler::open(dir + "/c.gguf");
+  const compiler::Compiler native = compiler::Compiler::open(fx.export_and_check(net, "compiler-export-experts", 1e-5f));
   EXPECT_EQ(native.info().coef_activation, compiler::CoefActivation::Softmax);
   EXPECT_EQ(native.info().n_bases, L * 3);
-  const auto ids = ids_for(dir + "/c.gguf", native, kSpec);
-  const std::vector<float> cn = native.coefficients(kSpec), ct = torch_coefficients(*net, ids);
-  ASSERT_EQ(cn.size(), ct.size());
-  for (size_t i = 0; i < cn.size(); ++i) EXPECT_NEAR(cn[i], ct[i], 1e-5f) << i;
+  const std::vector<float> cn = native.coefficients(kSpec);
   // Only layer l's block routes in layer l; each block is a distribution over the experts.
   const int64_t M = 2, NB = L * 3;
   for (int64_t l = 0; l < L; ++l)
@@ -235,7 +225,6 @@ TEST(TrainCompiler, ExpertsStartAsTheGivenProgramAndExportAsASoftmaxCompiler) {
     for (size_t i = 0; i < w.a.size(); ++i) ASSERT_NEAR(got.a[i], w.a[i], 1e-4f * (1 + std::fabs(w.a[i]))) << name;
     for (size_t i = 0; i < w.b.size(); ++i) ASSERT_NEAR(got.b[i], w.b[i], 1e-4f * (1 + std::fabs(w.b[i]))) << name;
   }
-  expect_same_compile(dir + "/c.gguf");
   // The balance penalty reads the one routing: all specs on expert 0 gives n_experts - 1.
   torch::Tensor w = torch::zeros({4, L, M, L, 3, 2});
   for (int64_t l = 0; l < L; ++l) w.select(1, l).select(2, l).select(2, 0).fill_(1.0);
@@ -243,15 +232,13 @@ TEST(TrainCompiler, ExpertsStartAsTheGivenProgramAndExportAsASoftmaxCompiler) {
 }
 
 TEST(TrainCompiler, BalancePenaltyIsZeroForEvenUseAndMaximalForOneBasis) {
-  const std::string interp_path = test::train_fixture("model --arch qwen3 --preset tiny --seed 1");
-  train::TorchModel interp = train::load_gguf_model(interp_path);
-  const Tokenizer tok = Tokenizer::load(interp_path);
+  const ExportFixture fx;
   train::CompilerConfig cc;
   cc.prefix_tokens = 2;
   cc.n_bases = 4;
   cc.modules = {"q"};
   cc.coef_activation = compiler::CoefActivation::Softmax;
-  train::CompilerNet net(train::load_gguf_model(interp_path), tok.n_vocab(), *interp, cc, 1);
+  const train::CompilerNet net = fx.net(cc);
   const int64_t NC = net->n_coefficients(), groups = NC / 8;
   // Four specs, each routing every group wholly to basis s: the batch uses the bases evenly.
   torch::Tensor even = torch::zeros({4, groups, 4, 2});
