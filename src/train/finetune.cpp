@@ -141,18 +141,27 @@ FinetuneResult finetune_compile(const compiler::Compiler& c, const std::string& 
 
   FinetuneResult res;
   std::vector<ProgramCase> cases;
+  const int64_t n_ctx = interp->hparams().n_ctx_train;
+  const int64_t limit = o.max_tokens > 0 ? std::min(o.max_tokens, n_ctx) : n_ctx;
+  int64_t shortest = 0;
   for (const FinetuneExample& e : examples) {
     ProgramCase pc = encode_program_case(tok, prefix, suffix, e.input, e.output, eos);
-    if (static_cast<int64_t>(pc.tokens.size()) - 1 > std::min(o.max_tokens, interp->hparams().n_ctx_train)) {
+    const int64_t n = static_cast<int64_t>(pc.tokens.size()) - 1;
+    if (n > limit) {
       ++res.n_skipped;
+      shortest = shortest == 0 ? n : std::min(shortest, n);
       continue;
     }
     cases.push_back(std::move(pc));
   }
   if (cases.empty())
-    throw Error(examples.empty() ? "no examples to finetune on" : "every example is longer than the limit", "finetune",
+    throw Error(examples.empty() ? "no examples to finetune on"
+                                 : "every example is longer than " + std::to_string(limit) +
+                                       " tokens with the program's prompt (the shortest has " + std::to_string(shortest) +
+                                       ")",
+                "finetune",
                 examples.empty() ? "write Input:/Output: examples in the spec, or pass --examples FILE.jsonl"
-                                 : "shorten the examples");
+                                 : "the spec is part of every example's prompt: shorten the spec or the examples");
   res.n_examples = cases.size();
   const bool many = res.n_examples >= kManyExamples;
   res.steps = o.steps >= 0 ? o.steps : many ? 120 : 40;

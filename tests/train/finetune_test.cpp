@@ -159,6 +159,17 @@ TEST(Finetune, ClearErrors) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("no examples"), std::string::npos) << e.what();
   }
+  // Examples whose program prompt (which holds the whole spec) exceeds the limit: the error
+  // gives the limit and the shortest length, and points at the spec.
+  o.max_tokens = 8;
+  try {
+    train::finetune_compile(c, fx().interp, kSpec, {}, o);
+    ADD_FAILURE() << "no error for examples over the limit";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("longer than 8 tokens"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.hint()).find("shorten the spec"), std::string::npos) << e.hint();
+  }
+  o.max_tokens = 0;  // the default: the interpreter's context
   EXPECT_THROW(train::finetune_compile(c, fx().other, kSpec, {}, o), Error);   // not the compiler's interpreter
   EXPECT_THROW(train::finetune_compile(c, fx().interp, "   ", {}, o), Error);   // empty spec
 }

@@ -36,7 +36,7 @@ struct FinetuneOptions {
   uint64_t seed = 1;            // example order and the A init (B starts at 0)
   int threads = 0;              // torch intra-op threads (0 = libtorch's default)
   bool init_mapper = true;      // start from the compiler's mapper adapter for this spec (else A random, B 0)
-  int64_t max_tokens = 512;     // longer examples are left out
+  int64_t max_tokens = 0;       // longer examples (program prompt + answer) are left out; 0 = the interpreter's context
   bool bf16 = true;             // products in bfloat16 under autocast (weights, grads, optimizer stay float);
                                 // several times faster on CPUs with AVX-512 BF16 (docs/TRAINING.md "Speed")
 };
