@@ -344,6 +344,18 @@ TEST(TrainCompiler, RecipeErrorsNameTheKey) {
     EXPECT_EQ(r.mode, "compiler");
     EXPECT_EQ(r.compiler.spec_conditioned, std::string(name) == "C");
   }
+  // The routing experiments' recipes (docs/TRAINING.md) parse, each with its control.
+  for (const std::string name : {"C3", "C4", "C5", "C6"}) {
+    const train::Recipe r = train::load_recipe(test::source_dir() + "/train/recipes/" + name + ".json");
+    EXPECT_EQ(r.compiler.coef_activation, "softmax") << name;
+    EXPECT_TRUE(r.compiler.spec_conditioned) << name;
+    EXPECT_EQ(r.compiler.n_experts, name == "C3" ? 0 : 6) << name;
+    if (name == "C5") continue;  // its control is C4-control (nothing to calibrate without a spec)
+    const train::Recipe c = train::load_recipe(test::source_dir() + "/train/recipes/" + name + "-control.json");
+    EXPECT_FALSE(c.compiler.spec_conditioned) << name;
+    EXPECT_EQ(c.steps, r.steps) << name;
+    EXPECT_EQ(c.compiler.n_experts, r.compiler.n_experts) << name;
+  }
 }
 
 }  // namespace
