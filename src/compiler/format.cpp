@@ -121,15 +121,3 @@ std::vector<int32_t> encoder_input(const Tokenizer& tok, std::string_view spec, 
 }
 
 }  // namespace paw::compiler
-
-namespace paw::compiler {
-
-CoefActivation parse_coef_activation(std::string_view name, const std::string& where) {
-  if (name == "linear") return CoefActivation::Linear;
-  if (name == "softmax") return CoefActivation::Softmax;
-  throw Error("unknown coefficient activation '" + std::string(name) + "'", where, "use \"linear\" or \"softmax\"");
-}
-
-const char* coef_activation_name(CoefActivation a) { return a == CoefActivation::Softmax ? "softmax" : "linear"; }
-
-}  // namespace paw::compiler

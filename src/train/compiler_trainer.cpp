@@ -73,7 +73,7 @@ struct CompilerRun {
     cc.modules = c.modules;
     cc.spec_conditioned = c.spec_conditioned;
     cc.coef_init = c.coef_init;
-    cc.coef_activation = compiler::parse_coef_activation(c.coef_activation, "recipe: compiler.coef_activation");
+    cc.coef_activation = c.coef_activation;
     cc.router_logit_std = c.router_logit_std;
     cc.n_experts = c.n_experts;
     TorchModel enc_src = load_model(c.encoder_init.empty() ? c.interpreter : c.encoder_init);
@@ -97,7 +97,8 @@ struct CompilerRun {
                          {"n_bases", c.n_bases}, {"rank", c.rank},             {"mapper_hidden", net->config().mapper_hidden},
                          {"modules", net->config().modules}, {"spec_conditioned", c.spec_conditioned}};
     if (c.feature_norm_specs > 0) id["feature_norm_specs"] = c.feature_norm_specs;  // older checkpoints stay valid
-    if (c.coef_activation != "linear") id["coef_activation"] = c.coef_activation;
+    if (c.coef_activation != compiler::CoefActivation::Linear)
+      id["coef_activation"] = compiler::coef_activation_name(c.coef_activation);
     if (c.n_experts > 0) id["n_experts"] = c.n_experts;
     identity = id.dump();
 
@@ -149,7 +150,7 @@ struct CompilerRun {
     const torch::Tensor all = torch::cat(feats);
     net->set_feature_standardisation(all);
     const double spread = net->calibrate_router(all);
-    if (opt.progress && r.compiler.coef_activation == "softmax")
+    if (opt.progress && r.compiler.coef_activation == compiler::CoefActivation::Softmax)
       std::fprintf(stderr, "[train %s] routing logits: spread %.4f across %lld specs, scaled to %.2f\n", r.name.c_str(),
                    spread, static_cast<long long>(all.size(0)), r.compiler.router_logit_std);
   }

@@ -296,16 +296,15 @@ Recipe parse_recipe(const nlohmann::json& j, const std::string& where) {
     c.get_int("feature_norm_specs", d.feature_norm_specs, 0, 1 << 20);
     c.get("alpha", d.alpha);
     c.get("coef_init", d.coef_init);
-    c.get("coef_activation", d.coef_activation);
-    if (d.coef_activation != "linear" && d.coef_activation != "softmax")
-      throw Error("unknown coefficient activation '" + d.coef_activation + "'", c.field("coef_activation"),
-                  "use \"linear\" or \"softmax\"");
+    std::string activation = compiler::coef_activation_name(d.coef_activation);
+    c.get("coef_activation", activation);
+    d.coef_activation = compiler::parse_coef_activation(activation, c.field("coef_activation"));
     c.get("router_logit_std", d.router_logit_std);
     if (!(d.router_logit_std > 0)) throw Error("router_logit_std must be positive", c.field("router_logit_std"));
     c.get("balance_weight", d.balance_weight);
     c.get_int("n_experts", d.n_experts, 0, 4096);
     c.get("init_from", d.init_from);
-    if (d.n_experts > 0 && d.coef_activation != "softmax")
+    if (d.n_experts > 0 && d.coef_activation != compiler::CoefActivation::Softmax)
       throw Error("experts routing needs softmax coefficients", c.field("n_experts"), "add \"coef_activation\": \"softmax\"");
     if (!d.init_from.empty() && d.n_experts == 0)
       throw Error("init_from starts experts; this recipe has none", c.field("init_from"), "set n_experts");

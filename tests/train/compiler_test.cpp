@@ -347,7 +347,7 @@ TEST(TrainCompiler, RecipeErrorsNameTheKey) {
   // The routing experiments' recipes (docs/TRAINING.md) parse, each with its control.
   for (const std::string name : {"C3", "C4", "C5", "C6"}) {
     const train::Recipe r = train::load_recipe(test::source_dir() + "/train/recipes/" + name + ".json");
-    EXPECT_EQ(r.compiler.coef_activation, "softmax") << name;
+    EXPECT_EQ(r.compiler.coef_activation, compiler::CoefActivation::Softmax) << name;
     EXPECT_TRUE(r.compiler.spec_conditioned) << name;
     EXPECT_EQ(r.compiler.n_experts, name == "C3" ? 0 : 6) << name;
     if (name == "C5") continue;  // its control is C4-control (nothing to calibrate without a spec)

@@ -19,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include "paw/util/error.hpp"
+
 namespace paw {
 class Tokenizer;
 }
@@ -91,10 +93,15 @@ std::string module_tensor(const std::string& short_name);
 //   "softmax" — each (layer, module, A|B) group of n_bases outputs is a softmax over the bases
 //               (routing logits): a program picks among the bases, which breaks the symmetry
 //               that lets linear coefficients collapse to one adapter for every spec.
+// Inline so that the recipe parser (built alone for fuzzing) reads the same names.
 enum class CoefActivation { Linear, Softmax };
 // Parses "linear" / "softmax"; throws paw::Error naming `where` otherwise.
-CoefActivation parse_coef_activation(std::string_view name, const std::string& where);
-const char* coef_activation_name(CoefActivation a);
+inline CoefActivation parse_coef_activation(std::string_view name, const std::string& where) {
+  if (name == "linear") return CoefActivation::Linear;
+  if (name == "softmax") return CoefActivation::Softmax;
+  throw Error("unknown coefficient activation '" + std::string(name) + "'", where, "use \"linear\" or \"softmax\"");
+}
+inline const char* coef_activation_name(CoefActivation a) { return a == CoefActivation::Softmax ? "softmax" : "linear"; }
 
 // Index of coefficient (layer, module, basis, ab) in the mapper's output (ab 0 = A, 1 = B).
 inline int64_t coef_index(int64_t layer, int64_t module, int64_t basis, int64_t ab, int64_t n_modules,

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "paw/compiler/format.hpp"
 #include "paw/data/generator.hpp"
 
 namespace paw::train {
@@ -102,7 +103,7 @@ struct Recipe {
     double encoder_lr_scale = 1.0;     // the encoder's learning rate relative to optim.lr
     bool spec_conditioned = true;      // false: the control (the encoder sees an empty spec)
     int64_t feature_norm_specs = 0;    // > 0: standardise the mapper's input over this many train specs
-    std::string coef_activation = "linear";  // "softmax": each group of coefficients routes over the bases
+    compiler::CoefActivation coef_activation = compiler::CoefActivation::Linear;  // "softmax": each group routes over the bases
     double router_logit_std = 2.0;     // softmax: initial spread of the routing logits across specs
     double balance_weight = 0.0;       // softmax: weight of the load-balance penalty added to the loss
     int64_t n_experts = 0;             // > 0 (softmax): one routing per spec over this many per-layer LoRA experts
