@@ -96,6 +96,26 @@ struct ExportFixture {
       if (kv.key().find("_b") != std::string::npos && kv.value().dim() == 3) kv.value().normal_(0.0, 0.1);
     return n;
   }
+  // The encoder's pooled prefix states [N, d] of a few specs, as the trainer's standardisation
+  // and router calibration see them (random features with a large common part would have the
+  // export's folding amplify float rounding far beyond what real specs give).
+  torch::Tensor real_pooled(train::CompilerNet net) const {
+    torch::NoGradGuard ng;
+    compiler::EncoderInputOptions eo;
+    eo.eos_id = tok.eos_id().value_or(-1);
+    eo.prefix_first_id = static_cast<int32_t>(net->prefix_first_id());
+    eo.prefix_tokens = net->config().prefix_tokens;
+    eo.max_tokens = net->encoder()->hparams().n_ctx_train;
+    std::vector<torch::Tensor> rows;
+    for (const char* spec : {kSpec, "Reverse the order of the words.", "Extract the order id (like AB-123) or say none.",
+                             "Is the review positive or negative?", "Convert the date to YYYY-MM-DD.",
+                             "Route the message to billing, tech or sales."}) {
+      const auto ids = compiler::encoder_input(tok, spec, compiler::normalize_spec(spec), eo);
+      const torch::Tensor t = torch::tensor(std::vector<int64_t>(ids.begin(), ids.end()), torch::kLong).unsqueeze(0);
+      rows.push_back(net->pooled(t, torch::tensor(std::vector<int64_t>{static_cast<int64_t>(ids.size())}, torch::kLong)));
+    }
+    return torch::cat(rows);  // [6, d]
+  }
   // Exports `net`, checks that the native side computes its coefficients (`tol` relative to
   // 1 + |c|) and adapters, and returns the file.
   std::string export_and_check(train::CompilerNet net, const std::string& name, float tol) const {
@@ -153,8 +173,7 @@ TEST(TrainCompiler, SoftmaxRouterIsCalibratedAndExportsWhatTheNativeSideComputes
   cc.coef_activation = compiler::CoefActivation::Softmax;
   cc.router_logit_std = 1.5;
   train::CompilerNet net = fx.net(cc);
-  const int64_t d = net->encoder()->hparams().n_embd;
-  const torch::Tensor pooled = torch::randn({16, d}) * 0.05 + torch::randn({1, d}) * 3.0;  // [16, d]
+  const torch::Tensor pooled = fx.real_pooled(net);  // [6, d]
   net->set_feature_standardisation(pooled);
   EXPECT_GT(net->calibrate_router(pooled), 0.0);
   {
@@ -200,8 +219,7 @@ TEST(TrainCompiler, ExpertsStartAsTheGivenProgramAndExportAsASoftmaxCompiler) {
   }
   ASSERT_EQ(program.size(), static_cast<size_t>(2 * L));
   net->init_experts(program);
-  const int64_t d = net->encoder()->hparams().n_embd;
-  const torch::Tensor pooled = torch::randn({12, d}) * 0.05 + torch::randn({1, d}) * 3.0;  // [12, d]
+  const torch::Tensor pooled = fx.real_pooled(net);  // [6, d]
   net->set_feature_standardisation(pooled);
   net->calibrate_router(pooled);
 
