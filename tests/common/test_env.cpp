@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
+#include <vector>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -23,12 +25,47 @@ std::string binary_dir() {
   return PAW_BINARY_DIR;
 }
 
+namespace {
+
+// The scratch folders this process made. They go when the process exits with every test passed
+// (ctest runs each test in its own process, so folders of fixture models would otherwise pile
+// up run after run — tens of GB over a few weeks); after a failure, or with
+// PAW_KEEP_SCRATCH set, they stay for a look.
+class ScratchRegistry {
+ public:
+  void add(const fs::path& p) {
+    std::lock_guard<std::mutex> lock(mu_);
+    paths_.push_back(p);
+  }
+  ~ScratchRegistry() {
+    if (std::getenv("PAW_KEEP_SCRATCH")) return;
+    // The unit test singleton outlives static destruction (gtest never deletes it).
+    if (::testing::UnitTest::GetInstance()->Failed()) return;
+    for (const fs::path& p : paths_) {
+      std::error_code ec;  // best effort: a folder in use elsewhere is left
+      fs::remove_all(p, ec);
+    }
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<fs::path> paths_;
+};
+
+ScratchRegistry& scratch_registry() {
+  static ScratchRegistry r;
+  return r;
+}
+
+}  // namespace
+
 std::string scratch_dir(const std::string& name) {
   static std::atomic<int> counter{0};
   fs::path p = fs::path(binary_dir()) / "test-scratch" /
                (name + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
   fs::remove_all(p);
   fs::create_directories(p);
+  scratch_registry().add(p);
   return p.string();
 }
 

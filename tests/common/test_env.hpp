@@ -7,7 +7,8 @@ namespace paw::test {
 
 std::string source_dir();
 std::string binary_dir();
-// Fresh empty directory under the build tree, unique per call.
+// Fresh empty directory under the build tree, unique per call; removed when the process exits
+// with every test passed (kept after a failure or with PAW_KEEP_SCRATCH set).
 std::string scratch_dir(const std::string& name);
 // $PAW_NPM_CACHE or ~/.cache/paw/npm (filled by scripts/setup.sh). Fails the test with a
 // clear message if the reference packages are not installed.

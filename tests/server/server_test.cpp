@@ -537,12 +537,16 @@ TEST(Serve, BatchedAndUnbatchedCallsGiveTheProgramsOutputs) {
 TEST(Serve, CliStopsCleanlyOnSigterm) {
   const std::string cache = scratch_dir("serve_cli");
   const std::string out = cache + "/out.txt", err = cache + "/err.txt";
+  // Everything the child needs is made before the fork: the child only execs (building the
+  // fixture models there ran commands from a forked child and left its folder behind).
+  const Models& m = models();
+  const std::string paw = tool_path("paw");
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::freopen(out.c_str(), "w", stdout);
     ::freopen(err.c_str(), "w", stderr);
-    ::execl(tool_path("paw").c_str(), "paw", "serve", "--port", "0", "--model", models().interp.c_str(), "--compiler",
-            models().compiler.c_str(), "--cache-dir", cache.c_str(), "-t", "1", static_cast<char*>(nullptr));
+    ::execl(paw.c_str(), "paw", "serve", "--port", "0", "--model", m.interp.c_str(), "--compiler", m.compiler.c_str(),
+            "--cache-dir", cache.c_str(), "-t", "1", static_cast<char*>(nullptr));
     ::_exit(127);
   }
   std::string url;
