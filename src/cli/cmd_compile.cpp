@@ -34,6 +34,7 @@ struct CompileCliOptions {
   std::string method = "mapper", examples, init = "mapper";
   int64_t steps = -1;   // auto (FinetuneOptions)
   double lr = 0;        // auto
+  double stop_loss = -1; // -1: FinetuneOptions' default
   uint64_t seed = 1;
   int threads = 0;
   bool json = false;
@@ -85,6 +86,7 @@ void run_compile(const CompileCliOptions& o) {
     train::FinetuneOptions fo;
     fo.steps = o.steps;
     fo.lr = o.lr;
+    if (o.stop_loss >= 0) fo.stop_loss = o.stop_loss;
     fo.seed = o.seed;
     fo.threads = o.threads;
     fo.init_mapper = o.init == "mapper";
@@ -95,7 +97,7 @@ void run_compile(const CompileCliOptions& o) {
                            "is what it is measured with (docs/TRAINING.md)\n",
                    n);
     train::FinetuneResult fr = train::finetune_compile(c, interp, spec, extra, fo, o.adapter_type);
-    finetune_report = {{"examples", fr.n_examples},   {"skipped", fr.n_skipped},     {"steps", fr.steps}, {"lr", fr.lr},
+    finetune_report = {{"examples", fr.n_examples},   {"skipped", fr.n_skipped},     {"steps", fr.steps_run}, {"lr", fr.lr},
                        {"first_loss", fr.first_loss}, {"final_loss", fr.final_loss}, {"seconds", fr.seconds}};
     return std::move(fr.program);
 #else
@@ -204,8 +206,9 @@ void add_compile_command(CLI::App& app) {
   cmd->add_option("--init", o->init, "finetune: start from a zero adapter or from the mapper's program")
       ->check(CLI::IsMember({"zero", "mapper"}))
       ->capture_default_str();
-  cmd->add_option("--steps", o->steps, "finetune: optimizer steps (8 examples each); -1 = auto: 120 with 16 or more examples, else 40")->capture_default_str();
+  cmd->add_option("--steps", o->steps, "finetune: optimizer steps (each on every example when there are 8 or fewer, else on 8 drawn); -1 = auto: 120 with 16 or more examples, else 40")->capture_default_str();
   cmd->add_option("--lr", o->lr, "finetune: AdamW learning rate; 0 = auto: 1e-3 with 16 or more examples, else 5e-4")->capture_default_str();
+  cmd->add_option("--stop-loss", o->stop_loss, kFinetuneStopLossHelp)->capture_default_str();
   cmd->add_option("--seed", o->seed, "finetune: seed (same seed, examples and threads -> the same program)")
       ->capture_default_str();
   cmd->add_option("-t,--threads", o->threads, "Threads (0 = one per physical core; finetune: libtorch's default)")

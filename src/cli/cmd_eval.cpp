@@ -34,6 +34,7 @@ struct EvalCmdOptions {
   size_t examples = 0;                              // labelled cases per record for --finetune
   int64_t finetune_steps = -1;   // auto (FinetuneOptions)
   double finetune_lr = 0;        // auto
+  double finetune_stop_loss = -1;  // -1: FinetuneOptions' default
   std::string finetune_init = "mapper";
   std::string mode = "prompted";
   std::string data;                                 // JSONL cases ("" = generator)
@@ -141,14 +142,16 @@ void run_eval(EvalCmdOptions& o) {
     const int64_t steps = o.finetune_steps;
     const int threads = o.threads;
     const double lr = o.finetune_lr;
+    const double stop_loss = o.finetune_stop_loss;
     const bool init_mapper = o.finetune_init == "mapper";
-    fo.make_program = [interp, steps, threads, lr, init_mapper](const compiler::Compiler& comp, const eval::EvalCase& ec) {
+    fo.make_program = [interp, steps, threads, lr, stop_loss, init_mapper](const compiler::Compiler& comp, const eval::EvalCase& ec) {
       std::vector<train::FinetuneExample> ex;
       for (const auto& [in, out] : ec.examples) ex.push_back({in, out});
       train::FinetuneOptions fopt;
       fopt.steps = steps;
       fopt.threads = threads;
       fopt.lr = lr;
+      if (stop_loss >= 0) fopt.stop_loss = stop_loss;
       fopt.init_mapper = init_mapper;
       return train::finetune_compile(comp, interp, ec.spec, ex, fopt).program;
     };
@@ -189,6 +192,7 @@ void add_eval_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--finetune-steps", o->finetune_steps, "Optimizer steps of each finetune; -1 = auto: 120 with 16 or more examples, else 40")->capture_default_str();
   cmd->add_option("--finetune-lr", o->finetune_lr, "AdamW learning rate of each finetune; 0 = auto: 1e-3 with 16 or more examples, else 5e-4")->capture_default_str();
+  cmd->add_option("--finetune-stop-loss", o->finetune_stop_loss, kFinetuneStopLossHelp)->capture_default_str();
   cmd->add_option("--finetune-init", o->finetune_init, "Start each finetune from the mapper's program or from zero")
       ->capture_default_str()
       ->check(CLI::IsMember({"mapper", "zero"}));

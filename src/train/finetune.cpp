@@ -119,10 +119,12 @@ FinetuneResult finetune_compile(const compiler::Compiler& c, const std::string& 
   c.check_interpreter(interpreter_path);
   if (o.steps < -1 || o.batch <= 0 || !(o.lr >= 0))
     throw Error("steps must be >= 0 (or -1: auto), batch positive, lr positive (or 0: auto)", "finetune options");
-  // The mapper program validates the spec and gives the template; its adapter may be the start.
-  compiler::CompileOptions co;
-  co.adapter_type = adapter_type;
-  const compiler::CompiledProgram mapper = c.compile(spec, co);
+  // The mapper's adapter for this spec (one encoder pass, which checks the spec) may be the
+  // start; packaged, it gives the program's template (and checks the adapter type).
+  const std::map<std::string, LoraWeights> mapper_pairs = c.adapter_weights(c.coefficients(spec));
+  compiler::PackageOptions mpo;
+  mpo.adapter_type = adapter_type;
+  const compiler::CompiledProgram mapper = c.package(spec, mapper_pairs, mpo);
 
   std::vector<FinetuneExample> examples = spec_examples(spec);
   const size_t from_spec = examples.size();
@@ -174,7 +176,7 @@ FinetuneResult finetune_compile(const compiler::Compiler& c, const std::string& 
   LoraModule lora(*interp, lc, o.seed);
   if (o.init_mapper) {
     torch::NoGradGuard ng;
-    for (const auto& [name, w] : c.adapter_weights(c.coefficients(spec))) {
+    for (const auto& [name, w] : mapper_pairs) {
       lora->a(name).copy_(torch::from_blob(const_cast<float*>(w.a.data()), {w.rank, w.n_in}, torch::kFloat));
       lora->b(name).copy_(torch::from_blob(const_cast<float*>(w.b.data()), {w.n_out, w.rank}, torch::kFloat));
     }
@@ -206,20 +208,34 @@ FinetuneResult finetune_compile(const compiler::Compiler& c, const std::string& 
 
   torch::optim::AdamW optim(lora->parameters(), torch::optim::AdamWOptions(res.lr).weight_decay(0.0).betas({0.9, 0.99}));
   data::Rng rng(o.seed ^ 0x66696e65ULL);  // "fine"
+  // With at most `batch` examples every step sees each once: no duplicate rows, and the step's
+  // loss is the examples' loss, which stop_loss reads.
+  const bool full_batch = cases.size() <= static_cast<size_t>(o.batch);
+  Rows all_rows, sampled;
+  if (full_batch) {
+    std::vector<const ProgramCase*> every;
+    for (const ProgramCase& pc : cases) every.push_back(&pc);
+    all_rows = make_rows(every);
+  }
+  auto pick_batch = [&] {
+    std::vector<const ProgramCase*> pick;
+    for (int64_t k = 0; k < o.batch; ++k) pick.push_back(&cases[static_cast<size_t>(rng.below(cases.size()))]);
+    return pick;
+  };
   for (int64_t step = 0; step < res.steps; ++step) {
     const double lr = res.lr * std::min(1.0, double(step + 1) / 10.0);
     for (auto& g : optim.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
-    std::vector<const ProgramCase*> pick;
-    for (int64_t k = 0; k < o.batch; ++k) pick.push_back(&cases[static_cast<size_t>(rng.below(cases.size()))]);
-    const Rows r = make_rows(pick);
+    const Rows& r = full_batch ? all_rows : (sampled = make_rows(pick_batch()));
     const LoraSet set = lora->lora_set();
     const torch::Tensor lg = forward(r, set);
     const torch::Tensor loss = nll_sum(lg, to_device(r.targets, r.rows, r.cols, torch::kCPU)) / double(r.n_targets);
+    if (full_batch && loss.item<double>() <= o.stop_loss) break;  // the examples are fit: keep this program
     optim.zero_grad();
     loss.backward();
     torch::nn::utils::clip_grad_norm_(lora->parameters(), 1.0);
     optim.step();
     res.losses.push_back(loss.item<double>());
+    ++res.steps_run;
   }
   res.final_loss = mean_loss();
 
@@ -239,7 +255,9 @@ FinetuneResult finetune_compile(const compiler::Compiler& c, const std::string& 
   po.adapter_type = adapter_type;
   po.compiler_kind = "finetune_lora";
   po.extra_meta = {{"finetune",
-                    {{"steps", res.steps},
+                    {{"steps", res.steps_run},
+                     {"planned_steps", res.steps},
+                     {"stop_loss", o.stop_loss},
                      {"batch", o.batch},
                      {"lr", res.lr},
                      {"seed", o.seed},

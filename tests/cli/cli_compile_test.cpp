@@ -240,6 +240,24 @@ TEST(CompileCli, FinetuneWithoutTheTrainingLayerSaysSo) {
   EXPECT_NE(paw_status("compile --method magic --compiler " + f.compiler + " --spec x -o " + out, &err), 0);
 }
 
+// A libtorch build: --steps and --stop-loss reach the finetune (the report says the steps run).
+TEST(CompileCli, FinetuneStepsAndStopLossReachTheFinetune) {
+  const CompileFixture& f = fx();
+  const std::string base = "compile --method finetune --json --compiler " + f.compiler + " --interpreter " + f.interp +
+                           " --spec " + quote(kSpec) + " -t 1 --steps 3 -o " + f.dir;
+  std::string err;
+  const int rc = paw_status(base + "/ft_probe.paw --stop-loss 0", &err);
+  if (err.find("needs the training layer") != std::string::npos) GTEST_SKIP() << "no libtorch in this build";
+  ASSERT_EQ(rc, 0) << err;
+  const auto every = paw_json(base + "/ft_every.paw --stop-loss 0");
+  ASSERT_FALSE(every.is_null());
+  EXPECT_EQ(every["finetune"]["steps"], 3);
+  const auto none = paw_json(base + "/ft_none.paw --stop-loss 1e9");
+  ASSERT_FALSE(none.is_null());
+  EXPECT_EQ(none["finetune"]["steps"], 0);
+  EXPECT_NE(paw_status(base + "/ft_bad.paw --steps -3", &err), 0);
+}
+
 // Without --compiler or $PAW_COMPILER, the only compiler in the cache's compilers/ folder is used
 // (before the shipped one); several there is an error naming them.
 TEST(CompileCli, DefaultCompilerComesFromTheCache) {

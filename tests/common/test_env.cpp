@@ -39,7 +39,9 @@ class ScratchRegistry {
   }
   ~ScratchRegistry() {
     if (std::getenv("PAW_KEEP_SCRATCH")) return;
-    // The unit test singleton outlives static destruction (gtest never deletes it).
+    // gtest's UnitTest singleton is made when the tests register, before main and so before
+    // this registry (made at the first scratch_dir call); statics die in reverse order, so it
+    // is still alive here.
     if (::testing::UnitTest::GetInstance()->Failed()) return;
     for (const fs::path& p : paths_) {
       std::error_code ec;  // best effort: a folder in use elsewhere is left

@@ -149,6 +149,41 @@ TEST(Finetune, AutoStepsAndRateFollowTheNumberOfExamples) {
   EXPECT_THROW(train::finetune_compile(c, fx().interp, kSpec, extra, o), Error);
 }
 
+// With at most `batch` examples every step sees them all, so a step's loss is the examples' loss;
+// stop_loss ends the run at the first step whose loss is at or below it, before that step trains.
+TEST(Finetune, StopLossKeepsAProgramThatFitsItsExamples) {
+  const compiler::Compiler c = compiler::Compiler::open(fx().compiler);
+  train::FinetuneOptions o;
+  o.threads = 1;
+  o.steps = 12;
+  o.lr = 1e-2;
+  o.stop_loss = 0;
+  const train::FinetuneResult full = train::finetune_compile(c, fx().interp, kSpec, {}, o);
+  ASSERT_EQ(full.steps_run, 12);
+  ASSERT_EQ(full.losses.size(), 12u);
+  // Full batch: the first step's loss is the mean loss over all examples before training.
+  EXPECT_NEAR(full.losses.front(), full.first_loss, 0.02 * full.first_loss);
+  EXPECT_LT(full.losses.back(), full.losses.front());
+
+  // A threshold the run crosses: it stops at the first step at or below it.
+  o.stop_loss = full.losses[6];
+  const train::FinetuneResult part = train::finetune_compile(c, fx().interp, kSpec, {}, o);
+  int64_t expect = 0;
+  while (full.losses[static_cast<size_t>(expect)] > o.stop_loss) ++expect;
+  EXPECT_EQ(part.steps_run, expect);
+  EXPECT_EQ(part.steps, 12);
+  EXPECT_EQ(part.losses, std::vector<double>(full.losses.begin(), full.losses.begin() + expect));
+  EXPECT_EQ(part.program.bundle.meta.json["finetune"]["steps"], expect);
+  EXPECT_EQ(part.program.bundle.meta.json["finetune"]["planned_steps"], 12);
+
+  // A program that already fits: no step runs and the adapter is the mapper's.
+  o.stop_loss = 1e9;
+  const train::FinetuneResult kept = train::finetune_compile(c, fx().interp, kSpec, {}, o);
+  EXPECT_EQ(kept.steps_run, 0);
+  EXPECT_TRUE(kept.losses.empty());
+  EXPECT_EQ(kept.program.bundle.adapter, c.compile(kSpec).bundle.adapter);
+}
+
 TEST(Finetune, ClearErrors) {
   const compiler::Compiler c = compiler::Compiler::open(fx().compiler);
   train::FinetuneOptions o;

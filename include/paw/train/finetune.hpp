@@ -31,12 +31,18 @@ struct FinetuneOptions {
   // beat the prompt alone on held-out families with 20 labelled cases, docs/TRAINING.md); with
   // fewer, 40 steps at 5e-4 (120 steps at 2e-3 overfit three examples).
   int64_t steps = -1;
-  int64_t batch = 8;            // examples per step (drawn with replacement, seeded)
+  int64_t batch = 8;            // examples per step: every example once when there are at most `batch`
+                                // (so a step's loss is the examples' loss), else drawn with replacement, seeded
   double lr = 0;
   uint64_t seed = 1;            // example order and the A init (B starts at 0)
   int threads = 0;              // torch intra-op threads (0 = libtorch's default)
   bool init_mapper = true;      // start from the compiler's mapper adapter for this spec (else A random, B 0)
   int64_t max_tokens = 0;       // longer examples (program prompt + answer) are left out; 0 = the interpreter's context
+  // Stop once a full-batch step's mean answer NLL (nats per answer token, teacher forced) is at or
+  // below this, before that step updates anything: examples the program already answers are not
+  // memorised further (a mapper program that fits a date spec's 3 examples lost held-out dates
+  // when trained on them for 40 steps). Checked only when every step sees every example; 0 = never.
+  double stop_loss = 0;
   bool bf16 = true;             // products in bfloat16 under autocast (weights, grads, optimizer stay float);
                                 // several times faster on CPUs with AVX-512 BF16 (docs/TRAINING.md "Speed")
 };
@@ -45,7 +51,8 @@ inline constexpr size_t kManyExamples = 16;
 
 struct FinetuneResult {
   compiler::CompiledProgram program;
-  int64_t steps = 0;            // as run (auto resolved)
+  int64_t steps = 0;            // as planned (auto resolved)
+  int64_t steps_run = 0;        // fewer than `steps` when stop_loss ended the run
   double lr = 0;
   std::vector<double> losses;   // mean answer NLL per step
   double first_loss = 0, final_loss = 0;   // mean answer NLL over all examples before and after
