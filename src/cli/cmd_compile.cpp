@@ -34,7 +34,7 @@ struct CompileCliOptions {
   std::string method = "mapper", examples, init = "mapper";
   int64_t steps = -1;   // auto (FinetuneOptions)
   double lr = 0;        // auto
-  double stop_loss = -1; // -1: FinetuneOptions' default
+  double stop_loss = 0;  // off (FinetuneOptions)
   uint64_t seed = 1;
   int threads = 0;
   bool json = false;
@@ -86,7 +86,7 @@ void run_compile(const CompileCliOptions& o) {
     train::FinetuneOptions fo;
     fo.steps = o.steps;
     fo.lr = o.lr;
-    if (o.stop_loss >= 0) fo.stop_loss = o.stop_loss;
+    fo.stop_loss = o.stop_loss;
     fo.seed = o.seed;
     fo.threads = o.threads;
     fo.init_mapper = o.init == "mapper";

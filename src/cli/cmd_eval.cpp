@@ -34,7 +34,7 @@ struct EvalCmdOptions {
   size_t examples = 0;                              // labelled cases per record for --finetune
   int64_t finetune_steps = -1;   // auto (FinetuneOptions)
   double finetune_lr = 0;        // auto
-  double finetune_stop_loss = -1;  // -1: FinetuneOptions' default
+  double finetune_stop_loss = 0;   // off (FinetuneOptions)
   std::string finetune_init = "mapper";
   std::string mode = "prompted";
   std::string data;                                 // JSONL cases ("" = generator)
@@ -151,7 +151,7 @@ void run_eval(EvalCmdOptions& o) {
       fopt.steps = steps;
       fopt.threads = threads;
       fopt.lr = lr;
-      if (stop_loss >= 0) fopt.stop_loss = stop_loss;
+      fopt.stop_loss = stop_loss;
       fopt.init_mapper = init_mapper;
       return train::finetune_compile(comp, interp, ec.spec, ex, fopt).program;
     };

@@ -24,12 +24,12 @@ void add_eval_command(CLI::App& app);         // cmd_eval.cpp
 void add_compile_command(CLI::App& app);      // cmd_compile.cpp
 void add_serve_command(CLI::App& app);        // cmd_serve.cpp
 void add_bench_serve_command(CLI::App& app);  // cmd_bench_serve.cpp
-// Help shared by `paw compile --stop-loss` and `paw eval --finetune-stop-loss` (one default, in
+// Help shared by `paw compile --stop-loss` and `paw eval --finetune-stop-loss` (default 0, as
 // train::FinetuneOptions).
 inline constexpr const char* kFinetuneStopLossHelp =
     "finetune: stop once the examples' mean answer loss (nats per token) is at or below this, before "
     "the step that would train further (only with 8 or fewer examples, where each step sees them all); "
-    "0 = every step; -1 = the default, 0";
+    "0 = every step";
 
 #ifdef PAW_WITH_TORCH
 void add_train_command(CLI::App& app);  // cmd_train.cpp (libtorch builds only)

@@ -229,12 +229,13 @@ FinetuneResult finetune_compile(const compiler::Compiler& c, const std::string& 
     const LoraSet set = lora->lora_set();
     const torch::Tensor lg = forward(r, set);
     const torch::Tensor loss = nll_sum(lg, to_device(r.targets, r.rows, r.cols, torch::kCPU)) / double(r.n_targets);
-    if (full_batch && loss.item<double>() <= o.stop_loss) break;  // the examples are fit: keep this program
+    const double step_loss = loss.item<double>();
+    if (full_batch && step_loss <= o.stop_loss) break;  // the examples are fit: keep this program
     optim.zero_grad();
     loss.backward();
     torch::nn::utils::clip_grad_norm_(lora->parameters(), 1.0);
     optim.step();
-    res.losses.push_back(loss.item<double>());
+    res.losses.push_back(step_loss);
     ++res.steps_run;
   }
   res.final_loss = mean_loss();
