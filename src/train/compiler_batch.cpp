@@ -65,6 +65,7 @@ size_t ProgramBatcher::index_at(uint64_t c) {
 
 ProgramBatch ProgramBatcher::next() {
   struct Spec {
+    std::string family;
     std::vector<int32_t> enc;
     std::vector<ProgramCase> cases;
   };
@@ -80,6 +81,7 @@ ProgramBatch ProgramBatcher::next() {
         gen_.record(split_, idx, static_cast<size_t>(std::max<int64_t>(0, opt_.cases_per_spec - 1)));
     const std::string pseudo = compiler::normalize_spec(rec.spec);
     Spec s;
+    s.family = rec.family;
     try {
       s.enc = compiler::encoder_input(tok_, rec.spec, pseudo, opt_.enc);
     } catch (const Error&) {
@@ -117,6 +119,7 @@ ProgramBatch ProgramBatcher::next() {
     const Spec& s = specs[static_cast<size_t>(si)];
     std::copy(s.enc.begin(), s.enc.end(), b.enc_tokens.begin() + si * b.enc_cols);
     b.enc_ends.push_back(static_cast<int64_t>(s.enc.size()));
+    b.spec_family.push_back(s.family);
     for (const ProgramCase& c : s.cases) {
       b.n_targets += fill_case_row(c, row, b.cols, b.tokens, b.targets);
       b.n_tokens += static_cast<int64_t>(c.tokens.size()) - 1;

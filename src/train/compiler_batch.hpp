@@ -34,6 +34,7 @@ struct ProgramBatch {
   int64_t n_specs = 0, enc_cols = 0;
   std::vector<int64_t> enc_tokens;  // [n_specs, enc_cols], right padded with 0
   std::vector<int64_t> enc_ends;    // [n_specs]: end of each row's prefix tokens (exclusive)
+  std::vector<std::string> spec_family;  // [n_specs]: each spec's generator family
   int64_t rows = 0, cols = 0;
   std::vector<int64_t> tokens;      // [rows, cols] interpreter inputs, right padded with 0
   std::vector<int64_t> targets;     // [rows, cols], -1 = no loss

@@ -166,10 +166,13 @@ Tensor activate(const Tensor& out, compiler::CoefActivation a, int64_t n_bases) 
 }
 }  // namespace
 
-Tensor CompilerNetImpl::coefficients(const Tensor& tokens, const Tensor& ends) {
+Tensor CompilerNetImpl::mapper_outputs(const Tensor& tokens, const Tensor& ends) {
   const Tensor x = (pooled(tokens, ends) - feat_mean_) * feat_scale_;  // [S, d]
   const Tensor h = torch::gelu(torch::addmm(fc1_b_, x, fc1_w_.t()));    // [S, H] (erf GELU)
-  const Tensor out = torch::addmm(fc2_b_, h, fc2_w_.t());               // [S, n_coef] or [S, E]
+  return torch::addmm(fc2_b_, h, fc2_w_.t());                           // [S, n_coef] or [S, E]
+}
+
+Tensor CompilerNetImpl::coefficients_of(const Tensor& out) const {
   if (cfg_.n_experts <= 0) return activate(out, cfg_.coef_activation, cfg_.n_bases);
   // Experts: c[s, l, m, l*E + e, ab] = w[s, e]; 0 for the other layers' bases.
   const int64_t S = out.size(0), L = n_interp_layers_, M = static_cast<int64_t>(bases_.size()), E = cfg_.n_experts;
@@ -179,8 +182,18 @@ Tensor CompilerNetImpl::coefficients(const Tensor& tokens, const Tensor& ends) {
   return c.expand({S, L, M, L, E, 2}).reshape({S, n_coefficients()});
 }
 
+Tensor CompilerNetImpl::coefficients(const Tensor& tokens, const Tensor& ends) {
+  return coefficients_of(mapper_outputs(tokens, ends));
+}
+
 void CompilerNetImpl::init_experts(const std::map<std::string, LoraWeights>& program) {
   if (cfg_.n_experts <= 0) throw Error("init_experts needs experts routing", "compiler net");
+  for (int64_t e = 0; e < cfg_.n_experts; ++e) init_expert(e, program);
+}
+
+void CompilerNetImpl::init_expert(int64_t e, const std::map<std::string, LoraWeights>& program) {
+  if (cfg_.n_experts <= 0) throw Error("init_expert needs experts routing", "compiler net");
+  if (e < 0 || e >= cfg_.n_experts) throw Error("expert index out of range", "compiler init");
   torch::NoGradGuard ng;
   const int64_t E = cfg_.n_experts;
   for (ModuleBases& mb : bases_) {
@@ -192,11 +205,16 @@ void CompilerNetImpl::init_experts(const std::map<std::string, LoraWeights>& pro
       if (w.rank != cfg_.rank || w.n_in != mb.n_in || w.n_out != mb.n_out)
         throw Error("the starting program's '" + name + "' has another shape", "compiler init",
                     "start from a compiler with the same rank and interpreter");
-      const Tensor a = torch::tensor(w.a).view({w.rank, w.n_in});    // [r, n_in]
-      const Tensor b = torch::tensor(w.b).view({w.n_out, w.rank});   // [n_out, r]
-      mb.a.narrow(0, l * E, E).copy_(a.unsqueeze(0).expand({E, w.rank, w.n_in}));
-      mb.b.narrow(0, l * E, E).copy_(b.unsqueeze(0).expand({E, w.n_out, w.rank}));
+      mb.a[l * E + e].copy_(torch::tensor(w.a).view({w.rank, w.n_in}));   // [r, n_in]
+      mb.b[l * E + e].copy_(torch::tensor(w.b).view({w.n_out, w.rank}));  // [n_out, r]
     }
+  }
+}
+
+void CompilerNetImpl::freeze_bases() {
+  for (ModuleBases& mb : bases_) {
+    mb.a.set_requires_grad(false);
+    mb.b.set_requires_grad(false);
   }
 }
 

@@ -4,6 +4,7 @@
 // interpreter's NLL of the answer tokens and EOS. Gradients reach mapper, bases and encoder.
 #include <torch/types.h>
 #include <torch/utils.h>
+#include <torch/nn/functional/loss.h>
 #include <torch/optim/adamw.h>
 #include <torch/serialize/archive.h>
 
@@ -79,6 +80,8 @@ struct CompilerRun {
     TorchModel enc_src = load_model(c.encoder_init.empty() ? c.interpreter : c.encoder_init);
     net = CompilerNet(enc_src, tok.n_vocab(), *interp, cc, data::mix_seed(r.seed, 0x636F6D70));  // "comp"
     net->to(dev);
+    if (!c.train_bases) net->freeze_bases();
+    for (const auto& [fam, path] : c.family_experts) expert_of[fam] = static_cast<int64_t>(expert_of.size());
     gen = std::make_unique<data::Generator>(r.data.gen);
 
     ProgramBatchOptions po;
@@ -100,11 +103,18 @@ struct CompilerRun {
     if (c.coef_activation != compiler::CoefActivation::Linear)
       id["coef_activation"] = compiler::coef_activation_name(c.coef_activation);
     if (c.n_experts > 0) id["n_experts"] = c.n_experts;
+    if (!c.family_experts.empty()) {
+      std::vector<std::string> fams;
+      for (const auto& kv : c.family_experts) fams.push_back(kv.first);
+      id["family_experts"] = fams;
+    }
+    if (!c.train_bases) id["train_bases"] = false;
     identity = id.dump();
 
     // AdamW: decay on matrices; the encoder (pretrained) at encoder_lr_scale of the rate.
     std::vector<torch::Tensor> enc_decay, enc_rest, head_decay, head_rest;
     for (const auto& kv : net->named_parameters()) {
+      if (!kv.value().requires_grad()) continue;  // frozen bases
       const bool is_enc = kv.key().rfind("encoder.", 0) == 0;
       const bool decay = kv.value().dim() >= 2 && kv.key().find("bases_") == std::string::npos;
       (is_enc ? (decay ? enc_decay : enc_rest) : (decay ? head_decay : head_rest)).push_back(kv.value());
@@ -127,6 +137,28 @@ struct CompilerRun {
     ckpt_path = r.checkpoint_dir + "/checkpoint.pt";
   }
   size_t n_head_groups = 0;
+  std::map<std::string, int64_t> expert_of;  // family experts: family -> expert index (name order)
+
+  // Family experts: each spec's expert index, -1 for a family without one. [S]
+  torch::Tensor expert_targets(const ProgramBatch& b) const {
+    std::vector<int64_t> t;
+    for (const std::string& f : b.spec_family) {
+      const auto it = expert_of.find(f);
+      t.push_back(it == expert_of.end() ? -1 : it->second);
+    }
+    return to_dev(t, 1, b.n_specs).squeeze(0);
+  }
+
+  // Family experts: the routing cross-entropy summed over the batch's specs that have an expert,
+  // and how many of them the router sends to their own (argmax).
+  std::pair<torch::Tensor, int64_t> routing_loss(const ProgramBatch& b, const torch::Tensor& router_logits) const {
+    const torch::Tensor t = expert_targets(b);  // [S]
+    const torch::Tensor lg = at_least_float(router_logits);  // [S, E]
+    const torch::Tensor ce = torch::nn::functional::cross_entropy(
+        lg, t, torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-1).reduction(torch::kSum));
+    const int64_t right = lg.argmax(1).eq(t).sum().item<int64_t>();
+    return {ce, right};
+  }
 
   // Standardises the mapper's input from the pooled features of the first
   // compiler.feature_norm_specs train specs (a pass of their own, in order; the training
@@ -158,8 +190,22 @@ struct CompilerRun {
   // Experts only, on a fresh start: every expert begins as the program of the control compiler
   // compiler.init_from (same interpreter, rank and modules).
   void init_experts() {
+    int64_t e = 0;
+    for (const auto& [fam, path] : r.compiler.family_experts) {
+      net->init_expert(e++, control_program(path));
+      if (opt.progress)
+        std::fprintf(stderr, "[train %s] expert %lld (%s) starts as the program of %s\n", r.name.c_str(),
+                     static_cast<long long>(e - 1), fam.c_str(), path.c_str());
+    }
     const std::string& path = r.compiler.init_from;
     if (path.empty()) return;
+    net->init_experts(control_program(path));
+    if (opt.progress)
+      std::fprintf(stderr, "[train %s] experts start as the program of %s\n", r.name.c_str(), path.c_str());
+  }
+
+  // The one program of a control compiler for this interpreter (rank and modules checked later).
+  std::map<std::string, LoraWeights> control_program(const std::string& path) const {
     const compiler::Compiler from = compiler::Compiler::open(path);
     const compiler::CompilerInfo& fi = from.info();
     if (fi.spec_conditioned)
@@ -167,9 +213,7 @@ struct CompilerRun {
                   "train or pass a compiler with spec_conditioned false, e.g. models/trained/C-control.gguf");
     if (fi.interp_sha256 != pin.sha256)
       throw Error("init_from was trained for another interpreter", path, "its interpreter is " + fi.interp_name);
-    net->init_experts(from.adapter_weights(from.coefficients("(the control ignores the spec)")));
-    if (opt.progress)
-      std::fprintf(stderr, "[train %s] experts start as the program of %s\n", r.name.c_str(), path.c_str());
+    return from.adapter_weights(from.coefficients("(the control ignores the spec)"));
   }
 
   void save_checkpoint() {
@@ -191,12 +235,15 @@ struct CompilerRun {
 
   // Interpreter logits [rows, T, V] (float) for one program batch, graph attached; the
   // batch's coefficients [S, n_coef] in *coef_out when given.
-  torch::Tensor logits(const ProgramBatch& b, torch::Tensor* coef_out = nullptr) {
+  // The mapper's outputs (experts: router logits [S, E]) in *mapper_out when given.
+  torch::Tensor logits(const ProgramBatch& b, torch::Tensor* coef_out = nullptr, torch::Tensor* mapper_out = nullptr) {
     MixedPrecisionScope mixed(r.precision == "bf16", dev);
     const torch::Tensor enc = to_dev(b.enc_tokens, b.n_specs, b.enc_cols);
     const torch::Tensor ends = to_dev(b.enc_ends, 1, b.n_specs).squeeze(0);  // [S]
-    const torch::Tensor coef = net->coefficients(enc, ends);  // [S, n_coef]
+    const torch::Tensor out = net->mapper_outputs(enc, ends);
+    const torch::Tensor coef = net->coefficients_of(out);  // [S, n_coef]
     if (coef_out) *coef_out = coef;
+    if (mapper_out) *mapper_out = out;
     const torch::Tensor row_spec = to_dev(b.row_spec, 1, b.rows).squeeze(0);  // [rows]
     LoraSet per_spec = net->adapters(coef);
     LoraSet per_row;
@@ -220,15 +267,23 @@ struct CompilerRun {
     const size_t n = std::min<size_t>(static_cast<size_t>(r.eval.n), gen->count(split));
     ProgramBatcher eb(*gen, split, tok, po, n);
     double sum = 0;
-    int64_t nt = 0, cases = 0, exact = 0;
+    int64_t nt = 0, cases = 0, exact = 0, routed = 0, routable = 0;
     for (ProgramBatch b = eb.next(); b.rows > 0; b = eb.next()) {
-      const torch::Tensor lg = logits(b);
+      torch::Tensor out;
+      const torch::Tensor lg = logits(b, nullptr, &out);
+      if (!expert_of.empty()) {
+        routed += routing_loss(b, out).second;
+        for (const std::string& f : b.spec_family) routable += expert_of.count(f) ? 1 : 0;
+      }
       const torch::Tensor targets = to_dev(b.targets, b.rows, b.cols);
       sum += nll_sum(lg, targets).item<double>();
       nt += b.n_targets;
       exact += exact_rows(lg, targets);
       cases += b.rows;
     }
+    if (!expert_of.empty() && opt.progress)
+      std::fprintf(stderr, "[train %s] routing: %lld of %lld held-out specs to their family's expert\n", r.name.c_str(),
+                   static_cast<long long>(routed), static_cast<long long>(routable));
     return {nt > 0 ? sum / double(nt) : std::nan(""), cases > 0 ? double(exact) / double(cases) : std::nan("")};
   }
 };
@@ -239,7 +294,8 @@ RunResult run_compiler_recipe(const Recipe& r, const RunOptions& opt) {
   CompilerRun run(r, opt);
   run.build();
   RunResult res;
-  for (const auto& p : run.net->parameters()) res.n_params += p.numel();
+  for (const auto& p : run.net->parameters())
+    if (p.requires_grad()) res.n_params += p.numel();  // frozen bases are not trained
   for (const auto& p : run.interp->parameters()) res.n_model_params += p.numel();
   if (opt.resume && fs::exists(run.ckpt_path)) {
     run.load_checkpoint();
@@ -285,8 +341,12 @@ RunResult run_compiler_recipe(const Recipe& r, const RunOptions& opt) {
   };
   h.micro_batch_loss_sum = [&](int64_t k) {
     const ProgramBatch& b = micro[static_cast<size_t>(k)];
-    torch::Tensor coef;
-    torch::Tensor loss = nll_sum(run.logits(b, &coef), run.to_dev(b.targets, b.rows, b.cols));
+    torch::Tensor coef, out;
+    torch::Tensor loss = nll_sum(run.logits(b, &coef, &out), run.to_dev(b.targets, b.rows, b.cols));
+    // The routing cross-entropy per spec, scaled like the NLL (the step divides by the targets).
+    if (!r.compiler.family_experts.empty() && r.compiler.route_weight > 0)
+      loss = loss + run.routing_loss(b, out).first *
+                        (r.compiler.route_weight * static_cast<double>(b.n_targets) / static_cast<double>(b.n_specs));
     // The balance penalty is per target token like the NLL (the step divides the sum by them).
     if (r.compiler.balance_weight > 0)
       loss = loss + run.net->balance_penalty(coef) * (r.compiler.balance_weight * static_cast<double>(b.n_targets));

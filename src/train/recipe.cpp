@@ -304,6 +304,36 @@ Recipe parse_recipe(const nlohmann::json& j, const std::string& where) {
     c.get("balance_weight", d.balance_weight);
     c.get_int("n_experts", d.n_experts, 0, 4096);
     c.get("init_from", d.init_from);
+    if (c.has("family_experts")) {
+      const nlohmann::json& fe = c.at("family_experts");
+      if (!fe.is_object() || fe.empty())
+        throw Error("expected an object {family: control compiler GGUF}", c.field("family_experts"),
+                    "e.g. {\"classify\": \"train/out/F-classify.gguf\", \"sentiment\": ...}");
+      d.family_experts.clear();
+      for (const auto& [fam, path] : fe.items()) {
+        if (!path.is_string() || path.get<std::string>().empty())
+          throw Error("expected the path of a control compiler GGUF", c.field("family_experts") + "." + fam);
+        d.family_experts[fam] = path.get<std::string>();
+      }
+      std::string known;
+      std::set<std::string> names;
+      for (const data::FamilyInfo& f : data::list_families()) {
+        known += (known.empty() ? "" : ", ") + f.name;
+        names.insert(f.name);
+      }
+      for (const auto& [fam, path] : d.family_experts)
+        if (!names.count(fam))
+          throw Error("unknown family '" + fam + "'", c.field("family_experts"), "known families: " + known);
+      if (d.n_experts != 0 && d.n_experts != static_cast<int64_t>(d.family_experts.size()))
+        throw Error("n_experts disagrees with family_experts", c.field("n_experts"),
+                    "leave n_experts out: family_experts gives one expert per family");
+      if (!d.init_from.empty())
+        throw Error("init_from and family_experts both start the experts", c.field("init_from"), "keep one");
+      d.n_experts = static_cast<int64_t>(d.family_experts.size());
+    }
+    c.get("route_weight", d.route_weight);
+    if (!(d.route_weight >= 0)) throw Error("route_weight must be 0 or more", c.field("route_weight"));
+    c.get("train_bases", d.train_bases);
     if (d.n_experts > 0 && d.coef_activation != compiler::CoefActivation::Softmax)
       throw Error("experts routing needs softmax coefficients", c.field("n_experts"), "add \"coef_activation\": \"softmax\"");
     if (!d.init_from.empty() && d.n_experts == 0)
@@ -313,6 +343,9 @@ Recipe parse_recipe(const nlohmann::json& j, const std::string& where) {
     c.get("spec_conditioned", d.spec_conditioned);
     c.get("modules", d.modules);
     c.done();
+    if (!d.family_experts.empty() && !d.spec_conditioned)
+      throw Error("family experts need the spec: the router reads it", where + ": compiler.spec_conditioned",
+                  "set spec_conditioned to true");
   }
   if (r.mode == "compiler") {
     if (r.compiler.interpreter.empty())

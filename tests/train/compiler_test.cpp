@@ -9,6 +9,7 @@
 
 #include "paw/compiler/compiler.hpp"
 #include "paw/compiler/format.hpp"
+#include "paw/data/generator.hpp"
 #include "paw/tokenizer/tokenizer.hpp"
 #include "paw/train/compiler_net.hpp"
 #include "paw/train/gguf_io.hpp"
@@ -249,6 +250,61 @@ TEST(TrainCompiler, ExpertsStartAsTheGivenProgramAndExportAsASoftmaxCompiler) {
   EXPECT_NEAR(net->balance_penalty(w.view({4, -1})).item<double>(), 2.0, 1e-6);
 }
 
+// A random program for the q and down linears of `fx`'s interpreter (rank 32), from `seed`.
+std::map<std::string, LoraWeights> random_program(const ExportFixture& fx, uint64_t seed) {
+  torch::manual_seed(seed);
+  std::map<std::string, LoraWeights> program;
+  for (const auto& ls : fx.interp->linears()) {
+    if (ls.layer < 0 || (ls.kind != "q" && ls.kind != "down")) continue;
+    LoraWeights w;
+    w.rank = 32;
+    w.n_in = ls.n_in;
+    w.n_out = ls.n_out;
+    const torch::Tensor a = torch::randn({w.rank * w.n_in}), b = torch::randn({w.n_out * w.rank});
+    w.a.assign(a.data_ptr<float>(), a.data_ptr<float>() + a.numel());
+    w.b.assign(b.data_ptr<float>(), b.data_ptr<float>() + b.numel());
+    program["blk." + std::to_string(ls.layer) + "." + compiler::module_tensor(ls.kind) + ".weight"] = w;
+  }
+  return program;
+}
+
+TEST(TrainCompiler, EachExpertStartsAsItsOwnProgramAndFrozenBasesTakeNoGradient) {
+  const ExportFixture fx;
+  train::CompilerConfig cc;
+  cc.prefix_tokens = 3;
+  cc.modules = {"q", "down"};
+  cc.coef_activation = compiler::CoefActivation::Softmax;
+  cc.n_experts = 2;
+  train::CompilerNet net = fx.net(cc);
+  const auto p0 = random_program(fx, 11), p1 = random_program(fx, 12);
+  net->init_expert(0, p0);
+  net->init_expert(1, p1);
+  EXPECT_THROW(net->init_expert(2, p0), Error);
+  // Router logits that send spec 0 wholly to expert 0 and spec 1 to expert 1: each spec's
+  // adapter is its expert's program (the softmax of a 60-logit gap is 1 in float).
+  const torch::Tensor out = torch::tensor({30.0f, -30.0f, -30.0f, 30.0f}).view({2, 2});  // [S=2, E=2]
+  const train::LoraSet set = net->adapters(net->coefficients_of(out));
+  for (int s = 0; s < 2; ++s)
+    for (const auto& [name, w] : s == 0 ? p0 : p1) {
+      const torch::Tensor a = set.pairs.at(name).a[s].contiguous(), b = set.pairs.at(name).b[s].contiguous();
+      for (size_t i = 0; i < w.a.size(); ++i) ASSERT_FLOAT_EQ(a.data_ptr<float>()[i], w.a[i]) << name << " " << s;
+      for (size_t i = 0; i < w.b.size(); ++i) ASSERT_FLOAT_EQ(b.data_ptr<float>()[i], w.b[i]) << name << " " << s;
+    }
+  // Frozen bases: a backward pass through an adapter reaches the router but not the bases.
+  net->freeze_bases();
+  torch::Tensor logits = out.clone().set_requires_grad(true);
+  const train::LoraSet g = net->adapters(net->coefficients_of(logits));
+  torch::Tensor sum = torch::zeros({});
+  for (const auto& kv : g.pairs) sum = sum + kv.second.a.pow(2).sum() + kv.second.b.pow(2).sum();
+  sum.backward();
+  EXPECT_TRUE(logits.grad().defined());
+  for (const auto& kv : net->named_parameters())
+    if (kv.key().rfind("bases_", 0) == 0) {
+      EXPECT_FALSE(kv.value().requires_grad()) << kv.key();
+      EXPECT_FALSE(kv.value().grad().defined()) << kv.key();
+    }
+}
+
 TEST(TrainCompiler, BalancePenaltyIsZeroForEvenUseAndMaximalForOneBasis) {
   const ExportFixture fx;
   train::CompilerConfig cc;
@@ -337,6 +393,60 @@ TEST(TrainCompiler, SoftmaxRoutingRecipeTrainsAndExportsARoutingCompiler) {
   expect_same_compile(a.exported);
 }
 
+TEST(TrainCompiler, FamilyExpertsKeepTheirProgramsAndTheRouterLearnsEachSpecsFamily) {
+  const std::string base = test::scratch_dir("compiler-train-family");
+  // Two control compilers (one program each, different seeds) become the two experts.
+  std::vector<std::string> controls;
+  for (int seed : {3, 4}) {
+    json c = compiler_recipe(base + "/control" + std::to_string(seed), 1);
+    c["seed"] = seed;
+    c["compiler"]["spec_conditioned"] = false;
+    controls.push_back(train::run_recipe(train::parse_recipe(c), quiet_run()).exported);
+  }
+  json j = compiler_recipe(base + "/router", 24);
+  j["data"]["families"] = {"sentiment", "date_norm"};
+  j["compiler"]["coef_activation"] = "softmax";
+  j["compiler"]["family_experts"] = {{"date_norm", controls[0]}, {"sentiment", controls[1]}};
+  j["compiler"]["train_bases"] = false;
+  j["optim"]["lr"] = 1e-2;
+  const train::Recipe r = train::parse_recipe(j);
+  const train::RunResult res = train::run_recipe(r, quiet_run());
+  for (double l : res.losses) EXPECT_TRUE(std::isfinite(l) && l > 0);
+
+  // The bases were not trained: expert e of layer l (basis l*E + e) is still control e's program.
+  const train::CompilerNet net = train::load_compiler_gguf(res.exported);
+  const int64_t E = 2, r32 = 32;
+  ASSERT_EQ(net->config().n_bases, net->n_interp_layers() * E);
+  const auto heads = net->head_tensors();
+  for (int64_t e = 0; e < E; ++e) {
+    const compiler::Compiler ctl = compiler::Compiler::open(controls[static_cast<size_t>(e)]);
+    const auto program = ctl.adapter_weights(ctl.coefficients("(ignored)"));
+    for (int64_t l = 0; l < net->n_interp_layers(); ++l) {
+      const LoraWeights& w = program.at("blk." + std::to_string(l) + ".attn_q.weight");
+      const torch::Tensor a = heads.at("compiler.bases.q.a").narrow(0, (l * E + e) * r32, r32).contiguous();  // [r, n_in]
+      ASSERT_EQ(a.numel(), static_cast<int64_t>(w.a.size()));
+      for (size_t i = 0; i < w.a.size(); ++i) ASSERT_EQ(a.data_ptr<float>()[i], w.a[i]) << e << " " << l;
+    }
+  }
+  // The router sends held-out parameterisations of each family to that family's expert
+  // (expert order = family names: 0 date_norm, 1 sentiment), as the native compile computes it.
+  const compiler::Compiler c = compiler::Compiler::open(res.exported);
+  const data::Generator gen(r.data.gen);
+  const int64_t M = static_cast<int64_t>(c.info().modules.size()), NB = c.info().n_bases;
+  int right = 0, n = 0;
+  for (size_t i = 0; i < gen.count(data::Split::HeldoutParams); ++i) {
+    const data::Record rec = gen.record(data::Split::HeldoutParams, i);
+    const std::vector<float> coef = c.coefficients(rec.spec);
+    const float w_date = coef[static_cast<size_t>(compiler::coef_index(0, 0, 0, 0, M, NB))];
+    const float w_sent = coef[static_cast<size_t>(compiler::coef_index(0, 0, 1, 0, M, NB))];
+    EXPECT_NEAR(w_date + w_sent, 1.0f, 1e-4f);
+    right += (rec.family == "date_norm") == (w_date > w_sent);
+    ++n;
+  }
+  EXPECT_EQ(n, 8);
+  EXPECT_EQ(right, n) << "held-out specs routed to their family's expert";
+}
+
 TEST(TrainCompiler, RecipeErrorsNameTheKey) {
   json j = compiler_recipe(test::scratch_dir("compiler-recipe"), 2);
   j["compiler"].erase("interpreter");
@@ -362,6 +472,39 @@ TEST(TrainCompiler, RecipeErrorsNameTheKey) {
     EXPECT_EQ(r.mode, "compiler");
     EXPECT_EQ(r.compiler.spec_conditioned, std::string(name) == "C");
   }
+  // Family experts: one expert per known family, the router needs the spec.
+  j = compiler_recipe(test::scratch_dir("compiler-recipe4"), 2);
+  j["compiler"]["coef_activation"] = "softmax";
+  j["compiler"]["family_experts"] = {{"sentiment", "a.gguf"}, {"classify", "b.gguf"}};
+  const train::Recipe fe = train::parse_recipe(j);
+  EXPECT_EQ(fe.compiler.n_experts, 2);
+  EXPECT_EQ(fe.compiler.family_experts.begin()->first, "classify");  // name order = expert order
+  auto expect_error_at = [](const json& bad, const std::string& key) {
+    try {
+      train::parse_recipe(bad);
+      ADD_FAILURE() << "no error for " << key;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.where()).find(key), std::string::npos) << e.where();
+    }
+  };
+  json bad = j;
+  bad["compiler"]["family_experts"]["sentimint"] = "c.gguf";
+  expect_error_at(bad, "family_experts");
+  bad = j;
+  bad["compiler"]["n_experts"] = 3;
+  expect_error_at(bad, "n_experts");
+  bad = j;
+  bad["compiler"]["spec_conditioned"] = false;
+  expect_error_at(bad, "spec_conditioned");
+  bad = j;
+  bad["compiler"]["init_from"] = "c.gguf";
+  expect_error_at(bad, "init_from");
+  bad = j;
+  bad["compiler"].erase("coef_activation");
+  expect_error_at(bad, "n_experts");
+  bad = j;
+  bad["compiler"]["family_experts"] = json::object();
+  expect_error_at(bad, "family_experts");
   // The routing experiments' recipes (docs/TRAINING.md) parse, each with its control.
   for (const std::string name : {"C3", "C4", "C5", "C6"}) {
     const train::Recipe r = train::load_recipe(test::source_dir() + "/train/recipes/" + name + ".json");

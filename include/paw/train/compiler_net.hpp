@@ -78,7 +78,13 @@ class CompilerNetImpl : public torch::nn::Module {
   // positions, [S, d], for encoder rows `tokens` [S, T] (right padded) whose K prefix tokens end
   // at `ends` [S] (exclusive: prefix positions ends-K .. ends-1).
   torch::Tensor pooled(const torch::Tensor& tokens, const torch::Tensor& ends);
-  // Coefficients [S, n_coef] for the same rows: fc2(GELU(fc1(standardised pooled))).
+  // The mapper's outputs for the same rows: fc2(GELU(fc1(standardised pooled))), [S, n_coef],
+  // or with experts routing the router's logits [S, n_experts].
+  torch::Tensor mapper_outputs(const torch::Tensor& tokens, const torch::Tensor& ends);
+  // Coefficients [S, n_coef] from mapper outputs (the activation; experts: the routing spread
+  // over each layer's expert block).
+  torch::Tensor coefficients_of(const torch::Tensor& mapper_out) const;
+  // Coefficients [S, n_coef] for encoder rows: coefficients_of(mapper_outputs(tokens, ends)).
   torch::Tensor coefficients(const torch::Tensor& tokens, const torch::Tensor& ends);
   // Fixes the standardisation of the mapper's input from pooled features `pooled` [N, d] of
   // N training specs: x -> (x - mean) / (std + eps) per feature. Why: the pooled states of
@@ -101,6 +107,11 @@ class CompilerNetImpl : public torch::nn::Module {
   // interpreter linear, e.g. a control compiler's), so that training starts from what that
   // program scores and the experts grow apart only through what the specs routed to them need.
   void init_experts(const std::map<std::string, LoraWeights>& program);
+  // Experts routing only: expert `e` (0 .. n_experts-1) starts as the given program (family
+  // experts: each from a control trained on its family).
+  void init_expert(int64_t e, const std::map<std::string, LoraWeights>& program);
+  // The bases (every expert's LoRA) stop training: no gradients, left out of the optimizer.
+  void freeze_bases();
   // One adapter per spec row: a [S, r, n_in], b [S, n_out, r] for every interpreter linear.
   LoraSet adapters(const torch::Tensor& coefficients) const;
 

@@ -19,6 +19,7 @@
 // are relative to the working directory.
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -108,6 +109,13 @@ struct Recipe {
     double balance_weight = 0.0;       // softmax: weight of the load-balance penalty added to the loss
     int64_t n_experts = 0;             // > 0 (softmax): one routing per spec over this many per-layer LoRA experts
     std::string init_from;             // experts: a control compiler whose program every expert starts as
+    // Family experts: {family: control compiler GGUF}. One expert per family (in name order),
+    // each starting as that file's program (e.g. a control trained on that family alone); the
+    // router is taught which expert serves a spec from the generator's family labels
+    // (cross-entropy, route_weight) beside the interpreter's loss. Sets n_experts.
+    std::map<std::string, std::string> family_experts;
+    double route_weight = 1.0;         // family_experts: weight of the routing cross-entropy (per spec)
+    bool train_bases = true;           // false: the bases (the experts' LoRAs) stay as they start
     std::vector<std::string> modules = {"q", "k", "v", "o", "gate", "up", "down"};
   } compiler;
   OptimSettings optim;
