@@ -1,5 +1,6 @@
 // `paw info FILE [--json]` — describe a GGUF model/adapter/compiler or a safetensors file.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -63,6 +64,7 @@ nlohmann::json compiler_summary(const std::string& path) {
           {"mapper_hidden", ci.mapper_hidden},
           {"n_bases", ci.n_bases},
           {"coef_activation", compiler::coef_activation_name(ci.coef_activation)},
+          {"experts", ci.experts},
           {"lora", {{"rank", ci.rank}, {"alpha", ci.alpha}, {"modules", ci.modules}, {"adapter_type", ci.adapter_type}}},
           {"interpreter", {{"file", ci.interp_name}, {"size", ci.interp_size}, {"sha256", ci.interp_sha256},
                            {"arch", ci.interp_arch}, {"n_layer", ci.interp_n_layer}, {"n_embd", ci.interp_n_embd}}},
@@ -109,6 +111,9 @@ void info_gguf(const InfoOptions& o) {
                c["lora"]["alpha"].get<double>(), c["lora"]["modules"].dump(), c["lora"]["adapter_type"].get<std::string>(),
                c["interpreter"]["file"].get<std::string>(), c["interpreter"]["size"].get<uint64_t>(),
                c["interpreter"]["sha256"].get<std::string>());
+    if (!c["experts"].empty())
+      fmt::print("  experts ({}; a spec's program is the one it routes to): {}\n", c["experts"].size(),
+                 fmt::join(c["experts"].get<std::vector<std::string>>(), ", "));
   }
   fmt::print("\nmetadata:\n");
   for (const auto& [k, v] : f.metadata()) fmt::print("  {:<40} {}\n", k, v.to_display(o.max_array));

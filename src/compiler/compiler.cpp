@@ -139,6 +139,17 @@ Compiler Compiler::open(const std::string& path) {
   ci.spec_conditioned = f.get(key::spec_conditioned).as_bool();
   if (version >= 2)
     ci.coef_activation = parse_coef_activation(f.get_string(key::coef_activation), path + ": " + key::coef_activation);
+  if (const GGUFValue* e = f.find(key::experts)) {
+    const std::string where = path + ": " + key::experts;
+    if (e->type() != GGUFType::ARRAY || e->elem_type() != GGUFType::STRING)
+      throw Error("compiler.experts must be an array of strings", where);
+    ci.experts = e->as_string_array();
+    const std::set<std::string> unique(ci.experts.begin(), ci.experts.end());
+    if (ci.experts.empty() || unique.size() != ci.experts.size() || unique.count(""))
+      throw Error("compiler.experts must name each expert once", where, "one non-empty name per expert");
+    if (ci.coef_activation != CoefActivation::Softmax)
+      throw Error("compiler.experts needs softmax coefficients", where, "an experts compiler routes with a softmax");
+  }
   ci.program_template = f.get_string(key::program_template);
   render_template(ci.program_template, "");  // checks the placeholders
   ci.adapter_type = f.get_string_or(key::adapter_type, "q4_0");
@@ -153,6 +164,11 @@ Compiler Compiler::open(const std::string& path) {
     throw Error("compiler.encoder_layers lists " + std::to_string(ci.encoder_layers.size()) +
                     " layers, the interpreter has " + std::to_string(ci.interp_n_layer),
                 path, "one encoder layer per interpreter layer");
+  if (!ci.experts.empty() && ci.n_bases != ci.interp_n_layer * static_cast<int64_t>(ci.experts.size()))
+    throw Error("compiler.experts names " + std::to_string(ci.experts.size()) + " experts, but " +
+                    std::to_string(ci.n_bases) + " bases are not " + std::to_string(ci.interp_n_layer) +
+                    " interpreter layers times that",
+                path + ": " + key::experts, "an experts compiler has n_bases = interpreter layers x experts");
   if (ci.interp_name.empty() || ci.interp_name.find('/') != std::string::npos ||
       ci.interp_name.find('\\') != std::string::npos || ci.interp_name == "." || ci.interp_name == "..")
     throw Error("compiler.interpreter.name must be a plain file name", path);
@@ -323,6 +339,21 @@ DType adapter_dtype(const std::string& asked, const CompilerInfo& ci) {
 
 }  // namespace
 
+std::vector<float> Compiler::expert_weights(const std::vector<float>& c) const {
+  const CompilerInfo& ci = impl_->info;
+  const int64_t E = static_cast<int64_t>(ci.experts.size()), M = static_cast<int64_t>(ci.modules.size());
+  if (E == 0) return {};
+  if (static_cast<int64_t>(c.size()) != ci.n_coefficients())
+    throw Error("coefficients of the wrong size", ci.path, "pass coefficients() of this compiler");
+  // Layer 0's expert block of the first module's A coefficients: basis e (= 0 * E + e).
+  std::vector<float> w(static_cast<size_t>(E));
+  double sum = 0;
+  for (int64_t e = 0; e < E; ++e) sum += w[static_cast<size_t>(e)] = c[static_cast<size_t>(coef_index(0, 0, e, 0, M, ci.n_bases))];
+  if (sum > 0)
+    for (float& v : w) v = static_cast<float>(v / sum);
+  return w;
+}
+
 CompiledProgram Compiler::compile(std::string_view spec, const CompileOptions& o) const {
   const CompilerInfo& ci = impl_->info;
   const auto t0 = Clock::now();
@@ -344,6 +375,7 @@ CompiledProgram Compiler::compile(std::string_view spec, const CompileOptions& o
   po.extra_meta = {{"pseudo_program_strategy", o.pseudo_program_strategy}};
   CompiledProgram p = package(spec, pairs, po);
   p.encoder_tokens = encoder_tokens;
+  p.expert_weights = expert_weights(c);
   p.timings.encoder_ms = encoder_ms;
   p.timings.mapper_ms = mapper_ms;
   p.timings.total_ms = ms_since(t0);

@@ -334,6 +334,14 @@ void export_compiler_gguf(const CompilerNetImpl& net, const Tokenizer& tok, cons
   w.set(k::lora_modules, GGUFValue::string_array(c.modules));
   w.set(k::spec_conditioned, GGUFValue::boolean(c.spec_conditioned));
   w.set(k::coef_activation, GGUFValue::string(compiler::coef_activation_name(c.coef_activation)));
+  if (!c.expert_names.empty()) {
+    // Trained experts (n_experts) or a read-back export (a softmax compiler of L * E bases).
+    const int64_t E = static_cast<int64_t>(c.expert_names.size());
+    if (c.n_experts > 0 ? E != c.n_experts : c.n_bases != net.n_interp_layers() * E)
+      throw Error("one expert name per expert", path, std::to_string(E) + " names for " + std::to_string(c.n_bases) +
+                                                          " bases over " + std::to_string(net.n_interp_layers()) + " layers");
+    w.set(k::experts, GGUFValue::string_array(c.expert_names));
+  }
   w.set(k::program_template, GGUFValue::string(compiler::prompted_template()));
   w.set(k::adapter_type, GGUFValue::string("q4_0"));
   w.set(k::interp_name, GGUFValue::string(pin.name));
@@ -366,6 +374,9 @@ CompilerNet load_compiler_gguf(const std::string& path) {
   c.modules = f.get(k::lora_modules).as_string_array();
   c.spec_conditioned = f.get(k::spec_conditioned).as_bool();
   if (f.get_u64(k::version) >= 2) c.coef_activation = compiler::parse_coef_activation(f.get_string(k::coef_activation), path);
+  // An experts compiler reads back as the plain softmax compiler its export is (its router
+  // rows repeated per layer block); the names are kept for a re-export.
+  if (const GGUFValue* e = f.find(k::experts)) c.expert_names = e->as_string_array();
   const std::vector<int64_t> layers = f.get(k::encoder_layers).as_int_array();
   const ModelConfig ec = config_from_gguf(f);
   // The interpreter's linears, rebuilt from the bases' shapes (the interpreter file is not needed).

@@ -77,6 +77,7 @@ struct CompilerRun {
     cc.coef_activation = c.coef_activation;
     cc.router_logit_std = c.router_logit_std;
     cc.n_experts = c.n_experts;
+    for (const auto& kv : c.family_experts) cc.expert_names.push_back(kv.first);
     TorchModel enc_src = load_model(c.encoder_init.empty() ? c.interpreter : c.encoder_init);
     net = CompilerNet(enc_src, tok.n_vocab(), *interp, cc, data::mix_seed(r.seed, 0x636F6D70));  // "comp"
     net->to(dev);

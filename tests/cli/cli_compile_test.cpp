@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_model_util.hpp"
@@ -286,6 +287,39 @@ TEST(CompileCli, InfoDescribesACompiler) {
   EXPECT_EQ(j["compiler"]["interpreter"]["file"], "interp.gguf");
   EXPECT_EQ(j["compiler"]["interpreter"]["size"], fs::file_size(f.interp));
   EXPECT_EQ(j["compiler"]["spec_conditioned"], true);
+}
+
+TEST(CompileCli, ExpertsCompilerReportsWhereTheSpecWasRouted) {
+  const CompileFixture& f = fx();
+  const std::string experts = f.dir + "/experts.gguf";
+  const std::string enc = f.dir + "/enc.gguf";
+  ASSERT_EQ(run_command(tool_path("paw-fixture") + " compiler --encoder " + enc + " --interpreter " + f.interp +
+                        " --prefix-tokens 4 --n-bases 6 --seed 3 --coef-activation softmax --experts dates,reviews -o " +
+                        experts),
+            0);
+  const auto j = paw_json("compile --compiler " + experts + " --spec " + quote(kSpec) + " -o " + f.dir +
+                          "/experts.paw --json --interpreter " + f.interp);
+  ASSERT_FALSE(j.is_null());
+  ASSERT_TRUE(j.contains("experts")) << j.dump();
+  ASSERT_EQ(j["experts"].size(), 2u);
+  const double w0 = j["experts"][0]["weight"], w1 = j["experts"][1]["weight"];
+  EXPECT_NEAR(w0 + w1, 1.0, 1e-5);
+  EXPECT_GE(w0, w1);  // heaviest first
+  std::set<std::string> names{j["experts"][0]["name"], j["experts"][1]["name"]};
+  EXPECT_EQ(names, (std::set<std::string>{"dates", "reviews"}));
+  // The text output names the heaviest expert; `paw info` lists them.
+  std::string text;
+  ASSERT_EQ(run_command(paw_cmd("compile --compiler " + experts + " --spec " + quote(kSpec) + " -o " + f.dir +
+                                "/experts2.paw --interpreter " + f.interp),
+                        &text),
+            0);
+  EXPECT_NE(text.find("expert " + j["experts"][0]["name"].get<std::string>()), std::string::npos) << text;
+  const auto info = paw_json("info " + experts + " --json");
+  EXPECT_EQ(info["compiler"]["experts"], nlohmann::json({"dates", "reviews"}));
+  // A compiler without experts says nothing about them.
+  const auto plain = paw_json("compile --compiler " + f.compiler + " --spec " + quote(kSpec) + " -o " + f.dir +
+                              "/plain.paw --json --interpreter " + f.interp);
+  EXPECT_FALSE(plain.contains("experts"));
 }
 
 }  // namespace

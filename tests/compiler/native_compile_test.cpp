@@ -115,6 +115,52 @@ TEST(NativeCompile, SoftmaxRoutingMatchesTheNumpyReference) {
   expect_matches_reference(fixture().softmax);
 }
 
+// An experts compiler written by paw-fixture: softmax over `n_bases` bases of the 3-layer
+// interpreter, compiler.experts = `experts` (comma list).
+std::string experts_compiler(const std::string& name, int n_bases, const std::string& experts,
+                             const std::string& activation = "softmax") {
+  const Fixture& f = fixture();
+  const std::string out = test::scratch_dir("compiler_experts") + "/" + name + ".gguf";
+  const std::string cmd = test::tool_path("paw-fixture") + " compiler --encoder " + f.encoder + " --interpreter " +
+                          f.interp + " --prefix-tokens 4 --n-bases " + std::to_string(n_bases) +
+                          " --rank 32 --seed 5 --coef-activation " + activation + " --experts " + experts + " -o " + out;
+  if (test::run_command(cmd) != 0) throw std::runtime_error("fixture failed: " + cmd);
+  return out;
+}
+
+TEST(NativeCompile, ExpertsCompilerNamesItsExpertsAndTheirRoutingWeights) {
+  ASSERT_EQ(Compiler::open(fixture().softmax).info().interp_n_layer, 3);
+  const Compiler c = Compiler::open(experts_compiler("two", 6, "dates,reviews"));
+  EXPECT_EQ(c.info().experts, (std::vector<std::string>{"dates", "reviews"}));
+  // The weights are layer 0's expert block of the first module's A coefficients (bases 0 and
+  // 1), normalised over the experts.
+  const std::vector<float> coef = c.coefficients(kSpec);
+  const int64_t M = static_cast<int64_t>(c.info().modules.size());
+  const double c0 = coef[static_cast<size_t>(coef_index(0, 0, 0, 0, M, 6))];
+  const double c1 = coef[static_cast<size_t>(coef_index(0, 0, 1, 0, M, 6))];
+  const std::vector<float> w = c.expert_weights(coef);
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_NEAR(w[0], c0 / (c0 + c1), 1e-6);
+  EXPECT_NEAR(w[1], c1 / (c0 + c1), 1e-6);
+  EXPECT_EQ(c.compile(kSpec).expert_weights, w);
+  // Other compilers have no experts.
+  EXPECT_TRUE(Compiler::open(fixture().softmax).expert_weights(Compiler::open(fixture().softmax).coefficients(kSpec)).empty());
+
+  // Bad names: a count that does not divide the bases per layer, repeats, a linear compiler.
+  for (const auto& [file, want] :
+       {std::pair{experts_compiler("three", 6, "a,b,c"), std::string("bases are not 3 interpreter layers")},
+        std::pair{experts_compiler("repeat", 6, "a,a"), std::string("each expert once")},
+        std::pair{experts_compiler("linear", 6, "a,b", "linear"), std::string("needs softmax")}}) {
+    try {
+      Compiler::open(file);
+      ADD_FAILURE() << "accepted " << file;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+      EXPECT_NE(e.where().find(key::experts), std::string::npos) << e.where();
+    }
+  }
+}
+
 TEST(NativeCompile, CoefficientsAndAdaptersMatchTheNumpyReference) {
   const Fixture& f = fixture();
   const Compiler c = Compiler::open(f.compiler);

@@ -35,6 +35,9 @@ struct CompilerInfo {
   std::vector<int64_t> encoder_layers;      // one per interpreter layer (duplicates allowed)
   bool spec_conditioned = true;             // false: the control; the spec does not change the adapter
   CoefActivation coef_activation = CoefActivation::Linear;  // compiler.coef_activation
+  // compiler.experts (optional): an experts compiler's expert names (e.g. the families each was
+  // trained on); softmax only, n_bases = interp_n_layer * experts.size().
+  std::vector<std::string> experts;
   std::string program_template;
   std::string adapter_type = "q4_0";        // default adapter weight type
   int64_t encoder_n_layer = 0, encoder_n_embd = 0, encoder_n_ctx = 0, encoder_params = 0;
@@ -69,6 +72,7 @@ struct CompiledProgram {
   std::string program_id;
   std::string pseudo_program;
   int64_t encoder_tokens = 0;     // encoder input length (spec + pseudo-program + EOS + prefix)
+  std::vector<float> expert_weights;  // experts compilers: the routing weight of each expert (sums to 1)
   CompileTimings timings;
   // The .paw bytes (deterministic ZIP) and an atomic write of them.
   std::vector<uint8_t> paw_bytes() const;
@@ -96,6 +100,9 @@ class Compiler {
   // Steps of compile(), for tests and tools.
   std::vector<float> coefficients(std::string_view spec) const;  // [n_coefficients]
   std::map<std::string, LoraWeights> adapter_weights(const std::vector<float>& coefficients) const;
+  // Experts compilers: each expert's routing weight [experts.size()] in coefficients (layer 0,
+  // first module, A; normalised over the experts). Empty for other compilers.
+  std::vector<float> expert_weights(const std::vector<float>& coefficients) const;
 
   // The whole pipeline. Throws paw::Error for an empty or whitespace-only spec, a spec over the
   // encoder's context (saying tokens and bytes), an unknown adapter type or strategy.

@@ -45,6 +45,8 @@ inline constexpr const char* lora_alpha = "compiler.lora.alpha";
 inline constexpr const char* lora_modules = "compiler.lora.modules";
 inline constexpr const char* spec_conditioned = "compiler.spec_conditioned";
 inline constexpr const char* coef_activation = "compiler.coef_activation";
+// Optional (experts compilers): one name per expert; basis l*E + e of layer l is expert e's.
+inline constexpr const char* experts = "compiler.experts";
 inline constexpr const char* program_template = "compiler.template";
 inline constexpr const char* adapter_type = "compiler.adapter_type";
 inline constexpr const char* interp_name = "compiler.interpreter.name";

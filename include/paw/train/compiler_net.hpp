@@ -50,6 +50,8 @@ struct CompilerConfig {
   // softmax compiler: fc2 rows repeat the router's, and a basis of another layer gets weight 0
   // and bias kOffBlockLogit, so its softmax weight is exactly 0.
   int64_t n_experts = 0;
+  // Experts: the name of each (e.g. the family it was trained on); written as compiler.experts.
+  std::vector<std::string> expert_names;
 };
 
 // The routing logit the export gives bases outside a layer's expert block: exp() of it minus
