@@ -63,6 +63,14 @@ size_t ProgramBatcher::index_at(uint64_t c) {
   return perm_[static_cast<size_t>(c % n_)];
 }
 
+std::string spec_view(const std::string& spec, int view) {
+  const size_t cut = spec.find("\n\n");
+  if (view == 0 || cut == std::string::npos) return spec;
+  const size_t body = spec.find_first_not_of('\n', cut);
+  const std::string part = view == 1 ? spec.substr(0, cut) : body == std::string::npos ? std::string() : spec.substr(body);
+  return part.find_first_not_of(" \t\n") == std::string::npos ? spec : part;
+}
+
 ProgramBatch ProgramBatcher::next() {
   struct Spec {
     std::string family;
@@ -76,14 +84,22 @@ ProgramBatch ProgramBatcher::next() {
   while (static_cast<int64_t>(specs.size()) < opt_.specs) {
     if (!opt_.wrap && cursor_ >= n_) break;
     if (++guard > 100 * static_cast<size_t>(opt_.specs) + n_) break;
+    const uint64_t position = cursor_;
     const size_t idx = index_at(cursor_++);
     const data::Record rec =
         gen_.record(split_, idx, static_cast<size_t>(std::max<int64_t>(0, opt_.cases_per_spec - 1)));
     const std::string pseudo = compiler::normalize_spec(rec.spec);
     Spec s;
     s.family = rec.family;
+    int view = 0;
+    if (opt_.spec_view_prob > 0) {
+      data::Rng vr(data::mix_seed(opt_.seed ^ 0x76696577ULL, position));  // "view"
+      const double u = vr.unit();
+      view = u < opt_.spec_view_prob ? 1 : u < 2 * opt_.spec_view_prob ? 2 : 0;
+    }
     try {
-      s.enc = compiler::encoder_input(tok_, rec.spec, pseudo, opt_.enc);
+      const std::string seen = spec_view(rec.spec, view);
+      s.enc = compiler::encoder_input(tok_, seen, view == 0 ? pseudo : compiler::normalize_spec(seen), opt_.enc);
     } catch (const Error&) {
       continue;  // too long for the encoder
     }

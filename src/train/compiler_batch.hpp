@@ -26,6 +26,13 @@ struct ProgramBatchOptions {
   uint64_t seed = 1;            // spec order of epoch e: data::Rng(mix_seed(seed, e))
   bool shuffle = true;          // else source order
   bool wrap = true;             // else stop after one pass (evaluation)
+  // Probability that the encoder reads only the spec's instruction (before its first blank
+  // line), and, as often, only its examples (after it), instead of the whole spec; the
+  // interpreter's prompt keeps the whole spec. Why: a router trained on the generator's specs
+  // alone keys on their exact phrasing; a view of either part teaches it both cues, as a
+  // hand-written spec may have a terse instruction or no examples. Drawn per spec from `seed`
+  // and the spec's position in the stream, so a resumed run draws the same.
+  double spec_view_prob = 0.0;
   compiler::EncoderInputOptions enc;
   std::string tmpl = compiler::prompted_template();
 };
@@ -47,6 +54,10 @@ struct ProgramCase {
   std::vector<int32_t> tokens;
   int64_t n_prompt = 0;
 };
+// The encoder's view of `spec` for spec_view_prob (0 whole, 1 instruction, 2 examples); a spec
+// without a blank line, or with an empty part, is always whole.
+std::string spec_view(const std::string& spec, int view);
+
 ProgramCase encode_program_case(const Tokenizer& tok, const std::string& prefix_text, const std::string& suffix_text,
                                 const std::string& input, const std::string& output, int32_t eos_id);
 

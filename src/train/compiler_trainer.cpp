@@ -95,6 +95,7 @@ struct CompilerRun {
     po.enc.prefix_tokens = c.prefix_tokens;
     po.enc.max_tokens = net->encoder()->hparams().n_ctx_train;
     po.enc.spec_conditioned = c.spec_conditioned;
+    po.spec_view_prob = c.spec_view_prob;
     batcher = std::make_unique<ProgramBatcher>(*gen, data::Split::Train, tok, po);
 
     nlohmann::json id = {{"mode", "compiler"}, {"interpreter", pin.sha256},   {"prefix_tokens", c.prefix_tokens},
@@ -110,6 +111,7 @@ struct CompilerRun {
       id["family_experts"] = fams;
     }
     if (!c.train_bases) id["train_bases"] = false;
+    if (c.spec_view_prob > 0) id["spec_view_prob"] = c.spec_view_prob;
     identity = id.dump();
 
     // AdamW: decay on matrices; the encoder (pretrained) at encoder_lr_scale of the rate.
@@ -172,6 +174,7 @@ struct CompilerRun {
     po.cases_per_spec = 1;
     po.shuffle = false;
     po.wrap = false;
+    po.spec_view_prob = 0;
     ProgramBatcher fb(*gen, data::Split::Train, tok, po, std::min<size_t>(static_cast<size_t>(n), gen->count(data::Split::Train)));
     std::vector<torch::Tensor> feats;
     for (ProgramBatch b = fb.next(); b.rows > 0; b = fb.next()) {
@@ -264,6 +267,7 @@ struct CompilerRun {
     po.cases_per_spec = 1;
     po.shuffle = false;
     po.wrap = false;
+    po.spec_view_prob = 0;  // held-out specs are read whole, as paw compile reads them
     // The training generator has the recipe's options, so it draws the held-out splits too.
     const size_t n = std::min<size_t>(static_cast<size_t>(r.eval.n), gen->count(split));
     ProgramBatcher eb(*gen, split, tok, po, n);

@@ -334,6 +334,10 @@ Recipe parse_recipe(const nlohmann::json& j, const std::string& where) {
     c.get("route_weight", d.route_weight);
     if (!(d.route_weight >= 0)) throw Error("route_weight must be 0 or more", c.field("route_weight"));
     c.get("train_bases", d.train_bases);
+    c.get("spec_view_prob", d.spec_view_prob);
+    if (!(d.spec_view_prob >= 0 && d.spec_view_prob <= 0.5))
+      throw Error("spec_view_prob must be in [0, 0.5]", c.field("spec_view_prob"),
+                  "each of the two partial views is drawn this often; the whole spec the rest");
     if (d.n_experts > 0 && d.coef_activation != compiler::CoefActivation::Softmax)
       throw Error("experts routing needs softmax coefficients", c.field("n_experts"), "add \"coef_activation\": \"softmax\"");
     if (!d.init_from.empty() && d.n_experts == 0)

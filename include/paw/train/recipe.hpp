@@ -116,6 +116,7 @@ struct Recipe {
     std::map<std::string, std::string> family_experts;
     double route_weight = 1.0;         // family_experts: weight of the routing cross-entropy (per spec)
     bool train_bases = true;           // false: the bases (the experts' LoRAs) stay as they start
+    double spec_view_prob = 0.0;       // encoder reads only the instruction / only the examples, each this often
     std::vector<std::string> modules = {"q", "k", "v", "o", "gate", "up", "down"};
   } compiler;
   OptimSettings optim;
