@@ -16,6 +16,7 @@
 #include "paw/train/recipe.hpp"
 #include "paw/util/error.hpp"
 #include "paw/util/sha256.hpp"
+#include "train/compiler_batch.hpp"
 #include "train_test_util.hpp"
 
 namespace paw {
@@ -447,6 +448,20 @@ TEST(TrainCompiler, FamilyExpertsKeepTheirProgramsAndTheRouterLearnsEachSpecsFam
   EXPECT_EQ(right, n) << "held-out specs routed to their family's expert";
 }
 
+TEST(TrainCompiler, SpecViewsAreTheInstructionOrTheExamplesAndFallBackToTheWholeSpec) {
+  const std::string spec = "Answer yes or no.\n\nExamples:\nInput: hi\nOutput: no\n\nInput: ok?\nOutput: yes";
+  EXPECT_EQ(train::spec_view(spec, 0), spec);
+  EXPECT_EQ(train::spec_view(spec, 1), "Answer yes or no.");
+  EXPECT_EQ(train::spec_view(spec, 2), "Examples:\nInput: hi\nOutput: no\n\nInput: ok?\nOutput: yes");
+  EXPECT_EQ(train::spec_view("One line only.", 1), "One line only.");      // no blank line: whole
+  EXPECT_EQ(train::spec_view("Head.\n\n\n", 2), "Head.\n\n\n");           // empty examples: whole
+  EXPECT_EQ(train::spec_view("\n\nExamples: x", 1), "\n\nExamples: x");    // empty instruction: whole
+  // Two partial views each drawn more than half the time would leave no room for the whole spec.
+  json j = compiler_recipe(test::scratch_dir("compiler-views"), 1);
+  j["compiler"]["spec_view_prob"] = 0.6;
+  EXPECT_THROW(train::parse_recipe(j), Error);
+}
+
 TEST(TrainCompiler, RecipeErrorsNameTheKey) {
   json j = compiler_recipe(test::scratch_dir("compiler-recipe"), 2);
   j["compiler"].erase("interpreter");
@@ -505,6 +520,22 @@ TEST(TrainCompiler, RecipeErrorsNameTheKey) {
   bad = j;
   bad["compiler"]["family_experts"] = json::object();
   expect_error_at(bad, "family_experts");
+  // The shipped compiler's recipes: one expert recipe per family of CF's router, each on its
+  // family alone from the same control program, and the control compacted to one expert.
+  const train::Recipe cf = train::load_recipe(test::source_dir() + "/train/recipes/CF.json");
+  EXPECT_EQ(cf.compiler.n_experts, 12);
+  EXPECT_FALSE(cf.compiler.train_bases);
+  EXPECT_GT(cf.compiler.spec_view_prob, 0.0);
+  for (const auto& [fam, path] : cf.compiler.family_experts) {
+    const train::Recipe fr = train::load_recipe(test::source_dir() + "/train/recipes/experts/F-" + fam + ".json");
+    EXPECT_EQ(fr.exp.path, path) << fam;
+    EXPECT_EQ(fr.data.gen.families, std::vector<std::string>{fam});
+    EXPECT_FALSE(fr.compiler.spec_conditioned) << fam;
+    EXPECT_EQ(fr.compiler.init_from, "models/trained/C-control-1k.gguf") << fam;
+  }
+  const train::Recipe compact = train::load_recipe(test::source_dir() + "/train/recipes/C4-control-compact.json");
+  EXPECT_EQ(compact.compiler.n_experts, 1);
+  EXPECT_FALSE(compact.compiler.train_bases);
   // The routing experiments' recipes (docs/TRAINING.md) parse, each with its control.
   for (const std::string name : {"C3", "C4", "C5", "C6"}) {
     const train::Recipe r = train::load_recipe(test::source_dir() + "/train/recipes/" + name + ".json");
