@@ -193,6 +193,24 @@ TEST(TrainCompiler, SoftmaxRouterIsCalibratedAndExportsWhatTheNativeSideComputes
   EXPECT_EQ(compiler::Compiler::open(path).info().coef_activation, compiler::CoefActivation::Softmax);
 }
 
+// A random program for the q and down linears of `fx`'s interpreter (rank 32), from `seed`.
+std::map<std::string, LoraWeights> random_program(const ExportFixture& fx, uint64_t seed) {
+  torch::manual_seed(seed);
+  std::map<std::string, LoraWeights> program;
+  for (const auto& ls : fx.interp->linears()) {
+    if (ls.layer < 0 || (ls.kind != "q" && ls.kind != "down")) continue;
+    LoraWeights w;
+    w.rank = 32;
+    w.n_in = ls.n_in;
+    w.n_out = ls.n_out;
+    const torch::Tensor a = torch::randn({w.rank * w.n_in}), b = torch::randn({w.n_out * w.rank});
+    w.a.assign(a.data_ptr<float>(), a.data_ptr<float>() + a.numel());
+    w.b.assign(b.data_ptr<float>(), b.data_ptr<float>() + b.numel());
+    program["blk." + std::to_string(ls.layer) + "." + compiler::module_tensor(ls.kind) + ".weight"] = w;
+  }
+  return program;
+}
+
 // Experts routing: every expert starts as the given program, so every spec's adapter is that
 // program; the export is a plain softmax compiler the native side computes identically.
 TEST(TrainCompiler, ExpertsStartAsTheGivenProgramAndExportAsASoftmaxCompiler) {
@@ -207,18 +225,7 @@ TEST(TrainCompiler, ExpertsStartAsTheGivenProgramAndExportAsASoftmaxCompiler) {
   const int64_t L = net->n_interp_layers();
   ASSERT_EQ(net->config().n_bases, L * 3);
   // A program: one random LoRA per interpreter linear of the two modules.
-  std::map<std::string, LoraWeights> program;
-  for (const auto& ls : fx.interp->linears()) {
-    if (ls.layer < 0 || (ls.kind != "q" && ls.kind != "down")) continue;
-    LoraWeights w;
-    w.rank = 32;
-    w.n_in = ls.n_in;
-    w.n_out = ls.n_out;
-    const torch::Tensor a = torch::randn({w.rank * w.n_in}), b = torch::randn({w.n_out * w.rank});
-    w.a.assign(a.data_ptr<float>(), a.data_ptr<float>() + a.numel());
-    w.b.assign(b.data_ptr<float>(), b.data_ptr<float>() + b.numel());
-    program["blk." + std::to_string(ls.layer) + "." + compiler::module_tensor(ls.kind) + ".weight"] = w;
-  }
+  const std::map<std::string, LoraWeights> program = random_program(fx, 10);
   ASSERT_EQ(program.size(), static_cast<size_t>(2 * L));
   net->init_experts(program);
   const torch::Tensor pooled = fx.real_pooled(net);  // [6, d]
@@ -249,24 +256,6 @@ TEST(TrainCompiler, ExpertsStartAsTheGivenProgramAndExportAsASoftmaxCompiler) {
   torch::Tensor w = torch::zeros({4, L, M, L, 3, 2});
   for (int64_t l = 0; l < L; ++l) w.select(1, l).select(2, l).select(2, 0).fill_(1.0);
   EXPECT_NEAR(net->balance_penalty(w.view({4, -1})).item<double>(), 2.0, 1e-6);
-}
-
-// A random program for the q and down linears of `fx`'s interpreter (rank 32), from `seed`.
-std::map<std::string, LoraWeights> random_program(const ExportFixture& fx, uint64_t seed) {
-  torch::manual_seed(seed);
-  std::map<std::string, LoraWeights> program;
-  for (const auto& ls : fx.interp->linears()) {
-    if (ls.layer < 0 || (ls.kind != "q" && ls.kind != "down")) continue;
-    LoraWeights w;
-    w.rank = 32;
-    w.n_in = ls.n_in;
-    w.n_out = ls.n_out;
-    const torch::Tensor a = torch::randn({w.rank * w.n_in}), b = torch::randn({w.n_out * w.rank});
-    w.a.assign(a.data_ptr<float>(), a.data_ptr<float>() + a.numel());
-    w.b.assign(b.data_ptr<float>(), b.data_ptr<float>() + b.numel());
-    program["blk." + std::to_string(ls.layer) + "." + compiler::module_tensor(ls.kind) + ".weight"] = w;
-  }
-  return program;
 }
 
 TEST(TrainCompiler, EachExpertStartsAsItsOwnProgramAndFrozenBasesTakeNoGradient) {
