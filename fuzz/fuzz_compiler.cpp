@@ -1,11 +1,15 @@
 // libFuzzer target for the compiler reader (paw::compiler::Compiler::open) and one compile:
 // any byte string must open or throw paw::Error. On top of the fuzzed GGUF reader this covers
 // the compiler.* keys, the encoder binding (prefix rows, layer list), every mapper/bases shape
-// and the adapter written from them. Seed: fuzz/corpus/fuzz_compiler, a 62 KiB fixture compiler:
+// and the adapter written from them. Seeds: fuzz/corpus/fuzz_compiler, a 62 KiB fixture compiler:
 //   paw-fixture model --arch qwen3 --preset embedded --type q8_0 --seed 1 -o ei.gguf   (interpreter)
 //   paw-fixture model --arch qwen3 --preset embedded --type q8_0 --seed 2 -o ee.gguf   (encoder)
 //   paw-fixture compiler --encoder ee.gguf --interpreter ei.gguf --prefix-tokens 2 --n-bases 2 --rank 4 \
 //     --modules q,v,down --adapter-type f32 -o embedded_r4_q_v_down.gguf
+// and its experts twin (compiler.experts; 2 experts over the 2-layer interpreter):
+//   paw-fixture compiler --encoder ee.gguf --interpreter ei.gguf --prefix-tokens 2 --n-bases 4 --rank 4 \
+//     --modules q,v,down --adapter-type f32 --coef-activation softmax --experts dates,reviews \
+//     -o embedded_r4_experts.gguf
 #include <unistd.h>
 
 #include <cstddef>
