@@ -28,11 +28,19 @@ struct CompileOptions {
   int n_threads = 0;          // encoder threads; 0 = one per physical core
 };
 
+// An experts compiler's routing of one spec: an expert (e.g. the task family its program was
+// trained on) and its weight; a weight of 1.00 means the program is that expert's.
+struct ExpertWeight {
+  std::string name;
+  float weight = 0;
+};
+
 struct CompileResult {
   std::string program_id;       // content address of the bundle
   std::string pseudo_program;   // the text the template carries ("spec" strategy: the normalised spec)
   std::vector<uint8_t> paw;     // the .paw file's bytes (deterministic ZIP)
   double compile_ms = 0;        // encoder + mapper + adapter + bundle
+  std::vector<ExpertWeight> experts;  // experts compilers: every expert, heaviest first; else empty
   // Writes the .paw bytes to `path` atomically (a temporary file renamed into place).
   void write(const std::string& path) const;
 };
@@ -49,6 +57,7 @@ class Compiler {
   const std::string& name() const;                // meta.json compiler_snapshot
   const std::string& interpreter_sha256() const;  // SHA-256 of the interpreter its programs run on
   bool spec_conditioned() const;                  // false: a control compiler (one program for every spec)
+  const std::vector<std::string>& experts() const;  // an experts compiler's experts (file order); else empty
 
   // Throws paw::Error unless `interp` was loaded from the file this compiler was trained for
   // (same size and SHA-256).

@@ -1,6 +1,8 @@
 // paw::Compiler (paw/compile.hpp): the public face of compiler::Compiler.
 #include "paw/compile.hpp"
 
+#include <algorithm>
+
 #include "paw/compiler/compiler.hpp"
 #include "paw/program/program_bundle.hpp"
 #include "paw/util/atomic_file.hpp"
@@ -22,6 +24,7 @@ const std::string& Compiler::path() const { return impl_->info().path; }
 const std::string& Compiler::name() const { return impl_->info().name; }
 const std::string& Compiler::interpreter_sha256() const { return impl_->info().interp_sha256; }
 bool Compiler::spec_conditioned() const { return impl_->info().spec_conditioned; }
+const std::vector<std::string>& Compiler::experts() const { return impl_->info().experts; }
 
 // The interpreter's own remembered hash: the model file is not read again for every compile.
 void Compiler::check_interpreter(const Interpreter& interp) const {
@@ -44,6 +47,10 @@ CompileResult Compiler::compile(std::string_view spec, const CompileOptions& o) 
   r.pseudo_program = p.pseudo_program;
   r.paw = p.paw_bytes();
   r.compile_ms = p.timings.total_ms;
+  const std::vector<std::string>& names = impl_->info().experts;
+  for (size_t e = 0; e < p.expert_weights.size() && e < names.size(); ++e) r.experts.push_back({names[e], p.expert_weights[e]});
+  std::stable_sort(r.experts.begin(), r.experts.end(),
+                   [](const ExpertWeight& a, const ExpertWeight& b) { return a.weight > b.weight; });
   return r;
 }
 

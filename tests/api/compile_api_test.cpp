@@ -98,6 +98,26 @@ TEST(CompileApi, DefaultCompilerComesFromPawCompiler) {
 }
 
 // KV bytes per token from the GGUF's own metadata: layers x (K + V rows) x the KV type's size.
+TEST(CompileApi, AnExpertsCompilerSaysWhereTheSpecWasRouted) {
+  const Fixture& f = fixture();
+  const std::string file = test::scratch_dir("compile_api_experts") + "/experts.gguf";
+  ASSERT_EQ(test::run_command(test::tool_path("paw-fixture") + " compiler --encoder " + f.encoder + " --interpreter " +
+                              f.interp + " --prefix-tokens 4 --n-bases 6 --rank 32 --seed 7 --coef-activation softmax " +
+                              "--experts dates,reviews -o " + file),
+            0);
+  const Compiler c = Compiler::open(file);
+  EXPECT_EQ(c.experts(), (std::vector<std::string>{"dates", "reviews"}));
+  const CompileResult r = c.compile(kSpec);
+  ASSERT_EQ(r.experts.size(), 2u);
+  EXPECT_NE(r.experts[0].name, r.experts[1].name);
+  EXPECT_GE(r.experts[0].weight, r.experts[1].weight);
+  EXPECT_NEAR(r.experts[0].weight + r.experts[1].weight, 1.0, 1e-5);
+  // An ordinary compiler routes nowhere.
+  const Compiler plain = Compiler::open(f.compiler);
+  EXPECT_TRUE(plain.experts().empty());
+  EXPECT_TRUE(plain.compile(kSpec).experts.empty());
+}
+
 TEST(InterpreterApi, KvBytesPerTokenFollowsTheFileAndTheKvType) {
   const Fixture& f = fixture();
   const GGUFFile g = GGUFFile::open(f.interp);
