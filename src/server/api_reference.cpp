@@ -89,8 +89,7 @@ void compile_route(State& st, const httplib::Request& req, httplib::Response& re
   if (!slug.empty()) a = SlugRegistry(st.opts.cache_dir).assign(slug, p.program_id, name.value_or(""));
   const auto& t = p.timings;
   const auto& meta = p.bundle.meta;
-  send_json(res, 200,
-            json{{"program_id", p.program_id},
+  json out{{"program_id", p.program_id},
                  {"slug", a ? json(a->slug) : json(nullptr)},
                  {"version", a ? json(a->version) : json(nullptr)},
                  {"version_action", a ? json(a->action) : json(nullptr)},
@@ -104,7 +103,18 @@ void compile_route(State& st, const httplib::Request& req, httplib::Response& re
                  {"runtime_manifest_version", meta.effective_manifest() ? json(meta.effective_manifest()->manifest_version) : json(nullptr)},
                  {"timings",
                   {{"encoder_ms", t.encoder_ms}, {"mapper_ms", t.mapper_ms}, {"adapter_ms", t.adapter_ms},
-                   {"bundle_ms", t.bundle_ms}, {"total_ms", t.total_ms}}}});
+                   {"bundle_ms", t.bundle_ms}, {"total_ms", t.total_ms}}}};
+  // An experts compiler: where the spec was routed, heaviest first (an extra field).
+  if (!p.expert_weights.empty()) {
+    std::vector<std::pair<float, std::string>> w;
+    for (size_t e = 0; e < p.expert_weights.size() && e < c.info().experts.size(); ++e)
+      w.emplace_back(p.expert_weights[e], c.info().experts[e]);
+    std::stable_sort(w.begin(), w.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    json ex = json::array();
+    for (const auto& [weight, name] : w) ex.push_back({{"name", name}, {"weight", weight}});
+    out["experts"] = ex;
+  }
+  send_json(res, 200, out);
 }
 
 void precheck_route(State& st, const httplib::Request& req, httplib::Response& res) {

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <set>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -116,6 +117,25 @@ std::string api_output(const std::string& cache, const std::string& id, const st
   return Program::open(id, interp, po).run(input, ro).output;
 }
 
+TEST(Serve, CompileSaysWhereAnExpertsCompilerRoutedTheSpec) {
+  const std::string experts = models().dir + "/experts.gguf";
+  ASSERT_EQ(run_command(tool_path("paw-fixture") + " compiler --encoder " + models().dir + "/enc.gguf --interpreter " +
+                        models().interp + " --prefix-tokens 4 --n-bases 6 --seed 3 --coef-activation softmax " +
+                        "--experts dates,reviews -o " + experts),
+            0);
+  server::ServeOptions o;
+  o.compiler = experts;
+  Running s(o, "serve_experts");
+  auto c = s.client();
+  const json a = post(c, "/api/v1/compile", {{"spec", kSpecA}}, 200);
+  ASSERT_TRUE(a.contains("experts")) << a.dump();
+  ASSERT_EQ(a["experts"].size(), 2u);
+  EXPECT_GE(a["experts"][0]["weight"].get<double>(), a["experts"][1]["weight"].get<double>());
+  EXPECT_NEAR(a["experts"][0]["weight"].get<double>() + a["experts"][1]["weight"].get<double>(), 1.0, 1e-5);
+  EXPECT_EQ(std::set<std::string>({a["experts"][0]["name"], a["experts"][1]["name"]}),
+            (std::set<std::string>{"dates", "reviews"}));
+}
+
 TEST(Serve, CompileInferAndTheReferenceRoutes) {
   Running s({}, "serve_ref");
   auto c = s.client();
@@ -128,6 +148,7 @@ TEST(Serve, CompileInferAndTheReferenceRoutes) {
   EXPECT_EQ(a["version"], 1);
   EXPECT_EQ(a["version_action"], "created");
   EXPECT_EQ(a["compiler_snapshot"], "paw-fixture compiler");
+  EXPECT_FALSE(a.contains("experts"));  // an ordinary compiler routes nowhere
   EXPECT_EQ(a["compiler_kind"], "mapper");
   EXPECT_EQ(a["runtime_id"], "paw-interp");
   EXPECT_TRUE(a["timings"]["total_ms"].is_number());
