@@ -228,7 +228,8 @@ void add_compile_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--name", o->name, "Display name of the program (also gives the slug when --slug is absent)");
   cmd->add_flag("--json", o->json,
-                "Print one JSON object: program_id, slug, version, version_action, status, cached, path, compiler, timings");
+                "Print one JSON object: program_id, slug, version, version_action, status, cached, path, compiler, timings "
+                "(and experts: where an experts compiler, such as the shipped one, routed the spec)");
   cmd->callback([o] { run_compile(*o); });
 }
 
