@@ -191,8 +191,9 @@ struct CompilerRun {
                    spread, static_cast<long long>(all.size(0)), r.compiler.router_logit_std);
   }
 
-  // Experts only, on a fresh start: every expert begins as the program of the control compiler
-  // compiler.init_from (same interpreter, rank and modules).
+  // Experts only, on a fresh start: expert e begins as the program of family_experts' e-th
+  // control compiler, or every expert as the program of compiler.init_from (same interpreter,
+  // rank and modules).
   void init_experts() {
     int64_t e = 0;
     for (const auto& [fam, path] : r.compiler.family_experts) {
@@ -213,10 +214,11 @@ struct CompilerRun {
     const compiler::Compiler from = compiler::Compiler::open(path);
     const compiler::CompilerInfo& fi = from.info();
     if (fi.spec_conditioned)
-      throw Error("init_from must be a control compiler (one program for every spec)", path,
-                  "train or pass a compiler with spec_conditioned false, e.g. models/trained/C-control.gguf");
+      throw Error("an expert's starting program must come from a control compiler (one program for every spec)",
+                  path, "train or pass a compiler with spec_conditioned false, e.g. models/trained/C-control.gguf");
     if (fi.interp_sha256 != pin.sha256)
-      throw Error("init_from was trained for another interpreter", path, "its interpreter is " + fi.interp_name);
+      throw Error("this starting compiler was trained for another interpreter", path,
+                  "its interpreter is " + fi.interp_name);
     return from.adapter_weights(from.coefficients("(the control ignores the spec)"));
   }
 

@@ -435,6 +435,18 @@ TEST(TrainCompiler, FamilyExpertsKeepTheirProgramsAndTheRouterLearnsEachSpecsFam
   }
   EXPECT_EQ(n, 8);
   EXPECT_EQ(right, n) << "held-out specs routed to their family's expert";
+
+  // A spec-conditioned compiler cannot give an expert its starting program.
+  json bad = j;
+  bad["checkpoint_dir"] = base + "/bad";
+  bad["compiler"]["family_experts"]["sentiment"] = res.exported;
+  try {
+    train::run_recipe(train::parse_recipe(bad), quiet_run());
+    ADD_FAILURE() << "a spec-conditioned starting compiler was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("must come from a control compiler"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.where()).find(res.exported), std::string::npos) << e.where();
+  }
 }
 
 TEST(TrainCompiler, SpecViewsAreTheInstructionOrTheExamplesAndFallBackToTheWholeSpec) {
