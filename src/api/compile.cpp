@@ -1,8 +1,6 @@
 // paw::Compiler (paw/compile.hpp): the public face of compiler::Compiler.
 #include "paw/compile.hpp"
 
-#include <algorithm>
-
 #include "paw/compiler/compiler.hpp"
 #include "paw/program/program_bundle.hpp"
 #include "paw/util/atomic_file.hpp"
@@ -47,10 +45,7 @@ CompileResult Compiler::compile(std::string_view spec, const CompileOptions& o) 
   r.pseudo_program = p.pseudo_program;
   r.paw = p.paw_bytes();
   r.compile_ms = p.timings.total_ms;
-  const std::vector<std::string>& names = impl_->info().experts;
-  for (size_t e = 0; e < p.expert_weights.size() && e < names.size(); ++e) r.experts.push_back({names[e], p.expert_weights[e]});
-  std::stable_sort(r.experts.begin(), r.experts.end(),
-                   [](const ExpertWeight& a, const ExpertWeight& b) { return a.weight > b.weight; });
+  for (const auto& route : p.experts) r.experts.push_back({route.name, route.weight});
   return r;
 }
 

@@ -4,7 +4,6 @@
 // bundle is written there; without, it is stored in the program cache ($PAW_CACHE_DIR) and
 // runs by id (`paw run ID`). The compiler: --compiler, else $PAW_COMPILER, else the shipped
 // models/trained/C.gguf when paw runs from its build tree.
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -138,11 +137,6 @@ void run_compile(const CompileCliOptions& o) {
     }
   }
   const compiler::CompilerInfo& ci = c.info();
-  // Experts compilers: the experts by routing weight, heaviest first.
-  std::vector<std::pair<std::string, float>> routing;
-  for (size_t e = 0; e < p.expert_weights.size() && e < ci.experts.size(); ++e)
-    routing.emplace_back(ci.experts[e], p.expert_weights[e]);
-  std::stable_sort(routing.begin(), routing.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
   if (o.json) {
     const compiler::CompileTimings& t = p.timings;
     nlohmann::ordered_json j;
@@ -163,9 +157,9 @@ void run_compile(const CompileCliOptions& o) {
     j["runtime_id"] = p.bundle.meta.runtime_id.value_or("");
     j["spec_conditioned"] = ci.spec_conditioned;
     j["encoder_tokens"] = p.encoder_tokens;
-    if (!routing.empty()) {
+    if (!p.experts.empty()) {  // heaviest first
       nlohmann::ordered_json ex = nlohmann::ordered_json::array();
-      for (const auto& [name, w] : routing) ex.push_back({{"name", name}, {"weight", w}});
+      for (const auto& route : p.experts) ex.push_back({{"name", route.name}, {"weight", route.weight}});
       j["experts"] = ex;
     }
     j["adapter_bytes"] = p.bundle.adapter.size();
@@ -179,8 +173,8 @@ void run_compile(const CompileCliOptions& o) {
     if (assigned)
       std::printf("slug %s@v%d (%s)\n", assigned->slug.c_str(), assigned->version,
                   assigned->action == "unchanged" ? "already the latest version" : assigned->action == "created" ? "new slug" : "new version");
-    if (!routing.empty())
-      std::printf("expert %s (routing weight %.2f)\n", routing[0].first.c_str(), routing[0].second);
+    if (!p.experts.empty())
+      std::printf("expert %s (routing weight %.2f)\n", p.experts[0].name.c_str(), p.experts[0].weight);
     if (!ci.spec_conditioned)
       std::fprintf(stderr, "paw: note: %s is a control compiler: it ignores the spec (one adapter for every spec)\n",
                    ci.name.c_str());

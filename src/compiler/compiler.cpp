@@ -375,7 +375,10 @@ CompiledProgram Compiler::compile(std::string_view spec, const CompileOptions& o
   po.extra_meta = {{"pseudo_program_strategy", o.pseudo_program_strategy}};
   CompiledProgram p = package(spec, pairs, po);
   p.encoder_tokens = encoder_tokens;
-  p.expert_weights = expert_weights(c);
+  const std::vector<float> w = expert_weights(c);
+  for (size_t e = 0; e < w.size(); ++e) p.experts.push_back({ci.experts[e], w[e]});
+  std::stable_sort(p.experts.begin(), p.experts.end(),
+                   [](const CompiledProgram::ExpertRoute& a, const CompiledProgram::ExpertRoute& b) { return a.weight > b.weight; });
   p.timings.encoder_ms = encoder_ms;
   p.timings.mapper_ms = mapper_ms;
   p.timings.total_ms = ms_since(t0);

@@ -105,13 +105,9 @@ void compile_route(State& st, const httplib::Request& req, httplib::Response& re
                   {{"encoder_ms", t.encoder_ms}, {"mapper_ms", t.mapper_ms}, {"adapter_ms", t.adapter_ms},
                    {"bundle_ms", t.bundle_ms}, {"total_ms", t.total_ms}}}};
   // An experts compiler: where the spec was routed, heaviest first (an extra field).
-  if (!p.expert_weights.empty()) {
-    std::vector<std::pair<float, std::string>> w;
-    for (size_t e = 0; e < p.expert_weights.size() && e < c.info().experts.size(); ++e)
-      w.emplace_back(p.expert_weights[e], c.info().experts[e]);
-    std::stable_sort(w.begin(), w.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  if (!p.experts.empty()) {
     json ex = json::array();
-    for (const auto& [weight, name] : w) ex.push_back({{"name", name}, {"weight", weight}});
+    for (const auto& route : p.experts) ex.push_back({{"name", route.name}, {"weight", route.weight}});
     out["experts"] = ex;
   }
   send_json(res, 200, out);

@@ -105,11 +105,7 @@ struct CompilerRun {
     if (c.coef_activation != compiler::CoefActivation::Linear)
       id["coef_activation"] = compiler::coef_activation_name(c.coef_activation);
     if (c.n_experts > 0) id["n_experts"] = c.n_experts;
-    if (!c.family_experts.empty()) {
-      std::vector<std::string> fams;
-      for (const auto& kv : c.family_experts) fams.push_back(kv.first);
-      id["family_experts"] = fams;
-    }
+    if (!c.family_experts.empty()) id["family_experts"] = cc.expert_names;
     if (!c.train_bases) id["train_bases"] = false;
     if (c.spec_view_prob > 0) id["spec_view_prob"] = c.spec_view_prob;
     identity = id.dump();
@@ -152,15 +148,16 @@ struct CompilerRun {
     return to_dev(t, 1, b.n_specs).squeeze(0);
   }
 
-  // Family experts: the routing cross-entropy summed over the batch's specs that have an expert,
-  // and how many of them the router sends to their own (argmax).
-  std::pair<torch::Tensor, int64_t> routing_loss(const ProgramBatch& b, const torch::Tensor& router_logits) const {
-    const torch::Tensor t = expert_targets(b);  // [S]
-    const torch::Tensor lg = at_least_float(router_logits);  // [S, E]
-    const torch::Tensor ce = torch::nn::functional::cross_entropy(
-        lg, t, torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-1).reduction(torch::kSum));
-    const int64_t right = lg.argmax(1).eq(t).sum().item<int64_t>();
-    return {ce, right};
+  // Family experts: the routing cross-entropy summed over the batch's specs that have an expert.
+  torch::Tensor routing_loss(const ProgramBatch& b, const torch::Tensor& router_logits) const {
+    return torch::nn::functional::cross_entropy(
+        at_least_float(router_logits), expert_targets(b),
+        torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-1).reduction(torch::kSum));
+  }
+
+  // Family experts: how many of the batch's specs the router sends to their own expert (argmax).
+  int64_t routed_right(const ProgramBatch& b, const torch::Tensor& router_logits) const {
+    return router_logits.argmax(1).eq(expert_targets(b)).sum().item<int64_t>();
   }
 
   // Standardises the mapper's input from the pooled features of the first
@@ -279,7 +276,7 @@ struct CompilerRun {
       torch::Tensor out;
       const torch::Tensor lg = logits(b, nullptr, &out);
       if (!expert_of.empty()) {
-        routed += routing_loss(b, out).second;
+        routed += routed_right(b, out);
         for (const std::string& f : b.spec_family) routable += expert_of.count(f) ? 1 : 0;
       }
       const torch::Tensor targets = to_dev(b.targets, b.rows, b.cols);
@@ -352,7 +349,7 @@ RunResult run_compiler_recipe(const Recipe& r, const RunOptions& opt) {
     torch::Tensor loss = nll_sum(run.logits(b, &coef, &out), run.to_dev(b.targets, b.rows, b.cols));
     // The routing cross-entropy per spec, scaled like the NLL (the step divides by the targets).
     if (!r.compiler.family_experts.empty() && r.compiler.route_weight > 0)
-      loss = loss + run.routing_loss(b, out).first *
+      loss = loss + run.routing_loss(b, out) *
                         (r.compiler.route_weight * static_cast<double>(b.n_targets) / static_cast<double>(b.n_specs));
     // The balance penalty is per target token like the NLL (the step divides the sum by them).
     if (r.compiler.balance_weight > 0)

@@ -72,7 +72,13 @@ struct CompiledProgram {
   std::string program_id;
   std::string pseudo_program;
   int64_t encoder_tokens = 0;     // encoder input length (spec + pseudo-program + EOS + prefix)
-  std::vector<float> expert_weights;  // experts compilers: the routing weight of each expert (sums to 1)
+  // Experts compilers: every expert (CompilerInfo::experts) with its routing weight, heaviest
+  // first (the weights sum to 1); empty for other compilers.
+  struct ExpertRoute {
+    std::string name;
+    float weight = 0;
+  };
+  std::vector<ExpertRoute> experts;
   CompileTimings timings;
   // The .paw bytes (deterministic ZIP) and an atomic write of them.
   std::vector<uint8_t> paw_bytes() const;
