@@ -26,6 +26,13 @@ namespace compiler { class Compiler; }
 struct CompileOptions {
   std::string adapter_type;   // "f32", "f16", "q8_0", "q4_0"; empty = the compiler's default
   int n_threads = 0;          // encoder threads; 0 = one per physical core
+  // Experts compilers (the shipped one), opt in: check the router's choice with the spec's
+  // Input:/Output: examples, run through every expert's program on an interpreter (compile():
+  // `check_with`, which must be the compiler's; compile_program(): its own); an expert whose
+  // program answers more of them replaces it (docs/API.md "Compiler").
+  bool expert_check = false;
+  const Interpreter* check_with = nullptr;
+  std::string expert{};       // this expert's program, whatever the router says (a name of experts())
 };
 
 // An experts compiler's routing of one spec: an expert (e.g. the task family its program was
@@ -41,6 +48,8 @@ struct CompileResult {
   std::vector<uint8_t> paw;     // the .paw file's bytes (deterministic ZIP)
   double compile_ms = 0;        // encoder + mapper + adapter + bundle
   std::vector<ExpertWeight> experts;  // experts compilers: every expert, heaviest first; else empty
+  std::string expert;           // experts compilers: the expert whose program this is
+  std::string expert_chosen_by; // "router", "examples" (the check overruled the router) or "option" (CompileOptions::expert)
   // Writes the .paw bytes to `path` atomically (a temporary file renamed into place).
   void write(const std::string& path) const;
 };

@@ -16,6 +16,7 @@
 
 #include "cli/commands.hpp"
 #include "paw/compiler/compiler.hpp"
+#include "paw/compiler/spec_examples.hpp"
 #include "paw/program/base_model.hpp"
 #include "paw/program/cache.hpp"
 #include "paw/program/slugs.hpp"
@@ -38,6 +39,8 @@ struct CompileCliOptions {
   uint64_t seed = 1;
   int threads = 0;
   bool json = false;
+  bool expert_check = false;  // experts compilers: check the router with the spec's examples (opt in)
+  std::string expert;        // experts compilers: this expert's program, not the router's choice
 };
 
 // compiler::find_default_compiler, or an error saying where a compiler may come from.
@@ -61,6 +64,40 @@ std::string read_spec(const CompileCliOptions& o) {
   return ss.str();
 }
 
+// "expert NAME (routing weight W)", or, when the spec's examples overruled the router, which
+// expert answered how many of them.
+void print_expert(const compiler::CompiledProgram& p) {
+  const auto score_of = [&](const std::string& name) {
+    for (const auto& s : p.example_scores)
+      if (s.expert == name) return s;
+    return compiler::ExpertExampleScore{};
+  };
+  if (p.expert_chosen_by == "option") {
+    std::printf("expert %s (chosen with --expert)\n", p.expert.c_str());
+    return;
+  }
+  if (p.expert_chosen_by != "examples") std::printf("expert %s (routing weight %.2f)\n", p.experts[0].name.c_str(), p.experts[0].weight);
+  if (p.expert_chosen_by == "examples") {
+    const auto chosen = score_of(p.expert), routed = score_of(p.experts[0].name);
+    std::printf("expert %s (chosen by the spec's examples: it answers %lld of %lld, the router's %s %lld)\n",
+                p.expert.c_str(), static_cast<long long>(chosen.answered), static_cast<long long>(chosen.n_examples),
+                routed.expert.c_str(), static_cast<long long>(routed.answered));
+  }
+}
+
+// --expert-check: how each expert's program does on the spec's examples, best first.
+void print_example_scores(const compiler::CompiledProgram& p) {
+  std::vector<compiler::ExpertExampleScore> s = p.example_scores;
+  std::stable_sort(s.begin(), s.end(), [](const auto& a, const auto& b) {
+    return a.answered != b.answered ? a.answered > b.answered : a.nll_per_token < b.nll_per_token;
+  });
+  std::printf("the spec's %lld examples through each expert's program (answered, answer loss in nats per token):\n",
+              static_cast<long long>(s.front().n_examples));
+  for (const auto& e : s)
+    std::printf("  %-16s %lld/%lld  %.3f\n", e.expert.c_str(), static_cast<long long>(e.answered),
+                static_cast<long long>(e.n_examples), e.nll_per_token);
+}
+
 void run_compile(const CompileCliOptions& o) {
   // Check the slug before any work, so a bad one costs nothing and writes nothing.
   std::string slug = o.slug;
@@ -75,6 +112,26 @@ void run_compile(const CompileCliOptions& o) {
   compiler::CompileOptions co;
   co.adapter_type = o.adapter_type;
   co.n_threads = o.threads;
+  co.expert = o.expert;
+  // --expert-check: an experts compiler checks its router with the spec's examples on the
+  // interpreter (--interpreter, else the compiler's pinned file beside it).
+  std::unique_ptr<compiler::ExpertCheck> check;
+  if (o.expert_check && o.expert.empty() && o.method == "mapper" && !c.info().experts.empty() && c.info().spec_conditioned &&
+      compiler::spec_examples(spec).empty())
+    std::fprintf(stderr, "paw: note: --expert-check: the spec has no Input:/Output: examples, so the router alone chose\n");
+  if (o.expert_check && o.expert.empty() && o.method == "mapper" && !c.info().experts.empty() && c.info().spec_conditioned &&
+      !compiler::spec_examples(spec).empty()) {
+    const std::string interp = o.interpreter.empty() ? beside : o.interpreter;
+    if (std::filesystem::exists(interp)) {
+      compiler::ExpertCheckOptions eo;
+      eo.n_threads = o.threads;
+      check = compiler::ExpertCheck::open(c, interp, eo);
+      co.expert_check = check.get();
+    } else {
+      throw Error("--expert-check runs the spec's examples on the compiler's interpreter, which is not here", interp,
+                  "pass --interpreter FILE.gguf");
+    }
+  }
   nlohmann::ordered_json finetune_report;
   const compiler::CompiledProgram p = [&] {
     if (o.method == "mapper") return c.compile(spec, co);
@@ -161,11 +218,19 @@ void run_compile(const CompileCliOptions& o) {
       nlohmann::ordered_json ex = nlohmann::ordered_json::array();
       for (const auto& route : p.experts) ex.push_back({{"name", route.name}, {"weight", route.weight}});
       j["experts"] = ex;
+      j["expert"] = p.expert;
+      j["expert_chosen_by"] = p.expert_chosen_by;
+      if (!p.example_scores.empty()) {  // compiler order
+        nlohmann::ordered_json sc = nlohmann::ordered_json::array();
+        for (const auto& s : p.example_scores)
+          sc.push_back({{"name", s.expert}, {"answered", s.answered}, {"examples", s.n_examples}, {"nll_per_token", s.nll_per_token}});
+        j["expert_check"] = sc;
+      }
     }
     j["adapter_bytes"] = p.bundle.adapter.size();
     j["base_model_in_cache"] = base_ready;
     j["timings"] = {{"encoder_ms", t.encoder_ms}, {"mapper_ms", t.mapper_ms}, {"adapter_ms", t.adapter_ms},
-                    {"bundle_ms", t.bundle_ms},   {"total_ms", t.total_ms}};
+                    {"bundle_ms", t.bundle_ms},   {"expert_check_ms", t.expert_check_ms}, {"total_ms", t.total_ms}};
     std::puts(j.dump().c_str());
   } else {
     std::printf("%s program %s -> %s (%.0f ms)\n", cached ? "cached" : "compiled", p.program_id.c_str(), where.c_str(),
@@ -173,8 +238,8 @@ void run_compile(const CompileCliOptions& o) {
     if (assigned)
       std::printf("slug %s@v%d (%s)\n", assigned->slug.c_str(), assigned->version,
                   assigned->action == "unchanged" ? "already the latest version" : assigned->action == "created" ? "new slug" : "new version");
-    if (!p.experts.empty())
-      std::printf("expert %s (routing weight %.2f)\n", p.experts[0].name.c_str(), p.experts[0].weight);
+    if (!p.experts.empty()) print_expert(p);
+    if (!p.example_scores.empty()) print_example_scores(p);
     if (!ci.spec_conditioned)
       std::fprintf(stderr, "paw: note: %s is a control compiler: it ignores the spec (one adapter for every spec)\n",
                    ci.name.c_str());
@@ -220,6 +285,14 @@ void add_compile_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("-t,--threads", o->threads, "Threads (0 = one per physical core; finetune: libtorch's default)")
       ->capture_default_str();
+  cmd->add_option("--expert", o->expert,
+                  "Experts compilers: use this expert's program (e.g. date_norm; `paw info` on the compiler lists "
+                  "them) instead of the one the router and the spec's examples choose");
+  cmd->add_flag("--expert-check", o->expert_check,
+               "Experts compilers (the shipped one): run the spec's Input:/Output: examples through every expert's "
+               "program on the interpreter (--interpreter, else the file beside the compiler), print how each does "
+               "(--json: expert_check), and use an expert that answers more of them than the router's choice "
+               "(measured: no better than the router on held-out specs; docs/TRAINING.md)");
   cmd->add_option("--name", o->name, "Display name of the program (also gives the slug when --slug is absent)");
   cmd->add_flag("--json", o->json,
                 "Print one JSON object: program_id, slug, version, version_action, status, cached, path, compiler, timings "

@@ -185,6 +185,11 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--compiler", o->compilers,
                   "Compiler GGUF: adds a column where each spec is compiled into a program run on the first -m model "
                   "(repeatable, e.g. the compiler and its control)");
+  cmd->add_option("--expert", o->eval.expert,
+                  "--compiler columns of an experts compiler: every spec gets this expert's program (e.g. date_norm)");
+  cmd->add_flag("--expert-check", o->eval.expert_check,
+               "--compiler columns of an experts compiler: check the router's choice with each spec's Input:/Output: "
+               "examples (paw compile --expert-check)");
   cmd->add_option("--finetune", o->finetune,
                   "Compiler GGUF whose programs are finetuned per record on --examples labelled cases, starting "
                   "from the mapper's program unless --finetune-init zero (libtorch builds; repeatable)");

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "paw/compiler/format.hpp"
+#include "paw/compiler/spec_examples.hpp"
 #include "paw/formats/gguf.hpp"
 #include "paw/model/model.hpp"
 #include "paw/program/base_model.hpp"
@@ -314,6 +315,9 @@ std::map<std::string, LoraWeights> Compiler::adapter_weights(const std::vector<f
       for (int64_t k = 0; k < NB; ++k) {
         const double ca = c[static_cast<size_t>(coef_index(l, mi, k, 0, M, NB))];
         const double cb = c[static_cast<size_t>(coef_index(l, mi, k, 1, M, NB))];
+        // A basis with both coefficients exactly 0 adds nothing (the bases are finite): an
+        // expert's program (expert_coefficients) reads one basis per layer, not all of them.
+        if (ca == 0.0 && cb == 0.0) continue;
         const float* pa = b.a.data() + k * r * b.n_in;   // basis k of A: [r, n_in]
         const float* pb = b.b.data() + k * b.n_out * r;  // basis k of B: [n_out, r]
         for (size_t i = 0; i < a.size(); ++i) a[i] += ca * pa[i];
@@ -354,6 +358,21 @@ std::vector<float> Compiler::expert_weights(const std::vector<float>& c) const {
   return w;
 }
 
+std::vector<float> Compiler::expert_coefficients(size_t e) const {
+  const CompilerInfo& ci = impl_->info;
+  const int64_t E = static_cast<int64_t>(ci.experts.size()), M = static_cast<int64_t>(ci.modules.size());
+  if (E == 0) throw Error("the compiler has no experts", ci.path);
+  if (e >= ci.experts.size()) throw Error("expert " + std::to_string(e) + " of " + std::to_string(E), ci.path);
+  // Layer l's program is basis l * E + e of each module, with weight 1 on A and B (the
+  // trainer's coefficients_of with a one-hot routing).
+  std::vector<float> c(static_cast<size_t>(ci.n_coefficients()), 0.0f);
+  for (int64_t l = 0; l < ci.interp_n_layer; ++l)
+    for (int64_t mi = 0; mi < M; ++mi)
+      for (int64_t ab = 0; ab < 2; ++ab)
+        c[static_cast<size_t>(coef_index(l, mi, l * E + static_cast<int64_t>(e), ab, M, ci.n_bases))] = 1.0f;
+  return c;
+}
+
 CompiledProgram Compiler::compile(std::string_view spec, const CompileOptions& o) const {
   const CompilerInfo& ci = impl_->info;
   const auto t0 = Clock::now();
@@ -365,8 +384,35 @@ CompiledProgram Compiler::compile(std::string_view spec, const CompileOptions& o
   const std::string pseudo = normalize_spec(spec);
   int64_t encoder_tokens = 0;
   const auto t1 = Clock::now();
-  const std::vector<float> c = impl_->coefficients(spec, pseudo, encoder_tokens);  // checks the spec
+  std::vector<float> c = impl_->coefficients(spec, pseudo, encoder_tokens);  // checks the spec
   const double encoder_ms = ms_since(t1);
+  const std::vector<float> w = expert_weights(c);
+  size_t expert = static_cast<size_t>(std::max_element(w.begin(), w.end()) - w.begin());  // first heaviest
+  std::string chosen_by = "router";
+  std::vector<ExpertExampleScore> scores;
+  double check_ms = 0;
+  if (!o.expert.empty()) {
+    const auto it = std::find(ci.experts.begin(), ci.experts.end(), o.expert);
+    if (it == ci.experts.end()) {
+      std::string names;
+      for (const std::string& n : ci.experts) names += (names.empty() ? "" : ", ") + n;
+      throw Error("unknown expert '" + o.expert + "'", "--expert",
+                  ci.experts.empty() ? "this compiler has no experts" : "this compiler's experts: " + names);
+    }
+    expert = static_cast<size_t>(it - ci.experts.begin());
+    chosen_by = "option";
+    c = expert_coefficients(expert);
+  } else if (o.expert_check && !w.empty() && ci.spec_conditioned) {
+    const auto tc = Clock::now();
+    scores = o.expert_check->score(*this, pseudo, spec_examples(spec), o.adapter_type);
+    const size_t pick = o.expert_check->choose(scores, expert);
+    if (pick != expert) {
+      expert = pick;
+      chosen_by = "examples";
+      c = expert_coefficients(pick);
+    }
+    check_ms = ms_since(tc);
+  }
   const auto t2 = Clock::now();
   const auto pairs = adapter_weights(c);
   const double mapper_ms = ms_since(t2);
@@ -375,12 +421,17 @@ CompiledProgram Compiler::compile(std::string_view spec, const CompileOptions& o
   po.extra_meta = {{"pseudo_program_strategy", o.pseudo_program_strategy}};
   CompiledProgram p = package(spec, pairs, po);
   p.encoder_tokens = encoder_tokens;
-  const std::vector<float> w = expert_weights(c);
   for (size_t e = 0; e < w.size(); ++e) p.experts.push_back({ci.experts[e], w[e]});
+  if (!w.empty()) {
+    p.expert = ci.experts[expert];
+    p.expert_chosen_by = chosen_by;
+    p.example_scores = std::move(scores);
+  }
   std::stable_sort(p.experts.begin(), p.experts.end(),
                    [](const CompiledProgram::ExpertRoute& a, const CompiledProgram::ExpertRoute& b) { return a.weight > b.weight; });
   p.timings.encoder_ms = encoder_ms;
   p.timings.mapper_ms = mapper_ms;
+  p.timings.expert_check_ms = check_ms;
   p.timings.total_ms = ms_since(t0);
   return p;
 }

@@ -26,11 +26,22 @@ ModelReport evaluate_programs(const std::string& interpreter_path, const std::st
   io.max_sessions = 1;
   if (opt.session.n_ctx > 0) io.n_ctx = opt.session.n_ctx;
   const Interpreter interp = Interpreter::open(interpreter_path, io);
+  std::unique_ptr<compiler::ExpertCheck> check;
+  compiler::CompileOptions co;
+  co.expert = opt.expert;
+  if (opt.expert_check && opt.expert.empty() && !opt.make_program && !comp.info().experts.empty() && comp.info().spec_conditioned) {
+    compiler::ExpertCheckOptions eo;
+    eo.n_threads = opt.session.n_threads;
+    check = compiler::ExpertCheck::open(comp, interpreter_path, eo, comp.info().interp_sha256);
+    co.expert_check = check.get();
+  }
 
   ModelReport rep;
   rep.model = std::filesystem::path(interpreter_path).filename().string() + " + " +
               std::filesystem::path(compiler_path).filename().string();
   rep.mode = opt.make_program ? opt.make_program_label : comp.info().spec_conditioned ? "program" : "program (control)";
+  if (check) rep.n_expert_by_examples = 0;
+  if (!opt.expert.empty()) rep.mode += " (expert " + opt.expert + ")";
   if (opt.make_program) rep.model += " finetuned";   // the column header tells it from the mapper's
   rep.load_seconds = seconds_since(t0);
   rep.compiler_params = comp.info().encoder_params;
@@ -52,7 +63,8 @@ ModelReport evaluate_programs(const std::string& interpreter_path, const std::st
     auto it = programs.find(key);
     if (it == programs.end()) {
       const auto tc = Clock::now();
-      compiler::CompiledProgram cp = opt.make_program ? opt.make_program(comp, c) : comp.compile(c.spec);
+      compiler::CompiledProgram cp = opt.make_program ? opt.make_program(comp, c) : comp.compile(c.spec, co);
+      if (cp.expert_chosen_by == "examples") ++rep.n_expert_by_examples;
       rep.compile_seconds += seconds_since(tc);
       ++rep.n_compiled;
       rep.adapter_bytes = cp.bundle.adapter.size();

@@ -84,6 +84,9 @@ std::string markdown_report(std::span<const ModelReport> reports, const ReportOp
       out += fmt::format(", {} programs compiled at {:.1f} ms each (compiler encoder {} params), adapter {:.1f} KiB",
                          r.n_compiled, 1000.0 * r.compile_seconds / static_cast<double>(r.n_compiled),
                          human_params(r.compiler_params), static_cast<double>(r.adapter_bytes) / 1024.0);
+    if (r.n_expert_by_examples >= 0)
+      out += fmt::format(", expert chosen by the spec's examples over the router for {} of {} programs",
+                         r.n_expert_by_examples, r.n_compiled);
     out += "\n";
   }
   return out;
@@ -122,6 +125,7 @@ nlohmann::ordered_json json_report(std::span<const ModelReport> reports) {
       m["compile_ms_per_program"] = 1000.0 * r.compile_seconds / static_cast<double>(r.n_compiled);
       m["adapter_bytes"] = r.adapter_bytes;
       m["compiler_encoder_params"] = r.compiler_params;
+      if (r.n_expert_by_examples >= 0) m["programs_expert_by_examples"] = r.n_expert_by_examples;
     }
     models.push_back(m);
   }

@@ -53,6 +53,20 @@ compiler::Compiler& compiler_for(State& st, const std::optional<std::string>& as
   return *st.compiler;
 }
 
+// The compile options of a request: the body's optional "expert" (an experts compiler's expert
+// to use whatever the router says; 422 when the compiler has none such).
+compiler::CompileOptions compile_options(const State& st, const json& body) {
+  compiler::CompileOptions co;
+  co.expert = opt_string(body, "expert").value_or("");
+  if (!co.expert.empty()) {
+    const auto& names = st.compiler->info().experts;
+    if (std::find(names.begin(), names.end(), co.expert) == names.end())
+      fail(422, "unknown_expert", "the compiler has no expert '" + co.expert.substr(0, 80) + "'",
+           {{"field", "expert"}, {"available", names}});
+  }
+  return co;
+}
+
 // 413 for a spec over the compiler's limit, 422 for any other spec problem.
 [[noreturn]] void spec_error(const Error& e) {
   const std::string m = e.what();
@@ -71,11 +85,12 @@ void compile_route(State& st, const httplib::Request& req, httplib::Response& re
     fail(422, "invalid_slug", "illegal slug '" + slug.substr(0, 80) + "': it " + slug_problem(slug),
          {{"field", "slug"}, {"rule", "1-64 of a-z 0-9 - _, optionally owner/slug"}});
   compiler::Compiler& c = compiler_for(st, asked);
+  const compiler::CompileOptions co = compile_options(st, body);
   compiler::CompiledProgram p;
   {
     std::lock_guard<std::mutex> g(st.compile_mu);
     try {
-      p = c.compile(spec);
+      p = c.compile(spec, co);
     } catch (const Error& e) {
       spec_error(e);
     }
@@ -103,12 +118,14 @@ void compile_route(State& st, const httplib::Request& req, httplib::Response& re
                  {"runtime_manifest_version", meta.effective_manifest() ? json(meta.effective_manifest()->manifest_version) : json(nullptr)},
                  {"timings",
                   {{"encoder_ms", t.encoder_ms}, {"mapper_ms", t.mapper_ms}, {"adapter_ms", t.adapter_ms},
-                   {"bundle_ms", t.bundle_ms}, {"total_ms", t.total_ms}}}};
+                   {"bundle_ms", t.bundle_ms}, {"expert_check_ms", t.expert_check_ms}, {"total_ms", t.total_ms}}}};
   // An experts compiler: where the spec was routed, heaviest first (an extra field).
   if (!p.experts.empty()) {
     json ex = json::array();
     for (const auto& route : p.experts) ex.push_back({{"name", route.name}, {"weight", route.weight}});
     out["experts"] = ex;
+    out["expert"] = p.expert;
+    out["expert_chosen_by"] = p.expert_chosen_by;
   }
   send_json(res, 200, out);
 }
@@ -117,9 +134,10 @@ void precheck_route(State& st, const httplib::Request& req, httplib::Response& r
   const json body = body_object(req);
   const std::string spec = req_string(body, "spec");
   compiler::Compiler& c = compiler_for(st, opt_string(body, "compiler"));
+  const compiler::CompileOptions co = compile_options(st, body);
   try {
     std::lock_guard<std::mutex> g(st.compile_mu);
-    const compiler::CompiledProgram p = c.compile(spec);
+    const compiler::CompiledProgram p = c.compile(spec, co);
     bool cached = false;
     try {
       cached = st.cache().resolve_id(p.program_id) == p.program_id;

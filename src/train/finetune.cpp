@@ -3,6 +3,8 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -19,15 +21,6 @@
 
 namespace paw::train {
 namespace {
-
-std::string trim(std::string_view s) {
-  size_t a = 0, b = s.size();
-  while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
-  while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
-  return std::string(s.substr(a, b - a));
-}
-
-bool starts_with(std::string_view line, std::string_view p) { return line.substr(0, p.size()) == p; }
 
 // Padded rows of some cases: tokens [rows, cols], targets [rows, cols] (-1 = no loss).
 struct Rows {
@@ -47,41 +40,6 @@ Rows make_rows(const std::vector<const ProgramCase*>& cases) {
 
 }  // namespace
 
-std::vector<FinetuneExample> spec_examples(std::string_view spec) {
-  std::vector<FinetuneExample> out;
-  std::string input, output;
-  enum { None, In, Out } state = None;
-  auto flush = [&] {
-    if (state == Out) out.push_back({trim(input), trim(output)});
-    input.clear();
-    output.clear();
-  };
-  size_t pos = 0;
-  while (pos <= spec.size()) {
-    size_t nl = spec.find('\n', pos);
-    if (nl == std::string_view::npos) nl = spec.size();
-    std::string_view line = spec.substr(pos, nl - pos);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (starts_with(line, "Input:")) {
-      flush();
-      state = In;
-      input = std::string(line.substr(6));
-    } else if (starts_with(line, "Output:") && state == In) {
-      state = Out;
-      output = std::string(line.substr(7));
-    } else if (state == In) {
-      input += "\n" + std::string(line);
-    } else if (state == Out) {
-      output += "\n" + std::string(line);
-    }
-    pos = nl + 1;
-  }
-  flush();
-  // An example whose input or output is empty teaches nothing.
-  std::erase_if(out, [](const FinetuneExample& e) { return e.input.empty() || e.output.empty(); });
-  return out;
-}
-
 std::vector<FinetuneExample> read_examples_jsonl(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error("cannot read the examples file", path, "check the path");
@@ -91,7 +49,7 @@ std::vector<FinetuneExample> read_examples_jsonl(const std::string& path) {
   while (std::getline(in, line)) {
     ++n;
     const std::string where = path + ":" + std::to_string(n);
-    if (trim(line).empty()) continue;
+    if (std::all_of(line.begin(), line.end(), [](unsigned char ch) { return std::isspace(ch) != 0; })) continue;
     nlohmann::json j;
     try {
       j = nlohmann::json::parse(line);

@@ -106,16 +106,48 @@ TEST(CompileApi, AnExpertsCompilerSaysWhereTheSpecWasRouted) {
                               "--experts dates,reviews -o " + file),
             0);
   const Compiler c = Compiler::open(file);
+  // A spec with a worked example, for the check.
+  const std::string spec = std::string(kSpec) + "\n\nInput: server down\nOutput: immediate";
   EXPECT_EQ(c.experts(), (std::vector<std::string>{"dates", "reviews"}));
-  const CompileResult r = c.compile(kSpec);
+  const CompileResult r = c.compile(spec);
   ASSERT_EQ(r.experts.size(), 2u);
   EXPECT_NE(r.experts[0].name, r.experts[1].name);
   EXPECT_GE(r.experts[0].weight, r.experts[1].weight);
   EXPECT_NEAR(r.experts[0].weight + r.experts[1].weight, 1.0, 1e-5);
+  EXPECT_EQ(r.expert, r.experts[0].name);   // no interpreter to check with: the router's choice
+  EXPECT_EQ(r.expert_chosen_by, "router");
+  // Opted in, the spec's examples check the router on an interpreter; compile_program checks on
+  // its own interpreter, and runs the same program compile() makes with check_with.
+  const Interpreter interp = Interpreter::open(f.interp);
+  CompileOptions o;
+  o.expert_check = true;
+  o.check_with = &interp;
+  const CompileResult checked = c.compile(spec, o);
+  EXPECT_TRUE(checked.expert_chosen_by == "router" || checked.expert_chosen_by == "examples") << checked.expert_chosen_by;
+  if (checked.expert_chosen_by == "router") {
+    EXPECT_EQ(checked.program_id, r.program_id);
+  }
+  EXPECT_EQ(c.compile_program(spec, interp, o).id(), checked.program_id);
+  EXPECT_EQ(c.compile_program(spec, interp).id(), r.program_id);  // no check by default
+  o.expert_check = false;
+  EXPECT_EQ(c.compile(spec, o).program_id, r.program_id);
+  // A forced expert, whatever the router and the check say.
+  for (const std::string name : {"dates", "reviews"}) {
+    CompileOptions forced;
+    forced.expert = name;
+    forced.check_with = &interp;
+    const CompileResult p = c.compile(spec, forced);
+    EXPECT_EQ(p.expert, name);
+    EXPECT_EQ(p.expert_chosen_by, "option");
+  }
+  CompileOptions unknown;
+  unknown.expert = "weather";
+  EXPECT_THROW(c.compile(spec, unknown), Error);
   // An ordinary compiler routes nowhere.
   const Compiler plain = Compiler::open(f.compiler);
   EXPECT_TRUE(plain.experts().empty());
-  EXPECT_TRUE(plain.compile(kSpec).experts.empty());
+  EXPECT_TRUE(plain.compile(spec).experts.empty());
+  EXPECT_TRUE(plain.compile(spec, o).expert.empty());
 }
 
 TEST(InterpreterApi, KvBytesPerTokenFollowsTheFileAndTheKvType) {

@@ -313,13 +313,77 @@ TEST(CompileCli, ExpertsCompilerReportsWhereTheSpecWasRouted) {
                                 "/experts2.paw --interpreter " + f.interp),
                         &text),
             0);
-  EXPECT_NE(text.find("expert " + j["experts"][0]["name"].get<std::string>()), std::string::npos) << text;
+  EXPECT_NE(text.find("expert " + j["expert"].get<std::string>() + " ("), std::string::npos) << text;
   const auto info = paw_json("info " + experts + " --json");
   EXPECT_EQ(info["compiler"]["experts"], nlohmann::json({"dates", "reviews"}));
   // A compiler without experts says nothing about them.
   const auto plain = paw_json("compile --compiler " + f.compiler + " --spec " + quote(kSpec) + " -o " + f.dir +
                               "/plain.paw --json --interpreter " + f.interp);
   EXPECT_FALSE(plain.contains("experts"));
+  EXPECT_FALSE(plain.contains("expert"));
+}
+
+// The check of the router with the spec's example (kSpec has one), --no-expert-check, --expert
+// and an unknown expert.
+TEST(CompileCli, ExpertsCompilerChecksItsRouterWithTheSpecsExamples) {
+  const CompileFixture& f = fx();
+  const std::string experts = f.dir + "/experts3.gguf";
+  ASSERT_EQ(run_command(tool_path("paw-fixture") + " compiler --encoder " + f.dir + "/enc.gguf --interpreter " + f.interp +
+                        " --prefix-tokens 4 --n-bases 9 --seed 4 --coef-activation softmax --experts a,b,c -o " + experts),
+            0);
+  const std::string base = "compile --compiler " + experts + " --spec " + quote(kSpec) + " --json --interpreter " + f.interp;
+  const auto checked = paw_json(base + " --expert-check -o " + f.dir + "/c1.paw");
+  ASSERT_TRUE(checked.contains("expert_check")) << checked.dump();
+  ASSERT_EQ(checked["expert_check"].size(), 3u);
+  for (const auto& s : checked["expert_check"]) {
+    EXPECT_EQ(s["examples"], 1);
+    EXPECT_GE(s["answered"].get<int>(), 0);
+    EXPECT_GT(s["nll_per_token"].get<double>(), 0.0);
+  }
+  const std::string by = checked["expert_chosen_by"];
+  EXPECT_TRUE(by == "router" || by == "examples") << by;
+  EXPECT_GT(checked["timings"]["expert_check_ms"].get<double>(), 0.0);
+  // By default the router alone: no check, the heaviest expert.
+  const auto routed = paw_json(base + " -o " + f.dir + "/c2.paw");
+  EXPECT_FALSE(routed.contains("expert_check"));
+  EXPECT_EQ(routed["expert_chosen_by"], "router");
+  EXPECT_EQ(routed["expert"], routed["experts"][0]["name"]);
+  EXPECT_EQ(routed["timings"]["expert_check_ms"], 0.0);
+  // The check keeps the router's program to the byte when it agrees.
+  if (by == "router") {
+    EXPECT_EQ(checked["program_id"], routed["program_id"]);
+  }
+  // --expert: that expert's program, each a different one.
+  std::set<std::string> ids;
+  for (const std::string name : {"a", "b", "c"}) {
+    const auto forced = paw_json(base + " --expert " + name + " -o " + f.dir + "/forced_" + name + ".paw");
+    EXPECT_EQ(forced["expert"], name);
+    EXPECT_EQ(forced["expert_chosen_by"], "option");
+    ids.insert(forced["program_id"].get<std::string>());
+    if (by == "examples" && checked["expert"] == name) {
+      EXPECT_EQ(forced["program_id"], checked["program_id"]);
+    }
+  }
+  EXPECT_EQ(ids.size(), 3u);
+  std::string text;
+  ASSERT_EQ(run_command(paw_cmd(base.substr(0, base.find(" --json")) + " --expert b -o " + f.dir + "/forced_text.paw"), &text), 0);
+  EXPECT_NE(text.find("expert b (chosen with --expert)"), std::string::npos) << text;
+  // --expert-check without the interpreter: a clear error, nothing written.
+  const std::string lone = f.dir + "/lone";
+  fs::create_directories(lone);
+  fs::copy_file(experts, lone + "/experts3.gguf", fs::copy_options::overwrite_existing);
+  std::string err0;
+  EXPECT_NE(run_command(paw_cmd("compile --compiler " + lone + "/experts3.gguf --spec " + quote(kSpec) +
+                                " --expert-check -o " + lone + "/x.paw") + " 2>&1", &err0), 0);
+  EXPECT_NE(err0.find("--interpreter"), std::string::npos) << err0;
+  EXPECT_FALSE(fs::exists(lone + "/x.paw"));
+  // An unknown expert: a clear error naming the experts, and nothing written.
+  const std::string out = f.dir + "/unknown.paw";
+  std::string err;
+  EXPECT_NE(run_command(paw_cmd(base + " --expert weather -o " + out) + " 2>&1", &err), 0);
+  EXPECT_NE(err.find("unknown expert 'weather'"), std::string::npos) << err;
+  EXPECT_NE(err.find("a, b, c"), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(out));
 }
 
 }  // namespace

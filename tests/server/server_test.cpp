@@ -134,6 +134,26 @@ TEST(Serve, CompileSaysWhereAnExpertsCompilerRoutedTheSpec) {
   EXPECT_NEAR(a["experts"][0]["weight"].get<double>() + a["experts"][1]["weight"].get<double>(), 1.0, 1e-5);
   EXPECT_EQ(std::set<std::string>({a["experts"][0]["name"], a["experts"][1]["name"]}),
             (std::set<std::string>{"dates", "reviews"}));
+  // No examples in the spec: the router's choice.
+  EXPECT_EQ(a["expert"], a["experts"][0]["name"]);
+  EXPECT_EQ(a["expert_chosen_by"], "router");
+  // The same program as `paw compile` on the same files.
+  const std::string with_example = std::string(kSpecA) + "\nInput: is it raining?\nOutput: yes";
+  const json e = post(c, "/api/v1/compile", {{"spec", with_example}}, 200);
+  EXPECT_EQ(e["expert_chosen_by"], "router");
+  std::string cli;
+  const std::string spec_file = models().dir + "/expert_spec.txt";
+  std::ofstream(spec_file) << with_example;
+  ASSERT_EQ(run_command(tool_path("paw") + " compile --compiler " + experts + " --interpreter " + models().interp + " --spec-file " +
+                            spec_file + " -o " + models().dir + "/expert_cli.paw --json",
+                        &cli),
+            0);
+  EXPECT_EQ(json::parse(cli)["program_id"], e["program_id"]);
+  EXPECT_EQ(json::parse(cli)["expert"], e["expert"]);
+  // "expert" forces one; an unknown one is a 422 naming the field and the experts.
+  EXPECT_EQ(post(c, "/api/v1/compile", {{"spec", with_example}, {"expert", "reviews"}}, 200)["expert_chosen_by"], "option");
+  const json bad = post(c, "/api/v1/compile", {{"spec", with_example}, {"expert", "weather"}}, 422);
+  EXPECT_NE(bad.dump().find("reviews"), std::string::npos) << bad.dump();
 }
 
 TEST(Serve, CompileInferAndTheReferenceRoutes) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "paw/adapter/writer.hpp"
+#include "paw/compiler/expert_check.hpp"
 #include "paw/compiler/format.hpp"
 #include "paw/program/bundle.hpp"
 #include "paw/tensor/dtype.hpp"
@@ -54,6 +55,13 @@ struct CompileOptions {
   // Pseudo-program strategy; only "spec" (the normalised spec) is built in.
   std::string pseudo_program_strategy = "spec";
   int n_threads = 0;  // encoder threads; 0 = one per physical core
+  // Experts compilers: check the router's choice with the spec's worked examples
+  // (paw/compiler/expert_check.hpp). Null, a spec without examples or a compiler without
+  // experts: the router alone decides.
+  const ExpertCheck* expert_check = nullptr;
+  // Experts compilers: the program of this expert (a name of CompilerInfo::experts), whatever
+  // the router and the check say; empty = route. Throws paw::Error for an unknown name.
+  std::string expert;
 };
 
 // How package() files an adapter made for this compiler's interpreter.
@@ -65,6 +73,7 @@ struct PackageOptions {
 
 struct CompileTimings {  // encoder_ms includes tokenizing (microseconds at this size)
   double encoder_ms = 0, mapper_ms = 0, adapter_ms = 0, bundle_ms = 0, total_ms = 0;
+  double expert_check_ms = 0;  // the expert check (0 when none ran)
 };
 
 struct CompiledProgram {
@@ -79,6 +88,13 @@ struct CompiledProgram {
     float weight = 0;
   };
   std::vector<ExpertRoute> experts;
+  // Experts compilers: the expert whose program this is, and what chose it: "router" (the
+  // heaviest routing weight; the program is the router's mix), "examples" (the check found
+  // another expert's program answers the spec's examples better; the program is that expert's)
+  // or "option" (CompileOptions::expert).
+  std::string expert, expert_chosen_by;
+  // The check's score of every expert (compiler order); empty when no check ran.
+  std::vector<ExpertExampleScore> example_scores;
   CompileTimings timings;
   // The .paw bytes (deterministic ZIP) and an atomic write of them.
   std::vector<uint8_t> paw_bytes() const;
@@ -109,6 +125,9 @@ class Compiler {
   // Experts compilers: each expert's routing weight [experts.size()] in coefficients (layer 0,
   // first module, A; normalised over the experts). Empty for other compilers.
   std::vector<float> expert_weights(const std::vector<float>& coefficients) const;
+  // Experts compilers: the coefficients that give expert `e`'s program alone (routing weight 1)
+  // [n_coefficients]. Throws paw::Error for a compiler without experts or e out of range.
+  std::vector<float> expert_coefficients(size_t e) const;
 
   // The whole pipeline. Throws paw::Error for an empty or whitespace-only spec, a spec over the
   // encoder's context (saying tokens and bytes), an unknown adapter type or strategy.

@@ -54,6 +54,11 @@ struct EvalOptions {
   // finetune compile (libtorch builds) plugs in here; the report's mode then says `label`.
   std::function<compiler::CompiledProgram(const compiler::Compiler&, const EvalCase&)> make_program;
   std::string make_program_label = "program (finetuned)";
+  // Mode "program" with an experts compiler: check the router's choice with each spec's worked
+  // examples (compiler::ExpertCheck; `paw compile --expert-check`).
+  bool expert_check = false;
+  // ... or every spec's program from this expert (CompileOptions::expert); empty = route.
+  std::string expert;
 };
 
 struct CaseResult {
@@ -85,6 +90,9 @@ struct ModelReport {
   double compile_seconds = 0;
   uint64_t adapter_bytes = 0;        // of one program (they all have the same size)
   int64_t compiler_params = 0;
+  // Experts compilers with the expert check: programs whose expert the spec's examples chose
+  // over the router's (of n_compiled); -1 when no check ran.
+  int64_t n_expert_by_examples = -1;
 };
 
 // Evaluates a loaded model (its tokenizer must know <|im_end|>, which ends every answer).

@@ -11,16 +11,13 @@
 #include <vector>
 
 #include "paw/compiler/compiler.hpp"
+#include "paw/compiler/spec_examples.hpp"
 
 namespace paw::train {
 
-struct FinetuneExample {
-  std::string input, output;
-};
-
-// The worked examples of a spec: every "Input:" line (continuing until "Output:") and the
-// "Output:" after it (continuing until the next "Input:" or the end), trimmed.
-std::vector<FinetuneExample> spec_examples(std::string_view spec);
+// An (input, output) pair: the spec's worked examples (compiler::spec_examples) and given cases.
+using FinetuneExample = compiler::SpecExample;
+using compiler::spec_examples;
 // {"input": "...", "output": "..."} per line (blank lines skipped; "expected" is accepted for
 // "output", as `paw test` cases have it). Errors name the file and line.
 std::vector<FinetuneExample> read_examples_jsonl(const std::string& path);
