@@ -9,15 +9,8 @@
 // - ISA files define no namespace-scope objects with dynamic initialisers (those would run at
 //   start-up on every CPU) and keep their helpers in anonymous namespaces, so an inline helper
 //   compiled for AVX-512 can never be linked in place of another file's copy.
+#include "paw/ops/cpu_features.hpp"
 #include "paw/ops/kernels.hpp"
-
-namespace paw::cpu {
-
-bool has_avx2();         // AVX2 + FMA + F16C, with OS support for the YMM state
-bool has_avx512();       // AVX-512 F/BW/VL/DQ + VNNI, with OS support for the ZMM state
-bool has_avx512_bf16();  // AVX512_BF16 (vdpbf16ps); optional inside the avx512 table
-
-}  // namespace paw::cpu
 
 namespace paw::avx2 {
 const KernelTable* table();  // "avx2"

@@ -324,6 +324,7 @@ RunResult run_compiler_recipe(const Recipe& r, const RunOptions& opt) {
                  r.compiler.spec_conditioned ? "spec-conditioned" : "control (spec withheld)", opt.device.c_str(),
                  r.precision.c_str(), static_cast<long long>(run.step), static_cast<long long>(end),
                  static_cast<long long>(r.steps));
+  if (opt.progress) note_emulated_bf16(r, run.dev);
 
   std::vector<ProgramBatch> micro;  // the current step's micro-batches
   StepHooks h;

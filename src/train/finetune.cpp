@@ -11,6 +11,7 @@
 
 #include "paw/compiler/format.hpp"
 #include "paw/data/rng.hpp"
+#include "paw/ops/cpu_features.hpp"
 #include "paw/tokenizer/tokenizer.hpp"
 #include "paw/train/gguf_io.hpp"
 #include "paw/train/lora.hpp"
@@ -140,9 +141,11 @@ FinetuneResult finetune_compile(const compiler::Compiler& c, const std::string& 
     }
   }
 
-  // Logits [rows, cols, n_vocab] in float; the products in bf16 when asked (backward replays the casts).
+  // Logits [rows, cols, n_vocab] in float; the products in bf16 when asked and the CPU does bf16
+  // natively (backward replays the casts).
+  const bool bf16 = o.bf16 && cpu::has_avx512_bf16();
   auto forward = [&](const Rows& r, const LoraSet& set) {
-    MixedPrecisionScope mixed(o.bf16, torch::kCPU);
+    MixedPrecisionScope mixed(bf16, torch::kCPU);
     return at_least_float(interp->forward(to_device(r.tokens, r.rows, r.cols, torch::kCPU), &set));
   };
 

@@ -319,6 +319,7 @@ RunResult run_single_recipe(const Recipe& r, const RunOptions& opt) {
                  r.name.c_str(), r.mode.c_str(), std::string(arch_name(run.model->hparams().arch)).c_str(),
                  static_cast<long long>(res.n_params), static_cast<long long>(res.n_model_params), opt.device.c_str(), r.precision.c_str(),
                  static_cast<long long>(run.step), static_cast<long long>(end), static_cast<long long>(r.steps));
+  if (opt.progress) note_emulated_bf16(r, run.dev);
 
   if (opt.progress && run.dev.is_cpu()) {
     // On the 2-core machine of docs/TRAINING.md: OpenBLAS 70–100 GFLOP/s on this product when

@@ -40,8 +40,10 @@ struct FinetuneOptions {
   // memorised further (a mapper program that fits a date spec's 3 examples lost held-out dates
   // when trained on them for 40 steps). Checked only when every step sees every example; 0 = never.
   double stop_loss = 0;
-  bool bf16 = true;             // products in bfloat16 under autocast (weights, grads, optimizer stay float);
-                                // several times faster on CPUs with AVX-512 BF16 (docs/TRAINING.md "Speed")
+  bool bf16 = true;             // products in bfloat16 under autocast (weights, grads, optimizer stay float),
+                                // on CPUs that multiply bf16 natively (AVX512_BF16: several times faster,
+                                // docs/TRAINING.md "Speed"); elsewhere libtorch emulates bf16, slower than
+                                // float, so the products stay float there
 };
 
 inline constexpr size_t kManyExamples = 16;
