@@ -116,20 +116,18 @@ void run_compile(const CompileCliOptions& o) {
   // --expert-check: an experts compiler checks its router with the spec's examples on the
   // interpreter (--interpreter, else the compiler's pinned file beside it).
   std::unique_ptr<compiler::ExpertCheck> check;
-  if (o.expert_check && o.expert.empty() && o.method == "mapper" && !c.info().experts.empty() && c.info().spec_conditioned &&
-      compiler::spec_examples(spec).empty())
-    std::fprintf(stderr, "paw: note: --expert-check: the spec has no Input:/Output: examples, so the router alone chose\n");
-  if (o.expert_check && o.expert.empty() && o.method == "mapper" && !c.info().experts.empty() && c.info().spec_conditioned &&
-      !compiler::spec_examples(spec).empty()) {
+  if (o.expert_check && o.expert.empty() && o.method == "mapper" && !c.info().experts.empty() && c.info().spec_conditioned) {
     const std::string interp = o.interpreter.empty() ? beside : o.interpreter;
-    if (std::filesystem::exists(interp)) {
+    if (compiler::spec_examples(spec).empty()) {
+      std::fprintf(stderr, "paw: note: --expert-check: the spec has no Input:/Output: examples, so the router alone chose\n");
+    } else if (!std::filesystem::exists(interp)) {
+      throw Error("--expert-check runs the spec's examples on the compiler's interpreter, which is not here", interp,
+                  "pass --interpreter FILE.gguf");
+    } else {
       compiler::ExpertCheckOptions eo;
       eo.n_threads = o.threads;
       check = compiler::ExpertCheck::open(c, interp, eo);
       co.expert_check = check.get();
-    } else {
-      throw Error("--expert-check runs the spec's examples on the compiler's interpreter, which is not here", interp,
-                  "pass --interpreter FILE.gguf");
     }
   }
   nlohmann::ordered_json finetune_report;
