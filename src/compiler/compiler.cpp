@@ -358,6 +358,13 @@ std::vector<float> Compiler::expert_weights(const std::vector<float>& c) const {
   return w;
 }
 
+std::optional<size_t> Compiler::find_expert(std::string_view name) const {
+  const std::vector<std::string>& names = impl_->info.experts;
+  const auto it = std::find(names.begin(), names.end(), name);
+  if (it == names.end()) return std::nullopt;
+  return static_cast<size_t>(it - names.begin());
+}
+
 std::vector<float> Compiler::expert_coefficients(size_t e) const {
   const CompilerInfo& ci = impl_->info;
   const int64_t E = static_cast<int64_t>(ci.experts.size()), M = static_cast<int64_t>(ci.modules.size());
@@ -392,14 +399,14 @@ CompiledProgram Compiler::compile(std::string_view spec, const CompileOptions& o
   std::vector<ExpertExampleScore> scores;
   double check_ms = 0;
   if (!o.expert.empty()) {
-    const auto it = std::find(ci.experts.begin(), ci.experts.end(), o.expert);
-    if (it == ci.experts.end()) {
+    const std::optional<size_t> named = find_expert(o.expert);
+    if (!named) {
       std::string names;
       for (const std::string& n : ci.experts) names += (names.empty() ? "" : ", ") + n;
       throw Error("unknown expert '" + o.expert + "'", "--expert",
                   ci.experts.empty() ? "this compiler has no experts" : "this compiler's experts: " + names);
     }
-    expert = static_cast<size_t>(it - ci.experts.begin());
+    expert = *named;
     chosen_by = "option";
     c = expert_coefficients(expert);
   } else if (o.expert_check && !w.empty() && ci.spec_conditioned) {

@@ -9,6 +9,7 @@
 #include "paw/adapter/writer.hpp"
 #include "paw/compiler/compiler.hpp"
 #include "paw/compiler/format.hpp"
+#include "paw/compiler/program_case.hpp"
 #include "paw/runtime/model_loader.hpp"
 #include "paw/runtime/session.hpp"
 #include "paw/tokenizer/tokenizer.hpp"
@@ -24,14 +25,6 @@ struct ExpertCheck::Impl {
 };
 
 namespace {
-
-// One example as the trainer encodes a program case (train/compiler_batch.cpp): the input and
-// the template's suffix as one string (tokens may merge across the boundary), the answer
-// encoded alone, then EOS.
-struct EncodedExample {
-  std::vector<int32_t> tokens;  // [input + suffix | answer], EOS not included (it is only predicted)
-  int64_t n_prompt = 0;         // tokens before the answer
-};
 
 // Log-softmax of one logits row at `target`, and whether `target` is the row's argmax (the
 // first maximum, as greedy decoding picks).
@@ -75,29 +68,21 @@ std::vector<ExpertExampleScore> ExpertCheck::score(const Compiler& c, std::strin
   const CompilerInfo& ci = c.info();
   const Impl& m = *impl_;
   if (ci.experts.empty() || examples.empty()) return {};
-  const std::string tmpl = render_template(ci.program_template, pseudo_program);
-  const size_t at = tmpl.find(kInputPlaceholder);
-  const std::string prefix = tmpl.substr(0, at), suffix = tmpl.substr(at + kInputPlaceholder.size());
-
+  // Each example as the trainer encodes a program case; the prefix is evaluated once per expert.
+  const TemplateParts parts = split_template(render_template(ci.program_template, pseudo_program), "compiler template");
   EncodeOptions special;
   special.parse_special = true;
-  EncodeOptions plain;
-  plain.parse_special = false;
-  const std::vector<int32_t> prefix_ids = m.tok.encode(prefix, special);
+  const std::vector<int32_t> prefix_ids = m.tok.encode(parts.prefix, special);
   const int64_t n_ctx = m.model->hparams().n_ctx_train;
-  std::vector<EncodedExample> enc;
-  int64_t longest = 0;
+  std::vector<ProgramCase> enc;  // [input + suffix | answer | EOS] each
+  int64_t longest = 0;           // the most tokens one example feeds (all but its EOS)
   for (const SpecExample& e : examples) {
     if (enc.size() >= m.opt.max_examples) break;
-    EncodedExample x;
-    x.tokens = m.tok.encode(e.input + suffix, special);
-    x.n_prompt = static_cast<int64_t>(x.tokens.size());
-    const std::vector<int32_t> out = m.tok.encode(e.output, plain);
-    x.tokens.insert(x.tokens.end(), out.begin(), out.end());
+    ProgramCase x = encode_case_after_prefix(m.tok, parts.suffix, e.input, e.output, m.eos);
     const int64_t n = static_cast<int64_t>(x.tokens.size());
-    // An example that does not fit the context with the prefix (and its EOS) is not read.
-    if (x.n_prompt == 0 || static_cast<int64_t>(prefix_ids.size()) + n + 1 > n_ctx) continue;
-    longest = std::max(longest, n);
+    // An example that does not fit the context with the prefix (EOS included) is not read.
+    if (x.n_prompt == 0 || static_cast<int64_t>(prefix_ids.size()) + n > n_ctx) continue;
+    longest = std::max(longest, n - 1);
     enc.push_back(std::move(x));
   }
   if (enc.empty()) return {};
@@ -129,16 +114,16 @@ std::vector<ExpertExampleScore> ExpertCheck::score(const Compiler& c, std::strin
     int64_t n_targets = 0;
     EvalOptions all;
     all.all_logits = true;
-    for (const EncodedExample& x : enc) {
+    for (const ProgramCase& x : enc) {
+      const int64_t n = static_cast<int64_t>(x.tokens.size()) - 1;  // fed: all but the EOS
       s.truncate(n_prefix);
-      s.prefill(x.tokens, all);
+      s.prefill(std::span<const int32_t>(x.tokens).first(static_cast<size_t>(n)), all);
       const std::span<const float> logits = s.all_logits();  // [n, n_vocab]
       const size_t V = static_cast<size_t>(s.n_vocab());
-      const int64_t n = static_cast<int64_t>(x.tokens.size());
       bool right = true;
-      // Row t predicts token t + 1; the last row predicts EOS.
+      // Row t predicts token t + 1: the answer's tokens, then EOS.
       for (int64_t t = x.n_prompt - 1; t < n; ++t) {
-        const int32_t target = t + 1 < n ? x.tokens[static_cast<size_t>(t + 1)] : m.eos;
+        const int32_t target = x.tokens[static_cast<size_t>(t + 1)];
         double nll = 0;
         bool top = false;
         score_row(logits.subspan(static_cast<size_t>(t) * V, V), target, nll, top);

@@ -12,12 +12,10 @@ ProgramBundle ProgramBundle::from_bundle(Bundle b, const std::string& folder) {
   ProgramBundle p;
   p.id = b.id();
   p.source = b.source;
-  size_t at = b.prompt_template.find(kInputPlaceholder);
-  if (at == std::string::npos)   // validate_bundle guarantees it; a hand-made Bundle may not
-    throw Error("template has no {INPUT_PLACEHOLDER}", b.source + ": member 'prompt_template.txt'",
-                "validate the bundle first (read_bundle)");
-  p.template_prefix = b.prompt_template.substr(0, at);
-  p.template_suffix = b.prompt_template.substr(at + std::string_view(kInputPlaceholder).size());
+  // validate_bundle guarantees the placeholder; a hand-made Bundle may lack it (the error names it).
+  TemplateParts parts = split_template(b.prompt_template, b.source + ": member 'prompt_template.txt'");
+  p.template_prefix = std::move(parts.prefix);
+  p.template_suffix = std::move(parts.suffix);
   p.prompt_template = std::move(b.prompt_template);
   p.manifest = b.meta.effective_manifest();
   p.meta = std::move(b.meta);

@@ -58,12 +58,10 @@ compiler::Compiler& compiler_for(State& st, const std::optional<std::string>& as
 compiler::CompileOptions compile_options(const State& st, const json& body) {
   compiler::CompileOptions co;
   co.expert = opt_string(body, "expert").value_or("");
-  if (!co.expert.empty()) {
-    const auto& names = st.compiler->info().experts;
-    if (std::find(names.begin(), names.end(), co.expert) == names.end())
-      fail(422, "unknown_expert", "the compiler has no expert '" + co.expert.substr(0, 80) + "'",
-           {{"field", "expert"}, {"available", names}});
-  }
+  // Checked before compiling, so that the answer can list the experts under its own code.
+  if (!co.expert.empty() && !st.compiler->find_expert(co.expert))
+    fail(422, "unknown_expert", "the compiler has no expert '" + co.expert.substr(0, 80) + "'",
+         {{"field", "expert"}, {"available", st.compiler->info().experts}});
   return co;
 }
 

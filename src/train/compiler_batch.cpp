@@ -10,24 +10,7 @@
 
 namespace paw::train {
 
-ProgramCase encode_program_case(const Tokenizer& tok, const std::string& prefix_text, const std::string& suffix_text,
-                                const std::string& input, const std::string& output, int32_t eos_id) {
-  EncodeOptions special;
-  special.parse_special = true;
-  EncodeOptions plain;
-  plain.parse_special = false;
-  ProgramCase c;
-  c.tokens = tok.encode(prefix_text, special);
-  const std::vector<int32_t> in = tok.encode(input + suffix_text, special);
-  c.tokens.insert(c.tokens.end(), in.begin(), in.end());
-  c.n_prompt = static_cast<int64_t>(c.tokens.size());
-  const std::vector<int32_t> out = tok.encode(output, plain);
-  c.tokens.insert(c.tokens.end(), out.begin(), out.end());
-  c.tokens.push_back(eos_id);
-  return c;
-}
-
-int64_t fill_case_row(const ProgramCase& c, int64_t row, int64_t cols, std::vector<int64_t>& tokens,
+int64_t fill_case_row(const compiler::ProgramCase& c, int64_t row, int64_t cols, std::vector<int64_t>& tokens,
                       std::vector<int64_t>& targets) {
   int64_t n = 0;
   const int64_t n_in = static_cast<int64_t>(c.tokens.size()) - 1;
@@ -75,10 +58,9 @@ ProgramBatch ProgramBatcher::next() {
   struct Spec {
     std::string family;
     std::vector<int32_t> enc;
-    std::vector<ProgramCase> cases;
+    std::vector<compiler::ProgramCase> cases;
   };
   std::vector<Spec> specs;
-  const size_t placeholder_len = compiler::kInputPlaceholder.size();
   // A pass without wrap ends at n_; a spec that fits nothing is skipped (counted as consumed).
   size_t guard = 0;
   while (static_cast<int64_t>(specs.size()) < opt_.specs) {
@@ -103,14 +85,12 @@ ProgramBatch ProgramBatcher::next() {
     } catch (const Error&) {
       continue;  // too long for the encoder
     }
-    const std::string prog = compiler::render_template(opt_.tmpl, pseudo);
-    const size_t at = prog.find(compiler::kInputPlaceholder);
-    const std::string prefix = prog.substr(0, at), suffix = prog.substr(at + placeholder_len);
+    const TemplateParts parts = split_template(compiler::render_template(opt_.tmpl, pseudo), "compiler template");
     std::vector<std::pair<std::string, std::string>> cases = {{rec.input, rec.output}};
     cases.insert(cases.end(), rec.extra_cases.begin(), rec.extra_cases.end());
     for (const auto& [in, out] : cases) {
       if (static_cast<int64_t>(s.cases.size()) >= opt_.cases_per_spec) break;
-      ProgramCase c = encode_program_case(tok_, prefix, suffix, in, out, opt_.enc.eos_id);
+      compiler::ProgramCase c = compiler::encode_program_case(tok_, parts, in, out, opt_.enc.eos_id);
       if (static_cast<int64_t>(c.tokens.size()) - 1 > opt_.seq_len) continue;
       s.cases.push_back(std::move(c));
     }
@@ -122,7 +102,7 @@ ProgramBatch ProgramBatcher::next() {
   b.n_specs = static_cast<int64_t>(specs.size());
   for (const Spec& s : specs) {
     b.enc_cols = std::max<int64_t>(b.enc_cols, static_cast<int64_t>(s.enc.size()));
-    for (const ProgramCase& c : s.cases) {
+    for (const compiler::ProgramCase& c : s.cases) {
       b.cols = std::max<int64_t>(b.cols, static_cast<int64_t>(c.tokens.size()) - 1);
       ++b.rows;
     }
@@ -136,7 +116,7 @@ ProgramBatch ProgramBatcher::next() {
     std::copy(s.enc.begin(), s.enc.end(), b.enc_tokens.begin() + si * b.enc_cols);
     b.enc_ends.push_back(static_cast<int64_t>(s.enc.size()));
     b.spec_family.push_back(s.family);
-    for (const ProgramCase& c : s.cases) {
+    for (const compiler::ProgramCase& c : s.cases) {
       b.n_targets += fill_case_row(c, row, b.cols, b.tokens, b.targets);
       b.n_tokens += static_cast<int64_t>(c.tokens.size()) - 1;
       b.row_spec.push_back(si);

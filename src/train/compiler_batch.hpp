@@ -4,13 +4,13 @@
 // A batch holds `specs` generator records. Each spec gives one encoder row (its encoder input,
 // paw/compiler/format.hpp) and up to `cases_per_spec` interpreter rows, one per case (the
 // record's own case first, then Record::extra_cases), tokenized exactly as the runtime runs a
-// program: encode(template prefix) + encode(input + template suffix) (special tokens parsed),
-// then the answer encode(output) (plain) and EOS. Targets cover the answer and EOS only.
+// program (compiler::encode_program_case). Targets cover the answer and EOS only.
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "paw/compiler/format.hpp"
+#include "paw/compiler/program_case.hpp"
 #include "paw/data/generator.hpp"
 
 namespace paw {
@@ -49,22 +49,14 @@ struct ProgramBatch {
   int64_t n_tokens = 0, n_targets = 0;
 };
 
-// The interpreter tokens of one case and where its answer starts (runtime tokenization).
-struct ProgramCase {
-  std::vector<int32_t> tokens;
-  int64_t n_prompt = 0;
-};
 // The encoder's view of `spec` for spec_view_prob (0 whole, 1 instruction, 2 examples); a spec
 // without a blank line, or with an empty part, is always whole.
 std::string spec_view(const std::string& spec, int view);
 
-ProgramCase encode_program_case(const Tokenizer& tok, const std::string& prefix_text, const std::string& suffix_text,
-                                const std::string& input, const std::string& output, int32_t eos_id);
-
 // Writes case `c` into row `row` of [rows, cols] inputs and targets (already sized, targets
 // -1): inputs are its tokens but the last, targets the next token from the answer on. Returns
 // the number of targets written.
-int64_t fill_case_row(const ProgramCase& c, int64_t row, int64_t cols, std::vector<int64_t>& tokens,
+int64_t fill_case_row(const compiler::ProgramCase& c, int64_t row, int64_t cols, std::vector<int64_t>& tokens,
                       std::vector<int64_t>& targets);
 
 class ProgramBatcher {

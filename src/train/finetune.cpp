@@ -23,6 +23,8 @@
 namespace paw::train {
 namespace {
 
+using compiler::ProgramCase;
+
 // Padded rows of some cases: tokens [rows, cols], targets [rows, cols] (-1 = no loss).
 struct Rows {
   std::vector<int64_t> tokens, targets;
@@ -95,9 +97,7 @@ FinetuneResult finetune_compile(const compiler::Compiler& c, const std::string& 
   TorchModel interp = load_gguf_model(interpreter_path);
   interp->set_frozen(true);
   interp->eval();
-  const std::string& tmpl = mapper.bundle.prompt_template;
-  const size_t at = tmpl.find(compiler::kInputPlaceholder);
-  const std::string prefix = tmpl.substr(0, at), suffix = tmpl.substr(at + std::string_view(compiler::kInputPlaceholder).size());
+  const TemplateParts parts = split_template(mapper.bundle.prompt_template, "the mapper's program template");
   const int32_t eos = tok.eos_id().value_or(-1);
 
   FinetuneResult res;
@@ -106,7 +106,7 @@ FinetuneResult finetune_compile(const compiler::Compiler& c, const std::string& 
   const int64_t limit = o.max_tokens > 0 ? std::min(o.max_tokens, n_ctx) : n_ctx;
   int64_t shortest = 0;
   for (const FinetuneExample& e : examples) {
-    ProgramCase pc = encode_program_case(tok, prefix, suffix, e.input, e.output, eos);
+    ProgramCase pc = compiler::encode_program_case(tok, parts, e.input, e.output, eos);
     const int64_t n = static_cast<int64_t>(pc.tokens.size()) - 1;
     if (n > limit) {
       ++res.n_skipped;

@@ -12,7 +12,9 @@
 
 #include "paw/paw.hpp"
 #include "paw/formats/gguf.hpp"
+#include "paw/compiler/program_case.hpp"
 #include "paw/program/bundle.hpp"
+#include "paw/tokenizer/tokenizer.hpp"
 #include "common/compiler_fixture.hpp"
 #include "common/test_env.hpp"
 
@@ -32,13 +34,19 @@ std::string read_all(const std::string& path) {
   return ss.str();
 }
 
+// Writes a compiled program as p.paw in a fresh scratch folder `dir`; returns its path.
+std::string write_to_scratch(const CompileResult& r, const std::string& dir) {
+  const std::string file = test::scratch_dir(dir) + "/p.paw";
+  r.write(file);
+  return file;
+}
+
 TEST(CompileApi, ProgramInMemoryAnswersLikeTheWrittenFile) {
   const Fixture& f = fixture();
   const Compiler c = Compiler::open(f.compiler);
   const Interpreter interp = Interpreter::open(f.interp);
   const CompileResult r = c.compile(kSpec);
-  const std::string file = test::scratch_dir("compile_api_write") + "/p.paw";
-  r.write(file);
+  const std::string file = write_to_scratch(r, "compile_api_write");
   ProgramOptions po;
   po.prefix_cache = false;
   const Program from_file = Program::open(file, interp, po);
@@ -59,8 +67,7 @@ TEST(CompileApi, WrittenFileIsABundleNamingTheCompiler) {
   const Fixture& f = fixture();
   const Compiler c = Compiler::open(f.compiler);
   const CompileResult r = c.compile(kSpec, {.adapter_type = "f32"});
-  const std::string file = test::scratch_dir("compile_api_bundle") + "/p.paw";
-  r.write(file);
+  const std::string file = write_to_scratch(r, "compile_api_bundle");
   const std::string bytes = read_all(file);
   ASSERT_EQ(bytes.size(), r.paw.size());
   EXPECT_EQ(bytes.substr(0, 2), "PK");
@@ -71,6 +78,45 @@ TEST(CompileApi, WrittenFileIsABundleNamingTheCompiler) {
   EXPECT_NE(b.prompt_template.find(r.pseudo_program), std::string::npos);
   EXPECT_FALSE(c.interpreter_sha256().empty());
   EXPECT_TRUE(c.spec_conditioned());
+}
+
+// The trainer, the finetune and the expert check score a program on compiler::encode_program_case;
+// that is only right if it is what the runtime feeds for the same program and input.
+TEST(CompileApi, ProgramCasesAreTokenizedAsTheRuntimeRunsThem) {
+  const Fixture& f = fixture();
+  const std::string file = write_to_scratch(Compiler::open(f.compiler).compile(kSpec), "compile_api_cases");
+  const Bundle b = read_bundle(file);
+  const TemplateParts parts = split_template(b.prompt_template, file);
+  EXPECT_EQ(parts.prefix + kInputPlaceholder + parts.suffix, b.prompt_template);
+  const Interpreter interp = Interpreter::open(f.interp);
+  const Program prog = Program::open(file, interp);
+  const Tokenizer tok = Tokenizer::load(f.interp);
+  const int32_t eos = tok.eos_id().value_or(-1);
+  ASSERT_GE(eos, 0);
+  // Inputs whose last characters may merge with the suffix's first ones, and an empty input.
+  for (const char* input : {"server down", "a\n", "", "x ", "[END_INPUT]"}) {
+    const RunResult run = prog.run(input, {.max_tokens = 0});
+    const compiler::ProgramCase pc = compiler::encode_program_case(tok, parts, input, "wait", eos);
+    EXPECT_EQ(pc.n_prompt, run.prefix_tokens + run.input_tokens) << input;
+    const compiler::ProgramCase tail = compiler::encode_case_after_prefix(tok, parts.suffix, input, "wait", eos);
+    EXPECT_EQ(tail.n_prompt, run.input_tokens) << input;
+    ASSERT_FALSE(pc.tokens.empty());
+    EXPECT_EQ(pc.tokens.back(), eos);
+    // The answer: "wait" encoded alone, then EOS; the whole case is the prefix, then the tail.
+    const std::vector<int32_t> answer(pc.tokens.begin() + pc.n_prompt, pc.tokens.end() - 1);
+    EXPECT_EQ(tok.decode(answer), "wait");
+    ASSERT_EQ(pc.tokens.size(), static_cast<size_t>(run.prefix_tokens) + tail.tokens.size());
+    EXPECT_TRUE(std::equal(tail.tokens.begin(), tail.tokens.end(), pc.tokens.begin() + run.prefix_tokens)) << input;
+  }
+  try {
+    split_template("no placeholder here", "tmpl.txt");
+    ADD_FAILURE() << "a template without the placeholder was split";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.where(), "tmpl.txt");
+  }
+  const TemplateParts two = split_template("a{INPUT_PLACEHOLDER}b{INPUT_PLACEHOLDER}", "t");
+  EXPECT_EQ(two.prefix, "a");  // the first placeholder (validated templates have exactly one)
+  EXPECT_EQ(two.suffix, "b{INPUT_PLACEHOLDER}");
 }
 
 TEST(CompileApi, RefusesAnotherInterpreterAndBadSpecs) {

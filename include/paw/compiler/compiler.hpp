@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -128,6 +129,9 @@ class Compiler {
   // Experts compilers: the coefficients that give expert `e`'s program alone (routing weight 1)
   // [n_coefficients]. Throws paw::Error for a compiler without experts or e out of range.
   std::vector<float> expert_coefficients(size_t e) const;
+  // The index of the expert named `name` in CompilerInfo::experts; nullopt when there is none
+  // (compile() then refuses CompileOptions::expert, naming the experts; the server answers 422).
+  std::optional<size_t> find_expert(std::string_view name) const;
 
   // The whole pipeline. Throws paw::Error for an empty or whitespace-only spec, a spec over the
   // encoder's context (saying tokens and bytes), an unknown adapter type or strategy.

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "paw/program/bundle.hpp"
 #include "paw/util/error.hpp"
 
 namespace paw {
@@ -61,7 +62,7 @@ inline constexpr const char* interp_n_vocab = "compiler.interpreter.n_vocab";
 // Placeholders of a compiler's program template: the pseudo-program is substituted at
 // compile time; the input placeholder stays, exactly once, for the runtime.
 inline constexpr std::string_view kPseudoProgramPlaceholder = "{PSEUDO_PROGRAM}";
-inline constexpr std::string_view kInputPlaceholder = "{INPUT_PLACEHOLDER}";
+inline constexpr std::string_view kInputPlaceholder = paw::kInputPlaceholder;  // paw/program/bundle.hpp
 
 // The template of the trained tiny interpreters: their prompted format (docs/TRAINING.md,
 // "Data format") with the pseudo-program where the spec was.

@@ -25,6 +25,17 @@ inline constexpr const char* kTemplateMember = "prompt_template.txt";
 inline constexpr const char* kAdapterMember = "adapter.gguf";
 inline constexpr const char* kInputPlaceholder = "{INPUT_PLACEHOLDER}";
 
+// A prompt template cut at its input placeholder: the runtime evaluates `prefix` once and
+// appends `suffix` to every input; the compiler's trainer, finetune and expert check tokenize
+// cases the same way.
+struct TemplateParts {
+  std::string prefix;  // text before {INPUT_PLACEHOLDER}
+  std::string suffix;  // text after it
+};
+// Cuts at the first {INPUT_PLACEHOLDER}. Throws paw::Error naming `where` when the template has
+// none (a validated bundle and a rendered compiler template always have exactly one).
+TemplateParts split_template(std::string_view tmpl, const std::string& where);
+
 // Built-in base-mode templates of the reference: "qwen3" ->
 // "<|im_start|>user\n{INPUT_PLACEHOLDER}<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n",
 // "gpt2" -> "{INPUT_PLACEHOLDER}". Throws paw::Error for other architectures.
