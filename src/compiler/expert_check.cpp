@@ -70,9 +70,7 @@ std::vector<ExpertExampleScore> ExpertCheck::score(const Compiler& c, std::strin
   if (ci.experts.empty() || examples.empty()) return {};
   // Each example as the trainer encodes a program case; the prefix is evaluated once per expert.
   const TemplateParts parts = split_template(render_template(ci.program_template, pseudo_program), "compiler template");
-  EncodeOptions special;
-  special.parse_special = true;
-  const std::vector<int32_t> prefix_ids = m.tok.encode(parts.prefix, special);
+  const std::vector<int32_t> prefix_ids = encode_prefix(m.tok, parts.prefix);
   const int64_t n_ctx = m.model->hparams().n_ctx_train;
   std::vector<ProgramCase> enc;  // [input + suffix | answer | EOS] each
   int64_t longest = 0;           // the most tokens one example feeds (all but its EOS)

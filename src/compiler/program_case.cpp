@@ -5,6 +5,12 @@
 
 namespace paw::compiler {
 
+std::vector<int32_t> encode_prefix(const Tokenizer& tok, const std::string& prefix) {
+  EncodeOptions special;
+  special.parse_special = true;
+  return tok.encode(prefix, special);
+}
+
 ProgramCase encode_case_after_prefix(const Tokenizer& tok, const std::string& suffix, const std::string& input,
                                      const std::string& output, int32_t eos_id) {
   EncodeOptions special;
@@ -22,10 +28,8 @@ ProgramCase encode_case_after_prefix(const Tokenizer& tok, const std::string& su
 
 ProgramCase encode_program_case(const Tokenizer& tok, const TemplateParts& parts, const std::string& input,
                                 const std::string& output, int32_t eos_id) {
-  EncodeOptions special;
-  special.parse_special = true;
   ProgramCase c;
-  c.tokens = tok.encode(parts.prefix, special);
+  c.tokens = encode_prefix(tok, parts.prefix);
   const ProgramCase tail = encode_case_after_prefix(tok, parts.suffix, input, output, eos_id);
   c.n_prompt = static_cast<int64_t>(c.tokens.size()) + tail.n_prompt;
   c.tokens.insert(c.tokens.end(), tail.tokens.begin(), tail.tokens.end());

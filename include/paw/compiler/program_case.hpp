@@ -21,6 +21,9 @@ struct ProgramCase {
   int64_t n_prompt = 0;         // tokens before the answer
 };
 
+// The template's prefix as the runtime evaluates it: special tokens parsed, no BOS.
+std::vector<int32_t> encode_prefix(const Tokenizer& tok, const std::string& prefix);
+
 // The whole case: encode(prefix) + encode(input + suffix) + encode(output) + EOS.
 ProgramCase encode_program_case(const Tokenizer& tok, const TemplateParts& parts, const std::string& input,
                                 const std::string& output, int32_t eos_id);
