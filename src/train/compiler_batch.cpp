@@ -85,7 +85,8 @@ ProgramBatch ProgramBatcher::next() {
     } catch (const Error&) {
       continue;  // too long for the encoder
     }
-    const TemplateParts parts = split_template(compiler::render_template(opt_.tmpl, pseudo), "compiler template");
+    const TemplateParts parts =
+        split_template(compiler::render_template(opt_.tmpl, opt_.prompt_spec ? pseudo : std::string()), "compiler template");
     std::vector<std::pair<std::string, std::string>> cases = {{rec.input, rec.output}};
     cases.insert(cases.end(), rec.extra_cases.begin(), rec.extra_cases.end());
     for (const auto& [in, out] : cases) {

@@ -33,6 +33,10 @@ struct ProgramBatchOptions {
   // hand-written spec may have a terse instruction or no examples. Drawn per spec from `seed`
   // and the spec's position in the stream, so a resumed run draws the same.
   double spec_view_prob = 0.0;
+  // false: the interpreter's prompt gets an empty pseudo-program (the encoder still reads the
+  // spec), so only the program can carry what the spec says. An experiment on what a program
+  // channel can carry; no compile strategy writes such prompts.
+  bool prompt_spec = true;
   compiler::EncoderInputOptions enc;
   std::string tmpl = compiler::prompted_template();
 };

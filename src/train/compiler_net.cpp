@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -91,6 +92,18 @@ CompilerNetImpl::CompilerNetImpl(TorchModel source, int64_t n_tokenizer, const T
     mb.a.copy_(at::rand(mb.a.sizes(), gen) * (2 * bound) - bound);
     mb.b.zero_();  // every program starts as "no change"
   }
+  if (cfg_.pointer_rank > 0) {
+    // Slots are pools of RMS-normalised states: queries of unit scale give attention logits of
+    // about unit spread. The maps are read divided by d (adapters()), so that one optimizer
+    // step moves an A or B entry about as far as it moves a plain LoRA's (an unscaled map
+    // sums d coherent updates: ~100x at d = 128, and training diverged at once). A rows of
+    // the usual LoRA scale 1/sqrt(n_in) then need maps of std sqrt(d / n_in).
+    ptr_q_.copy_(at::normal(0.0, cfg_.pointer_query_std, ptr_q_.sizes(), gen));
+    for (PointerMaps& pm : ptr_) {
+      pm.a.copy_(at::normal(0.0, std::sqrt(double(d) / double(pm.a.size(1))), pm.a.sizes(), gen));
+      pm.b.zero_();
+    }
+  }
 }
 
 CompilerNetImpl::CompilerNetImpl(const ModelConfig& encoder_cfg, int64_t prefix_first_id, std::vector<int64_t> layers,
@@ -129,6 +142,16 @@ void CompilerNetImpl::build_head(const std::vector<LinearSpec>& interp_linears) 
     mb.b = register_parameter("bases_" + m + "_b", torch::zeros({cfg_.n_bases, mb.n_out, cfg_.rank}));
     bases_.push_back(mb);
   }
+  if (cfg_.pointer_rank < 0) throw Error("pointer_rank must be 0 or more", "compiler config");
+  if (cfg_.pointer_rank > 0) {
+    ptr_q_ = register_parameter("ptr_q", torch::zeros({cfg_.pointer_rank, d}));
+    for (const ModuleBases& mb : bases_) {
+      PointerMaps pm;
+      pm.a = register_parameter("ptr_" + mb.kind + "_a", torch::zeros({n_interp_layers_, mb.n_in, d}));
+      pm.b = register_parameter("ptr_" + mb.kind + "_b", torch::zeros({n_interp_layers_, mb.n_out, d}));
+      ptr_.push_back(pm);
+    }
+  }
   fc1_w_ = register_parameter("fc1_w", torch::zeros({H, d}));
   fc1_b_ = register_parameter("fc1_b", torch::zeros({H}));
   const int64_t n_out = cfg_.n_experts > 0 ? cfg_.n_experts : n_coefficients();  // router or coefficients
@@ -143,10 +166,13 @@ int64_t CompilerNetImpl::n_coefficients() const {
 }
 
 Tensor CompilerNetImpl::pooled(const Tensor& tokens, const Tensor& ends) {
-  const int64_t S = tokens.size(0), K = cfg_.prefix_tokens;
-  const std::vector<Tensor> taps = encoder_->forward_hidden(tokens, layers_);  // each [S, T, d]
+  return pool_prefix(encoder_->forward_hidden(tokens, layers_), ends);
+}
+
+Tensor CompilerNetImpl::pool_prefix(const std::vector<Tensor>& taps, const Tensor& ends) const {
+  const int64_t S = ends.size(0), K = cfg_.prefix_tokens;
   const Tensor pos = ends.to(torch::kLong).unsqueeze(1) - K +
-                     torch::arange(K, torch::TensorOptions().dtype(torch::kLong).device(tokens.device()));  // [S, K]
+                     torch::arange(K, torch::TensorOptions().dtype(torch::kLong).device(ends.device()));  // [S, K]
   Tensor sum;
   for (const Tensor& h : taps) {
     const Tensor hf = at_least_float(h);
@@ -155,6 +181,24 @@ Tensor CompilerNetImpl::pooled(const Tensor& tokens, const Tensor& ends) {
     sum = sum.defined() ? sum + s : s;
   }
   return sum / static_cast<double>(K * static_cast<int64_t>(taps.size()));  // [S, d]
+}
+
+Tensor CompilerNetImpl::pointer_slots(const std::vector<Tensor>& taps, const Tensor& ends) const {
+  Tensor h;
+  for (const Tensor& t : taps) h = h.defined() ? h + at_least_float(t) : at_least_float(t);
+  h = h / static_cast<double>(taps.size());                   // [S, T, d]
+  h = h * torch::rsqrt(h.pow(2).mean(-1, true) + 1e-6);       // RMS 1 per position
+  const int64_t T = h.size(1), d = h.size(2);
+  const Tensor idx = torch::arange(T, torch::TensorOptions().dtype(torch::kLong).device(h.device()));
+  const Tensor valid = idx.unsqueeze(0) < ends.to(torch::kLong).unsqueeze(1);               // [S, T]
+  Tensor scores = torch::einsum("std,rd->srt", {h, at_least_float(ptr_q_)}) / std::sqrt(double(d));  // [S, R, T]
+  scores = scores.masked_fill(valid.logical_not().unsqueeze(1), -std::numeric_limits<float>::infinity());
+  Tensor slots = torch::einsum("srt,std->srd", {torch::softmax(scores, -1), h});  // [S, R, d]
+  if (cfg_.pointer_centered) {
+    const Tensor m = valid.to(h.scalar_type()).unsqueeze(-1);                          // [S, T, 1]
+    slots = slots - ((h * m).sum(1) / m.sum(1).clamp_min(1.0)).unsqueeze(1);          // minus the spec's mean state
+  }
+  return slots;
 }
 
 namespace {
@@ -166,8 +210,10 @@ Tensor activate(const Tensor& out, compiler::CoefActivation a, int64_t n_bases) 
 }
 }  // namespace
 
-Tensor CompilerNetImpl::mapper_outputs(const Tensor& tokens, const Tensor& ends) {
-  const Tensor x = (pooled(tokens, ends) - feat_mean_) * feat_scale_;  // [S, d]
+Tensor CompilerNetImpl::mapper_outputs(const Tensor& tokens, const Tensor& ends, Tensor* slots) {
+  const std::vector<Tensor> taps = encoder_->forward_hidden(tokens, layers_);  // each [S, T, d]
+  if (slots) *slots = cfg_.pointer_rank > 0 ? pointer_slots(taps, ends) : Tensor();
+  const Tensor x = (pool_prefix(taps, ends) - feat_mean_) * feat_scale_;  // [S, d]
   const Tensor h = torch::gelu(torch::addmm(fc1_b_, x, fc1_w_.t()));    // [S, H] (erf GELU)
   return torch::addmm(fc2_b_, h, fc2_w_.t());                           // [S, n_coef] or [S, E]
 }
@@ -253,17 +299,28 @@ void CompilerNetImpl::set_feature_standardisation(const Tensor& pooled) {
   feat_scale_.copy_(1.0 / (std + eps));
 }
 
-LoraSet CompilerNetImpl::adapters(const Tensor& c) const {
+LoraSet CompilerNetImpl::adapters(const Tensor& c, const Tensor& slots) const {
   const int64_t S = c.size(0), L = n_interp_layers_, M = static_cast<int64_t>(bases_.size()), NB = cfg_.n_bases;
   const Tensor cv = c.view({S, L, M, NB, 2});
+  const bool pointer = slots.defined() && cfg_.pointer_rank > 0;
+  if (pointer && (slots.dim() != 3 || slots.size(0) != S || slots.size(1) != cfg_.pointer_rank))
+    throw Error("pointer slots must be [specs, pointer_rank, d]", "compiler net");
+  // The bases' B grows by (r + R) / r: the set is read at alpha / (r + R), their product at alpha / r.
+  const double base_gain = pointer ? double(cfg_.rank + cfg_.pointer_rank) / double(cfg_.rank) : 1.0;
   LoraSet set;
   set.alpha = cfg_.alpha;
   for (int64_t mi = 0; mi < M; ++mi) {
     const ModuleBases& mb = bases_[static_cast<size_t>(mi)];
     const Tensor ca = cv.select(2, mi).select(-1, 0);  // [S, L, NB]
     const Tensor cb = cv.select(2, mi).select(-1, 1);
-    const Tensor A = torch::einsum("slb,bri->slri", {ca, mb.a});  // [S, L, r, n_in]
-    const Tensor B = torch::einsum("slb,bor->slor", {cb, mb.b});  // [S, L, n_out, r]
+    Tensor A = torch::einsum("slb,bri->slri", {ca, mb.a});  // [S, L, r, n_in]
+    Tensor B = torch::einsum("slb,bor->slor", {cb, mb.b});  // [S, L, n_out, r]
+    if (pointer) {
+      const PointerMaps& pm = ptr_[static_cast<size_t>(mi)];
+      const Tensor sl = slots.to(A.scalar_type()) / static_cast<double>(slots.size(2));  // maps read / d
+      A = torch::cat({A, torch::einsum("srd,lid->slri", {sl, pm.a.to(A.scalar_type())})}, 2);   // [S, L, r+R, n_in]
+      B = torch::cat({B * base_gain, torch::einsum("srd,lod->slor", {sl, pm.b.to(B.scalar_type())})}, 3);  // [S, L, n_out, r+R]
+    }
     const std::string tensor = target_tensor(mb.kind);
     for (int64_t l = 0; l < L; ++l)
       set.pairs["blk." + std::to_string(l) + "." + tensor + ".weight"] = {A.select(1, l), B.select(1, l)};
@@ -312,6 +369,9 @@ std::map<std::string, Tensor> CompilerNetImpl::export_tensors() const {
 
 void export_compiler_gguf(const CompilerNetImpl& net, const Tokenizer& tok, const InterpreterPin& pin,
                           const TorchModelImpl& interp, const std::string& name, const std::string& path) {
+  if (net.config().pointer_rank > 0)
+    throw Error("a compiler with the pointer channel has no file format yet", path,
+                "leave export out of the recipe; its checkpoint and eval log are the result");
   namespace k = compiler::key;
   ExportOptions eo;
   eo.type = DType::F32;

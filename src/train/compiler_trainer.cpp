@@ -77,6 +77,9 @@ struct CompilerRun {
     cc.coef_activation = c.coef_activation;
     cc.router_logit_std = c.router_logit_std;
     cc.n_experts = c.n_experts;
+    cc.pointer_rank = c.pointer_rank;
+    cc.pointer_query_std = c.pointer_query_std;
+    cc.pointer_centered = c.pointer_centered;
     for (const auto& kv : c.family_experts) cc.expert_names.push_back(kv.first);
     TorchModel enc_src = load_model(c.encoder_init.empty() ? c.interpreter : c.encoder_init);
     net = CompilerNet(enc_src, tok.n_vocab(), *interp, cc, data::mix_seed(r.seed, 0x636F6D70));  // "comp"
@@ -96,6 +99,7 @@ struct CompilerRun {
     po.enc.max_tokens = net->encoder()->hparams().n_ctx_train;
     po.enc.spec_conditioned = c.spec_conditioned;
     po.spec_view_prob = c.spec_view_prob;
+    po.prompt_spec = c.prompt_spec;
     batcher = std::make_unique<ProgramBatcher>(*gen, data::Split::Train, tok, po);
 
     nlohmann::json id = {{"mode", "compiler"}, {"interpreter", pin.sha256},   {"prefix_tokens", c.prefix_tokens},
@@ -108,6 +112,10 @@ struct CompilerRun {
     if (!c.family_experts.empty()) id["family_experts"] = cc.expert_names;
     if (!c.train_bases) id["train_bases"] = false;
     if (c.spec_view_prob > 0) id["spec_view_prob"] = c.spec_view_prob;
+    if (c.pointer_rank > 0) id["pointer_rank"] = c.pointer_rank;
+    if (!c.prompt_spec) id["prompt_spec"] = false;
+    if (c.pointer_rank > 0 && c.pointer_query_std != 1.0) id["pointer_query_std"] = c.pointer_query_std;
+    if (c.pointer_centered) id["pointer_centered"] = true;
     identity = id.dump();
 
     // AdamW: decay on matrices; the encoder (pretrained) at encoder_lr_scale of the rate.
@@ -243,12 +251,13 @@ struct CompilerRun {
     MixedPrecisionScope mixed(r.precision == "bf16", dev);
     const torch::Tensor enc = to_dev(b.enc_tokens, b.n_specs, b.enc_cols);
     const torch::Tensor ends = to_dev(b.enc_ends, 1, b.n_specs).squeeze(0);  // [S]
-    const torch::Tensor out = net->mapper_outputs(enc, ends);
+    torch::Tensor slots;                                            // [S, R, d] with the pointer channel
+    const torch::Tensor out = net->mapper_outputs(enc, ends, &slots);
     const torch::Tensor coef = net->coefficients_of(out);  // [S, n_coef]
     if (coef_out) *coef_out = coef;
     if (mapper_out) *mapper_out = out;
     const torch::Tensor row_spec = to_dev(b.row_spec, 1, b.rows).squeeze(0);  // [rows]
-    LoraSet per_spec = net->adapters(coef);
+    LoraSet per_spec = net->adapters(coef, slots);
     LoraSet per_row;
     per_row.alpha = per_spec.alpha;
     for (auto& [name, t] : per_spec.pairs)

@@ -343,6 +343,11 @@ Recipe parse_recipe(const nlohmann::json& j, const std::string& where) {
     if (!d.init_from.empty() && d.n_experts == 0)
       throw Error("init_from starts experts; this recipe has none", c.field("init_from"), "set n_experts");
     if (!(d.balance_weight >= 0)) throw Error("balance_weight must be 0 or more", c.field("balance_weight"));
+    c.get_int("pointer_rank", d.pointer_rank, 0, 4096);
+    c.get("prompt_spec", d.prompt_spec);
+    c.get("pointer_query_std", d.pointer_query_std);
+    if (!(d.pointer_query_std > 0)) throw Error("pointer_query_std must be positive", c.field("pointer_query_std"));
+    c.get("pointer_centered", d.pointer_centered);
     c.get("encoder_lr_scale", d.encoder_lr_scale);
     c.get("spec_conditioned", d.spec_conditioned);
     c.get("modules", d.modules);
@@ -396,6 +401,12 @@ Recipe parse_recipe(const nlohmann::json& j, const std::string& where) {
     e.get("type", r.exp.type);
     e.done();
   }
+  if (r.mode == "compiler" && r.compiler.pointer_rank > 0 && !r.exp.path.empty())
+    throw Error("a compiler with the pointer channel cannot be exported yet", where + ": export.path",
+                "leave export out: the checkpoint and the eval log are the result");
+  if (r.mode == "compiler" && !r.compiler.prompt_spec && !r.exp.path.empty())
+    throw Error("a compiler trained without the spec in the prompt cannot be exported: paw compile puts it there",
+                where + ": export.path", "leave export out: the checkpoint and the eval log are the result");
   if (o.has("stages")) {
     nlohmann::json base = j;
     base.erase("stages");

@@ -52,6 +52,19 @@ struct CompilerConfig {
   int64_t n_experts = 0;
   // Experts: the name of each (e.g. the family it was trained on); written as compiler.experts.
   std::vector<std::string> expert_names;
+  // > 0: the pointer channel (an experiment of the trainer; no compiler-file format yet, so a
+  // recipe with it cannot export). Beside the bases' rank-`rank` program every spec gets a
+  // rank-pointer_rank LoRA on every module whose A rows and B columns are per-layer linear maps
+  // of R "slots": attention pools over the encoder's states of the spec's own tokens. Why: a
+  // program made of coefficients over shared bases cannot name a token that only this spec
+  // declares (a cue word, a label); a slot that attends to the token carries its state, and a
+  // linear map of that state is a direction the interpreter's layers can match or write.
+  int64_t pointer_rank = 0;
+  double pointer_query_std = 1.0;  // initial std of the slot queries (attention logits spread about this much)
+  // Slots minus the mean of the spec's states: only what a slot attends to beyond the spec's
+  // average reaches the program. Why: an attention pool over ~100 states is mostly their mean,
+  // which differs little between specs (the same problem as the mapper's pooled input).
+  bool pointer_centered = false;
 };
 
 // The routing logit the export gives bases outside a layer's expert block: exp() of it minus
@@ -82,7 +95,8 @@ class CompilerNetImpl : public torch::nn::Module {
   torch::Tensor pooled(const torch::Tensor& tokens, const torch::Tensor& ends);
   // The mapper's outputs for the same rows: fc2(GELU(fc1(standardised pooled))), [S, n_coef],
   // or with experts routing the router's logits [S, n_experts].
-  torch::Tensor mapper_outputs(const torch::Tensor& tokens, const torch::Tensor& ends);
+  // With the pointer channel, the spec's slots [S, R, d] go to *slots (one encoder pass).
+  torch::Tensor mapper_outputs(const torch::Tensor& tokens, const torch::Tensor& ends, torch::Tensor* slots = nullptr);
   // Coefficients [S, n_coef] from mapper outputs (the activation; experts: the routing spread
   // over each layer's expert block).
   torch::Tensor coefficients_of(const torch::Tensor& mapper_out) const;
@@ -115,7 +129,10 @@ class CompilerNetImpl : public torch::nn::Module {
   // The bases (every expert's LoRA) stop training: no gradients, left out of the optimizer.
   void freeze_bases();
   // One adapter per spec row: a [S, r, n_in], b [S, n_out, r] for every interpreter linear.
-  LoraSet adapters(const torch::Tensor& coefficients) const;
+  // With pointer slots [S, R, d] (mapper_outputs), each adapter gains R ranks made from them:
+  // a [S, r + R, n_in], b [S, n_out, r + R], the bases' B scaled by (r + R) / r so that their
+  // product keeps the scale alpha / r while the whole adapter is read at alpha / (r + R).
+  LoraSet adapters(const torch::Tensor& coefficients, const torch::Tensor& slots = {}) const;
 
   // The mapper and bases by their GGUF names (mapper.fc1.weight ..., compiler.bases.q.a ...),
   // torch orientation; bases a: [n_bases * r, n_in], b: [n_bases * n_out, r]. The parameters
@@ -128,6 +145,11 @@ class CompilerNetImpl : public torch::nn::Module {
  private:
   // Mapper and bases for the interpreter's linears (n_interp_layers_ must be set).
   void build_head(const std::vector<LinearSpec>& interp_linears);
+  // The pooled prefix states [S, d] from the tapped layers' states (each [S, T, d]).
+  torch::Tensor pool_prefix(const std::vector<torch::Tensor>& taps, const torch::Tensor& ends) const;
+  // Pointer slots [S, R, d]: R learned queries attend (softmax over positions < ends) over the
+  // RMS-normalised mean of the tapped states [S, T, d] of each spec's tokens.
+  torch::Tensor pointer_slots(const std::vector<torch::Tensor>& taps, const torch::Tensor& ends) const;
 
   CompilerConfig cfg_;
   TorchModel encoder_{nullptr};
@@ -142,6 +164,14 @@ class CompilerNetImpl : public torch::nn::Module {
     torch::Tensor a, b;  // [n_bases, r, n_in], [n_bases, n_out, r]
   };
   std::vector<ModuleBases> bases_;  // in sorted module order
+  // Pointer channel (pointer_rank > 0): slot queries [R, d] and, per module (bases_ order),
+  // per-layer maps from a slot to an A row, a [L, n_in, d], and to a B column, b [L, n_out, d],
+  // both read divided by d (b starts at 0, so a new channel leaves every program as it was).
+  torch::Tensor ptr_q_;
+  struct PointerMaps {
+    torch::Tensor a, b;
+  };
+  std::vector<PointerMaps> ptr_;
 };
 TORCH_MODULE(CompilerNet);
 

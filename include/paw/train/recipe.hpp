@@ -117,6 +117,10 @@ struct Recipe {
     double route_weight = 1.0;         // family_experts: weight of the routing cross-entropy (per spec)
     bool train_bases = true;           // false: the bases (the experts' LoRAs) stay as they start
     double spec_view_prob = 0.0;       // encoder reads only the instruction / only the examples, each this often
+    int64_t pointer_rank = 0;          // > 0: the pointer channel (CompilerConfig::pointer_rank; no export)
+    double pointer_query_std = 1.0;    // CompilerConfig::pointer_query_std
+    bool pointer_centered = false;     // CompilerConfig::pointer_centered
+    bool prompt_spec = true;           // false: empty pseudo-program in the interpreter's prompt (no export)
     std::vector<std::string> modules = {"q", "k", "v", "o", "gate", "up", "down"};
   } compiler;
   OptimSettings optim;
