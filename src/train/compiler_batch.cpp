@@ -85,8 +85,13 @@ ProgramBatch ProgramBatcher::next() {
     } catch (const Error&) {
       continue;  // too long for the encoder
     }
+    bool in_prompt = opt_.prompt_spec;
+    if (in_prompt && opt_.prompt_drop_prob > 0) {
+      data::Rng dr(data::mix_seed(opt_.seed ^ 0x70726F6DULL, position));  // "prom"
+      in_prompt = dr.unit() >= opt_.prompt_drop_prob;
+    }
     const TemplateParts parts =
-        split_template(compiler::render_template(opt_.tmpl, opt_.prompt_spec ? pseudo : std::string()), "compiler template");
+        split_template(compiler::render_template(opt_.tmpl, in_prompt ? pseudo : std::string()), "compiler template");
     std::vector<std::pair<std::string, std::string>> cases = {{rec.input, rec.output}};
     cases.insert(cases.end(), rec.extra_cases.begin(), rec.extra_cases.end());
     for (const auto& [in, out] : cases) {

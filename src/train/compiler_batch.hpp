@@ -35,8 +35,14 @@ struct ProgramBatchOptions {
   double spec_view_prob = 0.0;
   // false: the interpreter's prompt gets an empty pseudo-program (the encoder still reads the
   // spec), so only the program can carry what the spec says. An experiment on what a program
-  // channel can carry; no compile strategy writes such prompts.
+  // channel can carry; no compile strategy writes such prompts. Not part of a checkpoint's
+  // identity: a run may train blind, then continue with the spec in the prompt.
   bool prompt_spec = true;
+  // Training-time dropout of the spec from the prompt: each spec's cases get an empty
+  // pseudo-program this often (drawn per spec from `seed` and its position, as the views are),
+  // so the program must carry the spec for those and the interpreter learns to use both. 0 in
+  // evaluation: paw compile writes the spec into every prompt.
+  double prompt_drop_prob = 0.0;
   compiler::EncoderInputOptions enc;
   std::string tmpl = compiler::prompted_template();
 };

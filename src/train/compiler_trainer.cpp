@@ -100,6 +100,7 @@ struct CompilerRun {
     po.enc.spec_conditioned = c.spec_conditioned;
     po.spec_view_prob = c.spec_view_prob;
     po.prompt_spec = c.prompt_spec;
+    po.prompt_drop_prob = c.prompt_drop_prob;
     batcher = std::make_unique<ProgramBatcher>(*gen, data::Split::Train, tok, po);
 
     nlohmann::json id = {{"mode", "compiler"}, {"interpreter", pin.sha256},   {"prefix_tokens", c.prefix_tokens},
@@ -113,9 +114,10 @@ struct CompilerRun {
     if (!c.train_bases) id["train_bases"] = false;
     if (c.spec_view_prob > 0) id["spec_view_prob"] = c.spec_view_prob;
     if (c.pointer_rank > 0) id["pointer_rank"] = c.pointer_rank;
-    if (!c.prompt_spec) id["prompt_spec"] = false;
-    if (c.pointer_rank > 0 && c.pointer_query_std != 1.0) id["pointer_query_std"] = c.pointer_query_std;
-    if (c.pointer_centered) id["pointer_centered"] = true;
+    if (c.pointer_rank > 0) {
+      id["pointer_query_std"] = c.pointer_query_std;
+      id["pointer_centered"] = c.pointer_centered;
+    }
     identity = id.dump();
 
     // AdamW: decay on matrices; the encoder (pretrained) at encoder_lr_scale of the rate.
@@ -276,6 +278,7 @@ struct CompilerRun {
     po.shuffle = false;
     po.wrap = false;
     po.spec_view_prob = 0;  // held-out specs are read whole, as paw compile reads them
+    po.prompt_drop_prob = 0;  // and their prompts carry the spec, as paw compile writes them
     // The training generator has the recipe's options, so it draws the held-out splits too.
     const size_t n = std::min<size_t>(static_cast<size_t>(r.eval.n), gen->count(split));
     ProgramBatcher eb(*gen, split, tok, po, n);

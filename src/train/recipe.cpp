@@ -345,6 +345,10 @@ Recipe parse_recipe(const nlohmann::json& j, const std::string& where) {
     if (!(d.balance_weight >= 0)) throw Error("balance_weight must be 0 or more", c.field("balance_weight"));
     c.get_int("pointer_rank", d.pointer_rank, 0, 4096);
     c.get("prompt_spec", d.prompt_spec);
+    c.get("prompt_drop_prob", d.prompt_drop_prob);
+    if (!(d.prompt_drop_prob >= 0 && d.prompt_drop_prob < 1))
+      throw Error("prompt_drop_prob must be in [0, 1)", c.field("prompt_drop_prob"),
+                  "for prompts that never carry the spec, set prompt_spec to false");
     c.get("pointer_query_std", d.pointer_query_std);
     if (!(d.pointer_query_std > 0)) throw Error("pointer_query_std must be positive", c.field("pointer_query_std"));
     c.get("pointer_centered", d.pointer_centered);

@@ -43,7 +43,7 @@ struct PointerFixture {
   train::CompilerNet net(int64_t pointer_rank, bool centered = false) const {
     train::CompilerConfig cc = config(pointer_rank);
     cc.pointer_centered = centered;
-    cc.pointer_query_std = centered ? 3.0 : 1.0;
+    cc.pointer_query_std = centered ? 3.0 : 1.0;  // the defaults, and the first runs' setting
     return train::CompilerNet(train::load_gguf_model(enc_path), tok.n_vocab(), *interp, cc, 5);
   }
   // Encoder row [1, T] of a spec and its end [1].
@@ -185,6 +185,9 @@ TEST(TrainCompilerPointer, RecipeWithThePointerChannelRefusesAnExport) {
   j["compiler"]["pointer_rank"] = -1;
   EXPECT_THROW(train::parse_recipe(j), Error);
   j["compiler"]["pointer_rank"] = 0;
+  j["compiler"]["prompt_drop_prob"] = 1.0;  // never in the prompt is prompt_spec false
+  EXPECT_THROW(train::parse_recipe(j), Error);
+  j["compiler"].erase("prompt_drop_prob");
   j["compiler"]["prompt_spec"] = false;
   j["export"] = {{"path", "out/P.gguf"}};
   try {
@@ -257,6 +260,33 @@ TEST(TrainCompilerPointer, BlindPromptKeepsTheEncoderRowsAndDropsTheSpecFromTheI
     };
     EXPECT_EQ(targets(b), targets(f)) << row;
   }
+  // prompt_drop_prob: per spec (every case of a spec alike), some specs of 16 each way, and the
+  // same draw in a second pass.
+  po.prompt_spec = true;
+  po.prompt_drop_prob = 0.5;
+  po.specs = 16;
+  auto dropped = [&] {
+    train::ProgramBatcher x(gen, data::Split::Train, tok, po, 16);
+    const train::ProgramBatch xb = x.next();
+    std::vector<int> spec_has(static_cast<size_t>(xb.n_specs), -1);
+    for (int64_t row = 0; row < xb.rows; ++row) {
+      const data::Record rec = gen.record(data::Split::Train, static_cast<size_t>(xb.row_spec[static_cast<size_t>(row)]), 1);
+      const std::vector<int32_t> ids = tok.encode(rec.spec.substr(0, 40));
+      const std::vector<int64_t> probe(ids.begin() + 1, ids.end() - 1);
+      const std::vector<int64_t> r(xb.tokens.begin() + row * xb.cols, xb.tokens.begin() + (row + 1) * xb.cols);
+      const int has = std::search(r.begin(), r.end(), probe.begin(), probe.end()) != r.end() ? 1 : 0;
+      int& h = spec_has[static_cast<size_t>(xb.row_spec[static_cast<size_t>(row)])];
+      EXPECT_TRUE(h == -1 || h == has) << "spec " << xb.row_spec[static_cast<size_t>(row)] << " is dropped for some cases only";
+      h = has;
+    }
+    return spec_has;
+  };
+  const std::vector<int> first = dropped();
+  EXPECT_EQ(dropped(), first);
+  const auto with = std::count(first.begin(), first.end(), 1), without = std::count(first.begin(), first.end(), 0);
+  EXPECT_GT(with, 0);
+  EXPECT_GT(without, 0);
+  EXPECT_EQ(with + without, static_cast<long>(first.size()));
 }
 
 }  // namespace

@@ -60,11 +60,12 @@ struct CompilerConfig {
   // declares (a cue word, a label); a slot that attends to the token carries its state, and a
   // linear map of that state is a direction the interpreter's layers can match or write.
   int64_t pointer_rank = 0;
-  double pointer_query_std = 1.0;  // initial std of the slot queries (attention logits spread about this much)
+  double pointer_query_std = 3.0;  // initial std of the slot queries (attention logits spread about this much)
   // Slots minus the mean of the spec's states: only what a slot attends to beyond the spec's
   // average reaches the program. Why: an attention pool over ~100 states is mostly their mean,
-  // which differs little between specs (the same problem as the mapper's pooled input).
-  bool pointer_centered = false;
+  // which differs little between specs (the same problem as the mapper's pooled input); with
+  // it (and queries of std 3) a program-only sentiment run learnt four times faster.
+  bool pointer_centered = true;
 };
 
 // The routing logit the export gives bases outside a layer's expert block: exp() of it minus

@@ -118,9 +118,10 @@ struct Recipe {
     bool train_bases = true;           // false: the bases (the experts' LoRAs) stay as they start
     double spec_view_prob = 0.0;       // encoder reads only the instruction / only the examples, each this often
     int64_t pointer_rank = 0;          // > 0: the pointer channel (CompilerConfig::pointer_rank; no export)
-    double pointer_query_std = 1.0;    // CompilerConfig::pointer_query_std
-    bool pointer_centered = false;     // CompilerConfig::pointer_centered
+    double pointer_query_std = 3.0;    // CompilerConfig::pointer_query_std
+    bool pointer_centered = true;      // CompilerConfig::pointer_centered
     bool prompt_spec = true;           // false: empty pseudo-program in the interpreter's prompt (no export)
+    double prompt_drop_prob = 0.0;     // training only: a spec's prompt loses the spec this often
     std::vector<std::string> modules = {"q", "k", "v", "o", "gate", "up", "down"};
   } compiler;
   OptimSettings optim;
