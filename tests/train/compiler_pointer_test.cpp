@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "paw/compiler/compiler.hpp"
@@ -211,6 +212,16 @@ TEST(TrainCompilerPointer, RecipeWithThePointerChannelRefusesAnExport) {
   EXPECT_TRUE(pb.compiler.spec_conditioned);
   EXPECT_FALSE(cb.compiler.spec_conditioned);
   EXPECT_EQ(pb.steps, cb.steps);
+  // Every recipe of the experiment parses, none exports, and a control withholds the spec.
+  size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(test::source_dir() + "/train/recipes/pointer")) {
+    const train::Recipe r = train::load_recipe(e.path().string());
+    EXPECT_TRUE(r.exp.path.empty()) << e.path();
+    EXPECT_EQ(r.compiler.pointer_rank, 32) << e.path();
+    EXPECT_EQ(r.compiler.spec_conditioned, e.path().stem().string().find("-control") == std::string::npos) << e.path();
+    ++n;
+  }
+  EXPECT_GE(n, 12u);
 }
 
 // prompt_spec false: the encoder reads the same spec rows; the interpreter's rows lose the
