@@ -64,7 +64,7 @@ struct CompilerConfig {
   // Slots minus the mean of the spec's states: only what a slot attends to beyond the spec's
   // average reaches the program. Why: an attention pool over ~100 states is mostly their mean,
   // which differs little between specs (the same problem as the mapper's pooled input); with
-  // it (and queries of std 3) a program-only sentiment run learnt four times faster.
+  // it (and queries of std 3) a program-only sentiment run reached 52 % by step 100, not 5 %.
   bool pointer_centered = true;
 };
 
