@@ -73,10 +73,11 @@ ProgramBatch ProgramBatcher::next() {
     const std::string pseudo = compiler::normalize_spec(rec.spec);
     Spec s;
     s.family = rec.family;
+    // A uniform draw of this spec's own, the same on a resumed run (seed, salt and position).
+    auto spec_draw = [&](uint64_t salt) { return data::Rng(data::mix_seed(opt_.seed ^ salt, position)).unit(); };
     int view = 0;
     if (opt_.spec_view_prob > 0) {
-      data::Rng vr(data::mix_seed(opt_.seed ^ 0x76696577ULL, position));  // "view"
-      const double u = vr.unit();
+      const double u = spec_draw(0x76696577ULL);  // "view"
       view = u < opt_.spec_view_prob ? 1 : u < 2 * opt_.spec_view_prob ? 2 : 0;
     }
     try {
@@ -86,10 +87,7 @@ ProgramBatch ProgramBatcher::next() {
       continue;  // too long for the encoder
     }
     bool in_prompt = opt_.prompt_spec;
-    if (in_prompt && opt_.prompt_drop_prob > 0) {
-      data::Rng dr(data::mix_seed(opt_.seed ^ 0x70726F6DULL, position));  // "prom"
-      in_prompt = dr.unit() >= opt_.prompt_drop_prob;
-    }
+    if (in_prompt && opt_.prompt_drop_prob > 0) in_prompt = spec_draw(0x70726F6DULL) >= opt_.prompt_drop_prob;  // "prom"
     const TemplateParts parts =
         split_template(compiler::render_template(opt_.tmpl, in_prompt ? pseudo : std::string()), "compiler template");
     std::vector<std::pair<std::string, std::string>> cases = {{rec.input, rec.output}};

@@ -94,10 +94,11 @@ CompilerNetImpl::CompilerNetImpl(TorchModel source, int64_t n_tokenizer, const T
   }
   if (cfg_.pointer_rank > 0) {
     // Slots are pools of RMS-normalised states: queries of std pointer_query_std give
-    // attention logits of about that spread across positions. The maps are read divided by d (adapters()), so that one optimizer
-    // step moves an A or B entry about as far as it moves a plain LoRA's (an unscaled map
-    // sums d coherent updates: ~100x at d = 128, and training diverged at once). A rows of
-    // the usual LoRA scale 1/sqrt(n_in) then need maps of std sqrt(d / n_in).
+    // attention logits of about that spread across positions. The maps are read divided by d
+    // (adapters()), so that one optimizer step moves an A or B entry about as far as it moves a
+    // plain LoRA's (an unscaled map sums d coherent updates: ~100x at d = 128, and training
+    // diverged at once). A rows of the usual LoRA scale 1/sqrt(n_in) then need maps of std
+    // sqrt(d / n_in).
     ptr_q_.copy_(at::normal(0.0, cfg_.pointer_query_std, ptr_q_.sizes(), gen));
     for (PointerMaps& pm : ptr_) {
       pm.a.copy_(at::normal(0.0, std::sqrt(double(d) / double(pm.a.size(1))), pm.a.sizes(), gen));

@@ -113,8 +113,8 @@ struct CompilerRun {
     if (!c.family_experts.empty()) id["family_experts"] = cc.expert_names;
     if (!c.train_bases) id["train_bases"] = false;
     if (c.spec_view_prob > 0) id["spec_view_prob"] = c.spec_view_prob;
-    if (c.pointer_rank > 0) id["pointer_rank"] = c.pointer_rank;
     if (c.pointer_rank > 0) {
+      id["pointer_rank"] = c.pointer_rank;
       id["pointer_query_std"] = c.pointer_query_std;
       id["pointer_centered"] = c.pointer_centered;
     }
