@@ -1,6 +1,7 @@
 // libFuzzer target for loading a model from GGUF bytes: the hyper-parameter keys
 // (hparams_from_gguf), binding through the architecture's table (names, shapes, types), the
-// Q4_0 and Q8_0 interleaving at load, and the tokenizer read from the same metadata. Any byte
+// Q4_0 and Q8_0 interleaving at load, the tokenizer read from the same metadata and the record
+// of a converted model's original (paw.source.*, converted_from). Any byte
 // string must load or throw paw::Error. A model that loads and is small runs one forward step of two
 // tokens, so a shape the validation let through but the kernels cannot take shows up here.
 #include <cstddef>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "paw/formats/gguf.hpp"
+#include "paw/model/convert.hpp"
 #include "paw/model/forward.hpp"
 #include "paw/model/kv_cache.hpp"
 #include "paw/model/model.hpp"
@@ -31,6 +33,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     try {
       const paw::Tokenizer tok = paw::Tokenizer::from_gguf(f);
       volatile size_t sink = tok.encode("Hello, wörld! 123").size();
+      (void)sink;
+    } catch (const paw::Error&) {
+    }
+    try {
+      const auto src = paw::converted_from(f);
+      volatile size_t sink = src ? src->name.size() + src->sha256.size() + src->size : 0;
       (void)sink;
     } catch (const paw::Error&) {
     }

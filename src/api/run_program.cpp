@@ -8,6 +8,8 @@
 #include <optional>
 
 #include "paw/adapter/lora.hpp"
+#include "paw/formats/gguf.hpp"
+#include "paw/model/convert.hpp"
 #include "paw/program/base_model.hpp"
 #include "paw/program/cache.hpp"
 #include "paw/run.hpp"
@@ -50,13 +52,31 @@ std::shared_ptr<const LoraAdapter> load_program_adapter(const ProgramBundle& b) 
 
 namespace {
 
+// The file the interpreter's model was converted from, when it records one.
+std::optional<ModelSource> converted_copy_source(const Interpreter& in) {
+  const GGUFFile* f = run_detail::InterpreterAccess::of(in).model->gguf();
+  if (!f) return std::nullopt;
+  try {
+    return converted_from(*f);
+  } catch (const Error&) {
+    return std::nullopt;  // a malformed record: not a known copy (the name check below decides)
+  }
+}
+
 // Why the interpreter's model is not the base the program was compiled for, if it is not.
 // Compared by architecture, file name and size (hashing 600 MB per open would be too slow;
 // a renamed copy of the right model passes as "other" only by name, which is harmless).
+// A copy of the base in another weight type (`paw convert`) names the base it was made from
+// and counts as the base: the program's weights were trained for those values, rounded.
 std::optional<std::string> other_base_reason(const ProgramBundle& b, const Interpreter& in) {
   const auto& m = b.manifest;
   if (!m) return "its interpreter '" + b.meta.interpreter + "' has no known runtime manifest";
   if (!m->arch.empty() && m->arch != in.arch()) return "it was compiled for a " + m->arch + " model";
+  if (const std::optional<ModelSource> src = converted_copy_source(in);
+      src && !m->base_model_file.empty() && src->name == m->base_model_file &&
+      (!m->base_model_size || *m->base_model_size == src->size) &&
+      (m->base_model_sha256.empty() || m->base_model_sha256 == src->sha256))
+    return std::nullopt;
   const std::string name = fs::path(in.path()).filename().string();
   if (!m->base_model_file.empty() && name != m->base_model_file) return "it was compiled for " + m->base_model_file;
   struct stat st;

@@ -245,7 +245,7 @@ void run_compile(const CompileCliOptions& o) {
       std::printf("run it: paw run %s INPUT%s\n", assigned ? assigned->slug.c_str() : p.program_id.c_str(),
                   base_ready ? "" : " --model FILE");
     } else {
-      std::printf("run it: paw run %s INPUT --model %s\n", o.out.c_str(), beside.c_str());
+      std::printf("run it: paw run %s INPUT --model %s\n", o.out.c_str(), (o.interpreter.empty() ? beside : o.interpreter).c_str());
     }
   }
 }

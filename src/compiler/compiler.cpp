@@ -12,6 +12,7 @@
 #include "paw/compiler/format.hpp"
 #include "paw/compiler/spec_examples.hpp"
 #include "paw/formats/gguf.hpp"
+#include "paw/model/convert.hpp"
 #include "paw/model/model.hpp"
 #include "paw/program/base_model.hpp"
 #include "paw/program/meta.hpp"
@@ -226,12 +227,35 @@ void Compiler::check_interpreter(const std::string& p, const std::string& known_
   if (ec) throw Error("cannot read the interpreter file", p, "check the path");
   const std::string hint = "this compiler makes programs for " + ci.interp_name + " (" + std::to_string(ci.interp_size) +
                            " bytes, sha256 " + ci.interp_sha256 + ")";
+  if (size == ci.interp_size && (known_sha256.empty() ? sha256_file_hex(p) : known_sha256) == ci.interp_sha256) return;
+  // A copy of the interpreter in another weight type (`paw convert`) names its original: the
+  // same weights, rounded, which the compiler's programs were trained for.
+  std::optional<ModelSource> source;
+  bool same_shape = false;
+  try {
+    const GGUFFile f = GGUFFile::open(p);
+    source = converted_from(f);
+    const std::string arch = f.get_string_or("general.architecture", "");
+    same_shape = arch == ci.interp_arch &&
+                 f.get_u64_or(arch + ".block_count", 0) == static_cast<uint64_t>(ci.interp_n_layer) &&
+                 f.get_u64_or(arch + ".embedding_length", 0) == static_cast<uint64_t>(ci.interp_n_embd);
+  } catch (const Error&) {
+    // not a GGUF, or a malformed record: not a copy of this interpreter (the error below says why)
+  }
+  if (source && source->size == ci.interp_size && source->sha256 == ci.interp_sha256) {
+    if (same_shape) return;
+    throw Error("the interpreter names this compiler's interpreter as its original but has another shape", p,
+                hint + "; convert the original again with `paw convert`");
+  }
+  if (source)
+    throw Error("the interpreter is a converted copy of another model (" + source->name + ", sha256 " + source->sha256 + ")",
+                p, hint);
   if (size != ci.interp_size)
     throw Error("the interpreter is not the one this compiler was trained for (size " + std::to_string(size) +
                     " bytes, expected " + std::to_string(ci.interp_size) + ")",
-                p, hint);
-  if ((known_sha256.empty() ? sha256_file_hex(p) : known_sha256) != ci.interp_sha256)
-    throw Error("the interpreter is not the one this compiler was trained for (SHA-256 differs)", p, hint);
+                p, hint + "; a copy made from it by `paw convert` is accepted too");
+  throw Error("the interpreter is not the one this compiler was trained for (SHA-256 differs)", p,
+              hint + "; a copy made from it by `paw convert` is accepted too");
 }
 
 std::vector<float> Compiler::coefficients(std::string_view spec) const {

@@ -73,6 +73,7 @@ ModelReport evaluate_file(const std::string& model_path, std::span<const EvalCas
   const double load_s = seconds_since(t0);
   ModelReport rep = evaluate(model, tok, cases, opt);
   rep.model = std::filesystem::path(model_path).filename().string();
+  rep.model_bytes = std::filesystem::file_size(model_path);
   rep.load_seconds = load_s;
   rep.peak_rss_bytes = peak_rss_bytes();
   return rep;

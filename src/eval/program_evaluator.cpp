@@ -94,6 +94,7 @@ ModelReport evaluate_programs(const std::string& interpreter_path, const std::st
     if (opt.progress) opt.progress(i + 1, cases.size());
   }
   rep.n_params = interp.model().n_params();
+  rep.model_bytes = std::filesystem::file_size(interpreter_path);
   rep.peak_rss_bytes = peak_rss_bytes();
   return rep;
 }

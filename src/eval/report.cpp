@@ -79,6 +79,7 @@ std::string markdown_report(std::span<const ModelReport> reports, const ReportOp
         r.mode, human_params(r.n_params), per_s(r.prompt_tokens, r.prompt_seconds),
         per_s(r.answer_tokens, r.answer_seconds), static_cast<double>(r.peak_rss_bytes) / (1024.0 * 1024.0),
         r.load_seconds);
+    if (r.model_bytes > 0) out += fmt::format(", file {:.2f} MB", static_cast<double>(r.model_bytes) / 1e6);
     if (r.n_skipped > 0) out += fmt::format(", {} cases skipped (prompt too long, scored wrong)", r.n_skipped);
     if (r.n_compiled > 0)
       out += fmt::format(", {} programs compiled at {:.1f} ms each (compiler encoder {} params), adapter {:.1f} KiB",
@@ -99,6 +100,7 @@ nlohmann::ordered_json json_report(std::span<const ModelReport> reports) {
     m["model"] = r.model;
     m["mode"] = r.mode;
     m["n_params"] = r.n_params;
+    m["model_bytes"] = r.model_bytes;
     m["total"] = score_json(r.total);
     nlohmann::ordered_json splits = nlohmann::ordered_json::object();
     for (const auto& [k, v] : r.by_split) splits[k] = score_json(v);

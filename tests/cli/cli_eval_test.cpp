@@ -2,6 +2,7 @@
 // models give two reports, and bad arguments fail with a message naming the option or file.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -24,6 +25,7 @@ TEST(CliEval, JsonReportMatchesThePredictionsFile) {
   EXPECT_EQ(j["models"][0]["total"]["n"], 2);
   EXPECT_EQ(j["models"][0]["families"].size(), 2u);
   EXPECT_GT(j["models"][0]["peak_rss_bytes"].get<uint64_t>(), 0u);
+  EXPECT_EQ(j["models"][0]["model_bytes"].get<uint64_t>(), std::filesystem::file_size(model));
   // The same model on the same cases, greedy: identical answers in both runs.
   std::ifstream f(preds);
   std::string line;

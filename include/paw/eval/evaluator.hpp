@@ -84,6 +84,7 @@ struct ModelReport {
   double load_seconds = 0;
   uint64_t peak_rss_bytes = 0;       // process peak from (re)load to the end of the run
   int64_t n_params = 0;
+  uint64_t model_bytes = 0;          // the model (interpreter) file on disk; 0 when not from a file
   int64_t n_skipped = 0;
   // Mode "program": compiles (one per distinct spec), their time, and adapter bytes.
   int64_t n_compiled = 0;
