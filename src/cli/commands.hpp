@@ -20,6 +20,7 @@ void add_logits_command(CLI::App& app);       // cmd_logits.cpp
 void add_hidden_command(CLI::App& app);       // cmd_hidden.cpp
 void add_export_lora_command(CLI::App& app);  // cmd_export_lora.cpp
 void add_convert_command(CLI::App& app);      // cmd_convert.cpp
+void add_rebase_experts_command(CLI::App& app);  // cmd_rebase_experts.cpp
 void add_bench_command(CLI::App& app);        // cmd_bench.cpp
 void add_eval_command(CLI::App& app);         // cmd_eval.cpp
 void add_compile_command(CLI::App& app);      // cmd_compile.cpp

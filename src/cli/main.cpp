@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   paw::cli::add_hidden_command(app);
   paw::cli::add_export_lora_command(app);
   paw::cli::add_convert_command(app);
+  paw::cli::add_rebase_experts_command(app);
   paw::cli::add_bench_command(app);
   paw::cli::add_eval_command(app);
   paw::cli::add_compile_command(app);

@@ -1,6 +1,7 @@
 // Evaluation of compiled programs (see paw/eval/evaluator.hpp, mode "program").
 #include <filesystem>
 #include <map>
+#include <optional>
 
 #include "eval/tally.hpp"
 #include "paw/compiler/compiler.hpp"
@@ -51,7 +52,8 @@ ModelReport evaluate_programs(const std::string& interpreter_path, const std::st
   po.import_into_cache = false;
   po.log = [](std::string_view, std::string_view) {};
   // By spec (each spec is compiled once); a finetuned program also depends on its examples.
-  std::map<std::string, Program> programs;
+  // nullopt: the spec does not compile (longer than the encoder reads), and its cases are skipped.
+  std::map<std::string, std::optional<Program>> programs;
   RunOptions ro;
   ro.max_tokens = opt.max_tokens;
   rep.cases.reserve(cases.size());
@@ -63,20 +65,32 @@ ModelReport evaluate_programs(const std::string& interpreter_path, const std::st
     auto it = programs.find(key);
     if (it == programs.end()) {
       const auto tc = Clock::now();
-      compiler::CompiledProgram cp = opt.make_program ? opt.make_program(comp, c) : comp.compile(c.spec, co);
-      if (cp.expert_chosen_by == "examples") ++rep.n_expert_by_examples;
-      rep.compile_seconds += seconds_since(tc);
-      ++rep.n_compiled;
-      rep.adapter_bytes = cp.bundle.adapter.size();
-      const auto tp = Clock::now();
-      it = programs.emplace(key, Program::open(ProgramBundle::from_bundle(std::move(cp.bundle)), interp, po)).first;
-      rep.prompt_seconds += seconds_since(tp);  // the prefix evaluation
-      rep.prompt_tokens += it->second.prefix_tokens();
+      std::optional<compiler::CompiledProgram> cp;
+      try {
+        cp = opt.make_program ? opt.make_program(comp, c) : comp.compile(c.spec, co);
+      } catch (const Error& e) {
+        // A spec the compiler cannot read (too long for its encoder) costs its cases, like a
+        // prompt that does not fit; any other error (an unknown expert, a bad option) stops.
+        if (e.where() != "spec") throw;
+      }
+      if (!cp) {
+        it = programs.emplace(key, std::nullopt).first;
+      } else {
+        if (cp->expert_chosen_by == "examples") ++rep.n_expert_by_examples;
+        rep.compile_seconds += seconds_since(tc);
+        ++rep.n_compiled;
+        rep.adapter_bytes = cp->bundle.adapter.size();
+        const auto tp = Clock::now();
+        it = programs.emplace(key, Program::open(ProgramBundle::from_bundle(std::move(cp->bundle)), interp, po)).first;
+        rep.prompt_seconds += seconds_since(tp);  // the prefix evaluation
+        rep.prompt_tokens += it->second->prefix_tokens();
+      }
     }
     CaseResult r;
     try {
+      if (!it->second) throw Error("the spec does not compile", "spec");
       const auto tr = Clock::now();
-      const RunResult rr = it->second.run(c.input, ro);
+      const RunResult rr = it->second->run(c.input, ro);
       rep.answer_seconds += seconds_since(tr);
       r.prompt_tokens = rr.prefix_tokens + rr.input_tokens;
       r.answer_tokens = static_cast<int64_t>(rr.ids.size());
@@ -85,7 +99,7 @@ ModelReport evaluate_programs(const std::string& interpreter_path, const std::st
       r.normalised = r.exact || normalised_match(r.prediction, c.expected);
       rep.answer_tokens += r.answer_tokens;
     } catch (const Error&) {
-      r.skipped = true;  // the case does not fit the context
+      r.skipped = true;  // the case does not fit the context, or its spec did not compile
       ++rep.n_skipped;
     }
     tally(rep, c, r);

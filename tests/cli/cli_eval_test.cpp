@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "cli/cli_model_util.hpp"
+#include "common/compiler_fixture.hpp"
 
 namespace paw::test {
 namespace {
@@ -40,6 +41,30 @@ TEST(CliEval, JsonReportMatchesThePredictionsFile) {
     EXPECT_LE(rows[i]["answer_tokens"].get<int>(), 3);
   }
   EXPECT_EQ(j["models"][0]["total"]["exact"], exact);
+}
+
+// A spec longer than the compiler's encoder reads costs its own cases (skipped, scored wrong),
+// not the whole evaluation; a bad --expert still stops it.
+TEST(CliEval, ASpecTheCompilerCannotReadIsSkipped) {
+  const auto& f = compiler_fixture();
+  const std::string dir = scratch_dir("cli-eval-long-spec");
+  const std::string cases = dir + "/cases.jsonl";
+  std::string long_spec;
+  for (int i = 0; i < 3000; ++i) long_spec += "word ";
+  std::ofstream(cases) << nlohmann::json({{"spec", "Say a word."}, {"input", "a"}, {"output", "x"}}).dump() << "\n"
+                       << nlohmann::json({{"spec", long_spec}, {"input", "b"}, {"output", "y"}}).dump() << "\n";
+  const auto j = paw_json("eval -m " + f.interp + " --mode program --compiler " + f.compiler + " --data " + cases +
+                          " --max-tokens 3 -c 256 --json --quiet");
+  ASSERT_TRUE(j.is_object());
+  EXPECT_EQ(j["models"][0]["total"]["n"], 2);
+  EXPECT_EQ(j["models"][0]["skipped"], 1);
+  EXPECT_EQ(j["models"][0]["programs_compiled"], 1);
+  std::string err;
+  EXPECT_NE(paw_status("eval -m " + f.interp + " --mode program --compiler " + f.softmax + " --expert nosuch --data " +
+                           cases + " --quiet",
+                       &err),
+            0);
+  EXPECT_NE(err.find("nosuch"), std::string::npos) << err;
 }
 
 TEST(CliEval, BadArgumentsNameTheProblem) {

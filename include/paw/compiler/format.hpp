@@ -57,6 +57,10 @@ inline constexpr const char* interp_arch = "compiler.interpreter.arch";
 inline constexpr const char* interp_n_layer = "compiler.interpreter.n_layer";
 inline constexpr const char* interp_n_embd = "compiler.interpreter.n_embd";
 inline constexpr const char* interp_n_vocab = "compiler.interpreter.n_vocab";
+// Optional (a rebased experts compiler, paw/compiler/rebase.hpp): the SHA-256 of the control
+// compilers whose program difference moved every expert's program.
+inline constexpr const char* rebase_from = "compiler.rebase.from_sha256";
+inline constexpr const char* rebase_to = "compiler.rebase.to_sha256";
 }  // namespace key
 
 // Placeholders of a compiler's program template: the pseudo-program is substituted at

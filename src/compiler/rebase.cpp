@@ -1,0 +1,107 @@
+// Rebasing an experts compiler's programs (paw/compiler/rebase.hpp).
+#include "paw/compiler/rebase.hpp"
+
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <system_error>
+#include <vector>
+
+#include "paw/compiler/compiler.hpp"
+#include "paw/compiler/format.hpp"
+#include "paw/formats/gguf.hpp"
+#include "paw/util/error.hpp"
+#include "paw/util/sha256.hpp"
+
+namespace paw::compiler {
+namespace {
+
+// The one program of a control compiler (it ignores the spec; any text stands in for one).
+std::map<std::string, LoraWeights> control_program(const Compiler& c, const std::string& role) {
+  if (c.info().spec_conditioned)
+    throw Error("the " + role + " compiler must be a control compiler (one program for every spec)", c.info().path,
+                "pass the control the experts started from (--from) and the one it became (--to)");
+  return c.adapter_weights(c.coefficients("(the control ignores the spec)"));
+}
+
+void check_same_target(const CompilerInfo& e, const CompilerInfo& c) {
+  const std::string hint = "the experts and both controls must be trained for one interpreter with one LoRA shape";
+  if (c.interp_sha256 != e.interp_sha256)
+    throw Error("made for another interpreter (" + c.interp_name + ") than the experts (" + e.interp_name + ")", c.path, hint);
+  if (c.rank != e.rank || c.alpha != e.alpha || c.modules != e.modules)
+    throw Error("its programs' rank, alpha or modules differ from the experts'", c.path, hint);
+}
+
+bool same_file(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  return std::filesystem::exists(b, ec) && std::filesystem::equivalent(a, b, ec);
+}
+
+}  // namespace
+
+void rebase_experts(const std::string& experts_path, const std::string& from_path, const std::string& to_path,
+                    const std::string& out, const RebaseOptions& o) {
+  for (const std::string* in : {&experts_path, &from_path, &to_path})
+    if (same_file(*in, out)) throw Error("the output is one of the inputs", out, "write the rebased compiler under another name");
+  const Compiler experts = Compiler::open(experts_path);
+  const CompilerInfo& ei = experts.info();
+  if (ei.experts.empty())
+    throw Error("not an experts compiler (no compiler.experts)", experts_path,
+                "rebase a compiler whose programs are per-family experts, e.g. the export of train/recipes/CF.json");
+  const Compiler from = Compiler::open(from_path), to = Compiler::open(to_path);
+  check_same_target(ei, from.info());
+  check_same_target(ei, to.info());
+  const std::map<std::string, LoraWeights> p_from = control_program(from, "--from"), p_to = control_program(to, "--to");
+
+  const GGUFFile src = GGUFFile::open(experts_path);
+  GGUFWriter w;
+  for (const auto& [k, v] : src.metadata()) w.set(k, v);
+  w.set(key::name, GGUFValue::string(o.name.empty() ? ei.name + " rebased" : o.name));
+  w.set(key::rebase_from, GGUFValue::string(sha256_file_hex(from_path)));
+  w.set(key::rebase_to, GGUFValue::string(sha256_file_hex(to_path)));
+
+  const int64_t E = static_cast<int64_t>(ei.experts.size());
+  for (const GGUFTensorInfo& t : src.tensors()) {
+    const std::string prefix = "compiler.bases.";
+    const bool is_a = t.name.size() > 2 && t.name.compare(t.name.size() - 2, 2, ".a") == 0;
+    if (t.name.rfind(prefix, 0) != 0 || t.type != DType::F32) {
+      if (t.name.rfind(prefix, 0) == 0)
+        throw Error("basis tensor '" + t.name + "' is not F32", experts_path, "rebase the trainer's F32 export");
+      w.add_tensor(t.name, t.type, t.ne, t.data, t.n_bytes);
+      continue;
+    }
+    const std::string module = t.name.substr(prefix.size(), t.name.size() - prefix.size() - 2);
+    const std::string tensor = module_tensor(module);
+    std::vector<float> v(static_cast<size_t>(t.n_elements()));
+    std::memcpy(v.data(), t.data, t.n_bytes);
+    for (int64_t l = 0; l < ei.interp_n_layer; ++l) {
+      const std::string base = "blk." + std::to_string(l) + "." + tensor + ".weight";
+      const auto f = p_from.find(base), g = p_to.find(base);
+      if (f == p_from.end() || g == p_to.end())
+        throw Error("the controls have no program for '" + base + "'", from_path, "the controls and the experts differ");
+      // A bases: [n_bases * r rows, n_in]; B bases: [n_bases * n_out rows, r]; basis l*E + e is expert e's.
+      const std::vector<float>& df = is_a ? f->second.a : f->second.b;
+      const std::vector<float>& dg = is_a ? g->second.a : g->second.b;
+      const size_t per_basis = df.size();
+      if (static_cast<size_t>(t.n_elements()) != per_basis * static_cast<size_t>(ei.n_bases) || dg.size() != per_basis)
+        throw Error("basis tensor '" + t.name + "' does not match the controls' programs", experts_path,
+                    "the controls and the experts differ in shape");
+      for (int64_t e = 0; e < E; ++e) {
+        float* basis = v.data() + static_cast<size_t>(l * E + e) * per_basis;
+        for (size_t i = 0; i < per_basis; ++i) basis[i] += dg[i] - df[i];
+      }
+      if (o.average_experts) {
+        float* first = v.data() + static_cast<size_t>(l * E) * per_basis;
+        for (size_t i = 0; i < per_basis; ++i) {
+          double sum = 0;
+          for (int64_t e = 0; e < E; ++e) sum += first[static_cast<size_t>(e) * per_basis + i];
+          for (int64_t e = 0; e < E; ++e) first[static_cast<size_t>(e) * per_basis + i] = static_cast<float>(sum / E);
+        }
+      }
+    }
+    w.add_tensor(t.name, DType::F32, t.ne, v.data(), v.size() * sizeof(float));
+  }
+  w.write(out);
+}
+
+}  // namespace paw::compiler

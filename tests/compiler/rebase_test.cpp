@@ -1,0 +1,185 @@
+// Rebasing an experts compiler (paw/compiler/rebase.hpp): every expert's program becomes its
+// own plus the difference between two controls' programs, factor by factor; routing, encoder
+// and every other tensor stay as they were; from == to changes no basis; bad inputs are clear
+// errors and write nothing.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <string>
+
+#include "paw/compiler/compiler.hpp"
+#include "paw/compiler/format.hpp"
+#include "paw/compiler/rebase.hpp"
+#include "paw/formats/gguf.hpp"
+#include "paw/util/error.hpp"
+#include "paw/util/sha256.hpp"
+#include "common/compiler_fixture.hpp"
+#include "common/test_env.hpp"
+
+namespace paw::compiler {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct RebaseFixture {
+  std::string dir, experts, from, to, other_rank, other_interp_control;
+};
+
+// For the fixture interpreter (3 layers): a two-expert compiler (6 bases) and two controls of
+// its rank and alpha (different seeds, so their programs differ); a control of another rank;
+// a control for the other interpreter.
+const RebaseFixture& fx() {
+  static const RebaseFixture x = [] {
+    const auto& f = test::compiler_fixture();
+    RebaseFixture r;
+    r.dir = test::scratch_dir("rebase");
+    const std::string tool = test::tool_path("paw-fixture") + " compiler --encoder " + f.encoder + " --prefix-tokens 4 ";
+    auto run = [](const std::string& cmd) {
+      if (test::run_command(cmd) != 0) throw std::runtime_error("fixture command failed: " + cmd);
+    };
+    r.experts = r.dir + "/experts.gguf";
+    r.from = r.dir + "/from.gguf";
+    r.to = r.dir + "/to.gguf";
+    r.other_rank = r.dir + "/rank16.gguf";
+    r.other_interp_control = r.dir + "/other.gguf";
+    run(tool + "--interpreter " + f.interp +
+        " --n-bases 6 --rank 32 --alpha 16 --seed 41 --coef-activation softmax --experts dates,reviews -o " + r.experts);
+    run(tool + "--interpreter " + f.interp + " --n-bases 3 --rank 32 --alpha 16 --seed 42 --control -o " + r.from);
+    run(tool + "--interpreter " + f.interp +
+        " --n-bases 3 --rank 32 --alpha 16 --seed 43 --control --coef-activation softmax -o " + r.to);
+    run(tool + "--interpreter " + f.interp + " --n-bases 3 --rank 16 --alpha 16 --seed 44 --control -o " + r.other_rank);
+    run(tool + "--interpreter " + f.other_interp + " --n-bases 3 --rank 32 --alpha 16 --seed 45 --control -o " +
+        r.other_interp_control);
+    return r;
+  }();
+  return x;
+}
+
+std::map<std::string, LoraWeights> program(const Compiler& c) {
+  return c.adapter_weights(c.coefficients("(the control ignores the spec)"));
+}
+
+const char* kSpec = "Rewrite the date as YYYY-MM-DD.\n\nInput: 5 March 2021\nOutput: 2021-03-05";
+
+TEST(RebaseExperts, EveryExpertMovesByTheControlsDifference) {
+  const RebaseFixture& x = fx();
+  const std::string out = x.dir + "/rebased.gguf";
+  rebase_experts(x.experts, x.from, x.to, out);
+  const Compiler e = Compiler::open(x.experts), r = Compiler::open(out), from = Compiler::open(x.from),
+                 to = Compiler::open(x.to);
+  const auto pf = program(from), pt = program(to);
+  ASSERT_EQ(r.info().experts, e.info().experts);
+  double moved = 0;
+  for (size_t k = 0; k < e.info().experts.size(); ++k) {
+    const auto before = e.adapter_weights(e.expert_coefficients(k)), after = r.adapter_weights(r.expert_coefficients(k));
+    ASSERT_EQ(before.size(), after.size());
+    for (const auto& [name, w] : before) {
+      SCOPED_TRACE(e.info().experts[k] + " " + name);
+      const LoraWeights& a = after.at(name);
+      const LoraWeights &f = pf.at(name), &t = pt.at(name);
+      ASSERT_EQ(a.a.size(), w.a.size());
+      ASSERT_EQ(a.b.size(), w.b.size());
+      for (size_t i = 0; i < w.a.size(); ++i) {
+        const double want = double(w.a[i]) + (double(t.a[i]) - double(f.a[i]));
+        ASSERT_NEAR(a.a[i], want, 1e-6 * (1 + std::abs(want))) << "A[" << i << "]";
+        moved = std::max(moved, std::abs(double(a.a[i]) - double(w.a[i])));
+      }
+      for (size_t i = 0; i < w.b.size(); ++i) {
+        const double want = double(w.b[i]) + (double(t.b[i]) - double(f.b[i]));
+        ASSERT_NEAR(a.b[i], want, 1e-6 * (1 + std::abs(want))) << "B[" << i << "]";
+      }
+    }
+  }
+  EXPECT_GT(moved, 1e-3) << "the two controls' programs must differ for this test to mean anything";
+
+  // The router and encoder are untouched: every spec goes where it went, with the same weights.
+  for (const char* spec : {kSpec, "Is the review positive? Answer yes or no."}) {
+    EXPECT_EQ(r.expert_weights(r.coefficients(spec)), e.expert_weights(e.coefficients(spec))) << spec;
+  }
+  // Every tensor but the bases is byte-identical; the file names the two controls.
+  const GGUFFile ge = GGUFFile::open(x.experts), gr = GGUFFile::open(out);
+  ASSERT_EQ(ge.tensors().size(), gr.tensors().size());
+  for (size_t i = 0; i < ge.tensors().size(); ++i) {
+    const auto &te = ge.tensors()[i], &tr = gr.tensors()[i];
+    ASSERT_EQ(te.name, tr.name);
+    ASSERT_EQ(te.n_bytes, tr.n_bytes);
+    if (te.name.rfind("compiler.bases.", 0) != 0) {
+      EXPECT_EQ(std::memcmp(te.data, tr.data, te.n_bytes), 0) << te.name;
+    }
+  }
+  EXPECT_EQ(gr.get_string(key::rebase_from), sha256_file_hex(x.from));
+  EXPECT_EQ(gr.get_string(key::rebase_to), sha256_file_hex(x.to));
+  EXPECT_EQ(r.info().name, e.info().name + " rebased");
+}
+
+TEST(RebaseExperts, TheAveragedTwinGivesEveryExpertTheMeanProgram) {
+  const RebaseFixture& x = fx();
+  const std::string rebased = x.dir + "/rebased-for-mean.gguf", twin = x.dir + "/twin.gguf";
+  rebase_experts(x.experts, x.from, x.to, rebased);
+  RebaseOptions o;
+  o.average_experts = true;
+  rebase_experts(x.experts, x.from, x.to, twin, o);
+  const Compiler r = Compiler::open(rebased), t = Compiler::open(twin);
+  const size_t E = r.info().experts.size();
+  std::vector<std::map<std::string, LoraWeights>> each;
+  for (size_t k = 0; k < E; ++k) each.push_back(r.adapter_weights(r.expert_coefficients(k)));
+  for (size_t k = 0; k < E; ++k) {
+    const auto got = t.adapter_weights(t.expert_coefficients(k));
+    for (const auto& [name, w] : got) {
+      for (size_t i = 0; i < w.a.size(); ++i) {
+        double mean = 0;
+        for (size_t j = 0; j < E; ++j) mean += each[j].at(name).a[i];
+        ASSERT_NEAR(w.a[i], mean / E, 1e-6 * (1 + std::abs(mean / E))) << name << " A[" << i << "] of expert " << k;
+      }
+      for (size_t i = 0; i < w.b.size(); ++i) {
+        double mean = 0;
+        for (size_t j = 0; j < E; ++j) mean += each[j].at(name).b[i];
+        ASSERT_NEAR(w.b[i], mean / E, 1e-6 * (1 + std::abs(mean / E))) << name << " B[" << i << "] of expert " << k;
+      }
+    }
+  }
+}
+
+TEST(RebaseExperts, TheSameControlTwiceChangesNoBasis) {
+  const RebaseFixture& x = fx();
+  const std::string out = x.dir + "/same.gguf";
+  RebaseOptions o;
+  o.name = "unchanged";
+  rebase_experts(x.experts, x.to, x.to, out, o);
+  const GGUFFile ge = GGUFFile::open(x.experts), gr = GGUFFile::open(out);
+  for (size_t i = 0; i < ge.tensors().size(); ++i)
+    EXPECT_EQ(std::memcmp(ge.tensors()[i].data, gr.tensors()[i].data, ge.tensors()[i].n_bytes), 0) << ge.tensors()[i].name;
+  EXPECT_EQ(Compiler::open(out).info().name, "unchanged");
+}
+
+TEST(RebaseExperts, BadInputsAreClearErrorsAndWriteNothing) {
+  const RebaseFixture& x = fx();
+  const auto& f = test::compiler_fixture();
+  const std::string out = x.dir + "/refused.gguf";
+  struct Case {
+    std::string experts, from, to, out, needle;
+  };
+  const std::vector<Case> cases = {
+      {x.from, x.from, x.to, out, "not an experts compiler"},
+      {x.experts, f.compiler, x.to, out, "must be a control compiler"},
+      {x.experts, x.from, x.other_interp_control, out, "another interpreter"},
+      {x.experts, x.other_rank, x.to, out, "rank, alpha or modules"},
+      {x.experts, x.from, x.to, x.to, "one of the inputs"},
+      {x.experts, x.dir + "/missing.gguf", x.to, out, "missing.gguf"},
+  };
+  for (const Case& c : cases) {
+    const std::string before = fs::exists(c.out) ? sha256_file_hex(c.out) : "";
+    try {
+      rebase_experts(c.experts, c.from, c.to, c.out);
+      ADD_FAILURE() << "no error for " << c.needle;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(c.needle), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(fs::exists(c.out) ? sha256_file_hex(c.out) : "", before) << c.needle;
+  }
+}
+
+}  // namespace
+}  // namespace paw::compiler
