@@ -69,7 +69,8 @@ class Compiler {
   const std::vector<std::string>& experts() const;  // an experts compiler's experts (file order); else empty
 
   // Throws paw::Error unless `interp` was loaded from the file this compiler was trained for
-  // (same size and SHA-256).
+  // (same size and SHA-256) or from a copy of it in another weight type made by `paw convert`
+  // (it names that file as its original and has its shape).
   void check_interpreter(const Interpreter& interp) const;
 
   // The .paw program of `spec`. Throws paw::Error for an empty or whitespace-only spec, a spec

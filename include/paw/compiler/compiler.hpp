@@ -115,7 +115,9 @@ class Compiler {
   const CompilerInfo& info() const;
 
   // Throws paw::Error unless `interpreter_path` is the file this compiler was trained for:
-  // same size and SHA-256 (and, through them, the same shape). `known_sha256`: the file's
+  // same size and SHA-256 (and, through them, the same shape), or a converted copy of it
+  // (paw/model/convert.hpp: paw.source.* names that file, and the architecture, layer count
+  // and width match). `known_sha256`: the file's
   // SHA-256 when the caller has it already (Interpreter::model_sha256 remembers it across
   // processes); empty = hash the file here.
   void check_interpreter(const std::string& interpreter_path, const std::string& known_sha256 = {}) const;
