@@ -250,12 +250,12 @@ void Compiler::check_interpreter(const std::string& p, const std::string& known_
   if (source)
     throw Error("the interpreter is a converted copy of another model (" + source->name + ", sha256 " + source->sha256 + ")",
                 p, hint);
+  const std::string or_copy = hint + "; a copy made from it by `paw convert` is accepted too";
   if (size != ci.interp_size)
     throw Error("the interpreter is not the one this compiler was trained for (size " + std::to_string(size) +
                     " bytes, expected " + std::to_string(ci.interp_size) + ")",
-                p, hint + "; a copy made from it by `paw convert` is accepted too");
-  throw Error("the interpreter is not the one this compiler was trained for (SHA-256 differs)", p,
-              hint + "; a copy made from it by `paw convert` is accepted too");
+                p, or_copy);
+  throw Error("the interpreter is not the one this compiler was trained for (SHA-256 differs)", p, or_copy);
 }
 
 std::vector<float> Compiler::coefficients(std::string_view spec) const {

@@ -2,16 +2,14 @@
 #include "paw/compiler/rebase.hpp"
 
 #include <cstring>
-#include <filesystem>
 #include <map>
-#include <system_error>
 #include <vector>
 
 #include "paw/compiler/compiler.hpp"
 #include "paw/compiler/format.hpp"
 #include "paw/formats/gguf.hpp"
+#include "paw/util/atomic_file.hpp"
 #include "paw/util/error.hpp"
-#include "paw/util/sha256.hpp"
 
 namespace paw::compiler {
 namespace {
@@ -30,11 +28,6 @@ void check_same_target(const CompilerInfo& e, const CompilerInfo& c) {
     throw Error("made for another interpreter (" + c.interp_name + ") than the experts (" + e.interp_name + ")", c.path, hint);
   if (c.rank != e.rank || c.alpha != e.alpha || c.modules != e.modules)
     throw Error("its programs' rank, alpha or modules differ from the experts'", c.path, hint);
-}
-
-bool same_file(const std::string& a, const std::string& b) {
-  std::error_code ec;
-  return std::filesystem::exists(b, ec) && std::filesystem::equivalent(a, b, ec);
 }
 
 }  // namespace
@@ -57,19 +50,20 @@ void rebase_experts(const std::string& experts_path, const std::string& from_pat
   GGUFWriter w;
   for (const auto& [k, v] : src.metadata()) w.set(k, v);
   w.set(key::name, GGUFValue::string(o.name.empty() ? ei.name + " rebased" : o.name));
-  w.set(key::rebase_from, GGUFValue::string(sha256_file_hex(from_path)));
-  w.set(key::rebase_to, GGUFValue::string(sha256_file_hex(to_path)));
+  // A compiler's fingerprint is its file's SHA-256 (Compiler::open hashed it already).
+  w.set(key::rebase_from, GGUFValue::string(from.info().fingerprint));
+  w.set(key::rebase_to, GGUFValue::string(to.info().fingerprint));
 
   const int64_t E = static_cast<int64_t>(ei.experts.size());
+  const std::string prefix = "compiler.bases.";  // compiler.bases.<module>.a / .b
   for (const GGUFTensorInfo& t : src.tensors()) {
-    const std::string prefix = "compiler.bases.";
-    const bool is_a = t.name.size() > 2 && t.name.compare(t.name.size() - 2, 2, ".a") == 0;
-    if (t.name.rfind(prefix, 0) != 0 || t.type != DType::F32) {
-      if (t.name.rfind(prefix, 0) == 0)
-        throw Error("basis tensor '" + t.name + "' is not F32", experts_path, "rebase the trainer's F32 export");
+    if (t.name.rfind(prefix, 0) != 0) {
       w.add_tensor(t.name, t.type, t.ne, t.data, t.n_bytes);
       continue;
     }
+    if (t.type != DType::F32)
+      throw Error("basis tensor '" + t.name + "' is not F32", experts_path, "rebase the trainer's F32 export");
+    const bool is_a = t.name.compare(t.name.size() - 2, 2, ".a") == 0;
     const std::string module = t.name.substr(prefix.size(), t.name.size() - prefix.size() - 2);
     const std::string tensor = module_tensor(module);
     std::vector<float> v(static_cast<size_t>(t.n_elements()));

@@ -86,22 +86,25 @@ ModelReport evaluate_programs(const std::string& interpreter_path, const std::st
         rep.prompt_tokens += it->second->prefix_tokens();
       }
     }
+    // Skipped (scored wrong): a case whose spec did not compile, or that does not fit the context.
     CaseResult r;
-    try {
-      if (!it->second) throw Error("the spec does not compile", "spec");
-      const auto tr = Clock::now();
-      const RunResult rr = it->second->run(c.input, ro);
-      rep.answer_seconds += seconds_since(tr);
-      r.prompt_tokens = rr.prefix_tokens + rr.input_tokens;
-      r.answer_tokens = static_cast<int64_t>(rr.ids.size());
-      r.prediction = rr.output;
-      r.exact = exact_match(r.prediction, c.expected);
-      r.normalised = r.exact || normalised_match(r.prediction, c.expected);
-      rep.answer_tokens += r.answer_tokens;
-    } catch (const Error&) {
-      r.skipped = true;  // the case does not fit the context, or its spec did not compile
-      ++rep.n_skipped;
+    r.skipped = !it->second;
+    if (it->second) {
+      try {
+        const auto tr = Clock::now();
+        const RunResult rr = it->second->run(c.input, ro);
+        rep.answer_seconds += seconds_since(tr);
+        r.prompt_tokens = rr.prefix_tokens + rr.input_tokens;
+        r.answer_tokens = static_cast<int64_t>(rr.ids.size());
+        r.prediction = rr.output;
+        r.exact = exact_match(r.prediction, c.expected);
+        r.normalised = r.exact || normalised_match(r.prediction, c.expected);
+        rep.answer_tokens += r.answer_tokens;
+      } catch (const Error&) {
+        r.skipped = true;
+      }
     }
+    if (r.skipped) ++rep.n_skipped;
     tally(rep, c, r);
     rep.cases.push_back(std::move(r));
     if (programs.size() > 64) programs.clear();  // keep memory flat over thousands of specs

@@ -80,7 +80,7 @@ std::string markdown_report(std::span<const ModelReport> reports, const ReportOp
         per_s(r.answer_tokens, r.answer_seconds), static_cast<double>(r.peak_rss_bytes) / (1024.0 * 1024.0),
         r.load_seconds);
     if (r.model_bytes > 0) out += fmt::format(", file {:.2f} MB", static_cast<double>(r.model_bytes) / 1e6);
-    if (r.n_skipped > 0) out += fmt::format(", {} cases skipped (prompt too long, scored wrong)", r.n_skipped);
+    if (r.n_skipped > 0) out += fmt::format(", {} cases skipped (prompt or spec too long, scored wrong)", r.n_skipped);
     if (r.n_compiled > 0)
       out += fmt::format(", {} programs compiled at {:.1f} ms each (compiler encoder {} params), adapter {:.1f} KiB",
                          r.n_compiled, 1000.0 * r.compile_seconds / static_cast<double>(r.n_compiled),

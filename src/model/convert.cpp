@@ -3,31 +3,15 @@
 #include "paw/model/convert.hpp"
 
 #include <filesystem>
-#include <system_error>
 #include <vector>
 
 #include "paw/adapter/merge.hpp"
 #include "paw/formats/gguf.hpp"
+#include "paw/util/atomic_file.hpp"
 #include "paw/util/error.hpp"
 #include "paw/util/sha256.hpp"
 
 namespace paw {
-namespace {
-
-bool is_lower_hex_sha256(const std::string& s) {
-  if (s.size() != 64) return false;
-  for (char c : s)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return true;
-}
-
-// Same file? (a second name for the input would be replaced under the reader's mapping).
-bool same_file(const std::string& a, const std::string& b) {
-  std::error_code ec;
-  return std::filesystem::exists(b, ec) && std::filesystem::equivalent(a, b, ec);
-}
-
-}  // namespace
 
 std::optional<ModelSource> converted_from(const GGUFFile& f) {
   const GGUFValue* name = f.find(source_key::name);
@@ -39,7 +23,7 @@ std::optional<ModelSource> converted_from(const GGUFFile& f) {
   if (name->type() != GGUFType::STRING || sha->type() != GGUFType::STRING || !size->is_integer())
     throw Error("the record of the original file has a wrongly typed key", f.path(), hint);
   ModelSource s{name->as_string(), size->as_u64(), sha->as_string()};
-  if (!is_lower_hex_sha256(s.sha256))
+  if (!is_sha256_hex(s.sha256))
     throw Error("paw.source.sha256 is not 64 lower-case hex digits", f.path(), hint);
   return s;
 }

@@ -22,13 +22,6 @@ constexpr uint64_t kMaxTokens = 1ull << 24;
 constexpr size_t kFixedHeader = 8 + 4 + 4 + kHashLen + 4 + 4;   // through reserved word
 constexpr size_t kAdapterRecord = kHashLen + 4 + 4;              // hash, f32 scale, reserved
 
-bool is_hex_hash(const std::string& s) {
-  if (s.size() != kHashLen) return false;
-  for (char c : s)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return true;
-}
-
 std::string short_hash(const std::string& s) { return s.size() > 16 ? s.substr(0, 16) + "…" : s; }
 
 std::string fmt_scale(float f) {
@@ -72,10 +65,10 @@ void emit(const PrefixState& s, Sink&& sink) {
 }
 
 void validate_for_write(const PrefixState& s) {
-  if (!is_hex_hash(s.model_sha256))
+  if (!is_sha256_hex(s.model_sha256))
     throw Error("model sha256 '" + s.model_sha256 + "' is not 64 lowercase hex digits", "PrefixState");
   for (size_t i = 0; i < s.adapters.size(); ++i)
-    if (!is_hex_hash(s.adapters[i].first))
+    if (!is_sha256_hex(s.adapters[i].first))
       throw Error("adapter " + std::to_string(i) + " sha256 '" + s.adapters[i].first + "' is not 64 lowercase hex digits",
                   "PrefixState");
   if (s.adapters.size() > kMaxAdapters) throw Error("too many adapters (" + std::to_string(s.adapters.size()) + ")", "PrefixState");
@@ -294,9 +287,9 @@ PrefixState PrefixState::parse(std::span<const uint8_t> bytes, const std::string
   if (kv_type != static_cast<uint32_t>(DType::F16) && kv_type != static_cast<uint32_t>(DType::F32))
     throw corrupt("KV type id " + std::to_string(kv_type) + " is not f16 (1) or f32 (0)", name, kv_type_off);
   s.kv_type = static_cast<DType>(kv_type);
-  if (!is_hex_hash(s.model_sha256)) throw corrupt("model sha256 is not 64 lowercase hex digits", name, model_off);
+  if (!is_sha256_hex(s.model_sha256)) throw corrupt("model sha256 is not 64 lowercase hex digits", name, model_off);
   for (size_t i = 0; i < s.adapters.size(); ++i)
-    if (!is_hex_hash(s.adapters[i].first))
+    if (!is_sha256_hex(s.adapters[i].first))
       throw corrupt("adapter " + std::to_string(i) + " sha256 is not 64 lowercase hex digits", name, ad_off[i]);
 
   s.tokens.resize(n_tokens);

@@ -86,4 +86,9 @@ void atomic_write_file(const std::string& path, std::string_view bytes) {
   w.commit();
 }
 
+bool same_file(const std::string& source, const std::string& target) {
+  std::error_code ec;
+  return std::filesystem::exists(target, ec) && std::filesystem::equivalent(source, target, ec);
+}
+
 }  // namespace paw

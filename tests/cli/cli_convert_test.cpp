@@ -10,12 +10,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
 #include "cli/cli_model_util.hpp"
 #include "common/compiler_fixture.hpp"
+#include "tensor/tensor_test_util.hpp"
 #include "paw/formats/gguf.hpp"
 #include "paw/tensor/quantize.hpp"
 #include "paw/util/sha256.hpp"
@@ -37,23 +37,13 @@ std::vector<float> values_of(const GGUFTensorInfo& t) {
   return v;
 }
 
-void write_bytes(const std::string& path, const void* data, size_t n) {
-  std::ofstream f(path, std::ios::binary);
-  f.write(static_cast<const char*>(data), static_cast<std::streamsize>(n));
-  ASSERT_TRUE(f.good()) << "cannot write " << path;
-}
-
 // numpy's float16 rounding of `x` (tests/reference/ref_half.py), as bit patterns.
 std::vector<uint16_t> numpy_f16(const std::vector<float>& x, const std::string& dir) {
-  write_bytes(dir + "/in.f32", x.data(), x.size() * sizeof(float));
+  test::write_file(dir + "/in.f32", x.data(), x.size() * sizeof(float));
   const std::string cmd = test::python() + " " + quote(test::source_dir() + "/tests/reference/ref_half.py") + " " +
                           quote(dir + "/in.f32") + " " + quote(dir + "/out.f16") + " " + quote(dir + "/out.bf16");
   EXPECT_EQ(test::run_command(cmd), 0) << cmd;
-  std::ifstream f(dir + "/out.f16", std::ios::binary);
-  const std::vector<char> raw((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  std::vector<uint16_t> out(raw.size() / 2);
-  if (!out.empty()) std::memcpy(out.data(), raw.data(), out.size() * 2);
-  return out;
+  return test::read_file_as<uint16_t>(dir + "/out.f16");
 }
 
 // Largest |x - y| within each 32-value block, relative to that block's largest |x|. The block
@@ -185,7 +175,7 @@ TEST(CliConvert, BadInputIsAClearErrorAndWritesNothing) {
   const auto& cf = test::compiler_fixture();
   const std::string dir = test::scratch_dir("convert-bad");
   const std::string text = dir + "/notes.gguf";
-  write_bytes(text, "not a gguf", 10);
+  test::write_file(text, "not a gguf", 10);
   const std::string out = dir + "/out.gguf";
   struct Case {
     std::string args, needle;

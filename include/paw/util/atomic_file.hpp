@@ -12,6 +12,11 @@ namespace paw {
 void atomic_write_file(const std::string& path, std::span<const uint8_t> bytes);
 void atomic_write_file(const std::string& path, std::string_view bytes);
 
+// True when `target` exists and names the same file as `source`: writing `target` would
+// replace `source` (under a reader's mapping). Commands that write a new file from inputs
+// refuse that.
+bool same_file(const std::string& source, const std::string& target);
+
 // Streaming variant: write(fd-like callback) into the temp file, then commit().
 // Destroying an uncommitted AtomicFileWriter removes the temp file.
 class AtomicFileWriter {

@@ -24,5 +24,7 @@ class Sha256 {
 std::string sha256_hex(std::span<const uint8_t> bytes);
 std::string sha256_hex(std::string_view bytes);
 std::string sha256_file_hex(const std::string& path);  // streams the file
+// True when `s` is a digest as the functions above write it: 64 lowercase hex digits.
+bool is_sha256_hex(std::string_view s);
 
 }  // namespace paw
