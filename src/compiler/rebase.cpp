@@ -1,6 +1,7 @@
 // Rebasing an experts compiler's programs (paw/compiler/rebase.hpp).
 #include "paw/compiler/rebase.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <vector>
@@ -34,27 +35,59 @@ void check_same_target(const CompilerInfo& e, const CompilerInfo& c) {
 
 void rebase_experts(const std::string& experts_path, const std::string& from_path, const std::string& to_path,
                     const std::string& out, const RebaseOptions& o) {
-  for (const std::string* in : {&experts_path, &from_path, &to_path})
+  if (from_path.empty() != to_path.empty())
+    throw Error("--from and --to go together", from_path.empty() ? to_path : from_path,
+                "give both controls (the experts' start and the control it became), or neither with --set");
+  const bool move = !from_path.empty();
+  if (!move && o.set_experts.empty())
+    throw Error("nothing to do: no controls to move the experts by and no expert to set", experts_path,
+                "give --from and --to, or --set EXPERT=CONTROL.gguf");
+  std::vector<const std::string*> inputs = {&experts_path};
+  if (move) inputs.insert(inputs.end(), {&from_path, &to_path});
+  for (const auto& [name, path] : o.set_experts) inputs.push_back(&path);
+  for (const std::string* in : inputs)
     if (same_file(*in, out)) throw Error("the output is one of the inputs", out, "write the rebased compiler under another name");
   const Compiler experts = Compiler::open(experts_path);
   const CompilerInfo& ei = experts.info();
   if (ei.experts.empty())
     throw Error("not an experts compiler (no compiler.experts)", experts_path,
                 "rebase a compiler whose programs are per-family experts, e.g. the export of train/recipes/CF.json");
-  const Compiler from = Compiler::open(from_path), to = Compiler::open(to_path);
-  check_same_target(ei, from.info());
-  check_same_target(ei, to.info());
-  const std::map<std::string, LoraWeights> p_from = control_program(from, "--from"), p_to = control_program(to, "--to");
+  const int64_t E = static_cast<int64_t>(ei.experts.size());
+
+  std::map<std::string, LoraWeights> p_from, p_to;
+  std::string from_sha, to_sha;
+  if (move) {
+    const Compiler from = Compiler::open(from_path), to = Compiler::open(to_path);
+    check_same_target(ei, from.info());
+    check_same_target(ei, to.info());
+    p_from = control_program(from, "--from");
+    p_to = control_program(to, "--to");
+    from_sha = from.info().fingerprint;  // a compiler's fingerprint is its file's SHA-256
+    to_sha = to.info().fingerprint;
+  }
+  // Expert index -> the program it is set to, and the SHA-256 of the file it came from.
+  std::map<int64_t, std::map<std::string, LoraWeights>> set_program;
+  std::map<std::string, std::string> set_sha;
+  for (const auto& [name, path] : o.set_experts) {
+    const auto it = std::find(ei.experts.begin(), ei.experts.end(), name);
+    if (it == ei.experts.end())
+      throw Error("no expert named '" + name + "'", experts_path, "`paw info` on the experts compiler lists its experts");
+    const Compiler c = Compiler::open(path);
+    check_same_target(ei, c.info());
+    set_program[it - ei.experts.begin()] = control_program(c, "--set " + name);
+    set_sha[name] = c.info().fingerprint;
+  }
 
   const GGUFFile src = GGUFFile::open(experts_path);
   GGUFWriter w;
   for (const auto& [k, v] : src.metadata()) w.set(k, v);
   w.set(key::name, GGUFValue::string(o.name.empty() ? ei.name + " rebased" : o.name));
-  // A compiler's fingerprint is its file's SHA-256 (Compiler::open hashed it already).
-  w.set(key::rebase_from, GGUFValue::string(from.info().fingerprint));
-  w.set(key::rebase_to, GGUFValue::string(to.info().fingerprint));
+  if (move) {
+    w.set(key::rebase_from, GGUFValue::string(from_sha));
+    w.set(key::rebase_to, GGUFValue::string(to_sha));
+  }
+  for (const auto& [name, sha] : set_sha) w.set(std::string(key::rebase_set_prefix) + name, GGUFValue::string(sha));
 
-  const int64_t E = static_cast<int64_t>(ei.experts.size());
   const std::string prefix = "compiler.bases.";  // compiler.bases.<module>.a / .b
   for (const GGUFTensorInfo& t : src.tensors()) {
     if (t.name.rfind(prefix, 0) != 0) {
@@ -68,21 +101,33 @@ void rebase_experts(const std::string& experts_path, const std::string& from_pat
     const std::string tensor = module_tensor(module);
     std::vector<float> v(static_cast<size_t>(t.n_elements()));
     std::memcpy(v.data(), t.data, t.n_bytes);
+    // A bases: [n_bases * r rows, n_in]; B bases: [n_bases * n_out rows, r]; basis l*E + e is expert e's.
+    const size_t per_basis = ei.n_bases > 0 ? v.size() / static_cast<size_t>(ei.n_bases) : 0;
+    if (per_basis == 0 || per_basis * static_cast<size_t>(ei.n_bases) != v.size() || ei.n_bases < ei.interp_n_layer * E)
+      throw Error("basis tensor '" + t.name + "' does not hold " + std::to_string(ei.n_bases) + " bases", experts_path,
+                  "the experts compiler is damaged; export it again");
     for (int64_t l = 0; l < ei.interp_n_layer; ++l) {
       const std::string base = "blk." + std::to_string(l) + "." + tensor + ".weight";
-      const auto f = p_from.find(base), g = p_to.find(base);
-      if (f == p_from.end() || g == p_to.end())
-        throw Error("the controls have no program for '" + base + "'", from_path, "the controls and the experts differ");
-      // A bases: [n_bases * r rows, n_in]; B bases: [n_bases * n_out rows, r]; basis l*E + e is expert e's.
-      const std::vector<float>& df = is_a ? f->second.a : f->second.b;
-      const std::vector<float>& dg = is_a ? g->second.a : g->second.b;
-      const size_t per_basis = df.size();
-      if (static_cast<size_t>(t.n_elements()) != per_basis * static_cast<size_t>(ei.n_bases) || dg.size() != per_basis)
-        throw Error("basis tensor '" + t.name + "' does not match the controls' programs", experts_path,
-                    "the controls and the experts differ in shape");
+      // One program's factor for this layer and module, checked against the basis size.
+      auto factor = [&](const std::map<std::string, LoraWeights>& p, const std::string& file) -> const std::vector<float>& {
+        const auto f = p.find(base);
+        if (f == p.end()) throw Error("the control has no program for '" + base + "'", file, "the controls and the experts differ");
+        const std::vector<float>& x = is_a ? f->second.a : f->second.b;
+        if (x.size() != per_basis)
+          throw Error("basis tensor '" + t.name + "' does not match the controls' programs", experts_path,
+                      "the controls and the experts differ in shape");
+        return x;
+      };
+      const std::vector<float>* df = move ? &factor(p_from, from_path) : nullptr;
+      const std::vector<float>* dg = move ? &factor(p_to, to_path) : nullptr;
       for (int64_t e = 0; e < E; ++e) {
         float* basis = v.data() + static_cast<size_t>(l * E + e) * per_basis;
-        for (size_t i = 0; i < per_basis; ++i) basis[i] += dg[i] - df[i];
+        if (const auto s = set_program.find(e); s != set_program.end()) {
+          const std::vector<float>& x = factor(s->second, o.set_experts.at(ei.experts[static_cast<size_t>(e)]));
+          std::copy(x.begin(), x.end(), basis);
+        } else if (move) {
+          for (size_t i = 0; i < per_basis; ++i) basis[i] += (*dg)[i] - (*df)[i];
+        }
       }
       if (o.average_experts) {
         float* first = v.data() + static_cast<size_t>(l * E) * per_basis;

@@ -8,6 +8,7 @@
 
 #include "cli/cli_model_util.hpp"
 #include "common/compiler_fixture.hpp"
+#include "paw/util/sha256.hpp"
 
 namespace paw {
 namespace {
@@ -40,6 +41,46 @@ TEST(CliRebaseExperts, WritesACompilerThatCompiles) {
             0);
   EXPECT_NE(err.find("not an experts compiler"), std::string::npos) << err;
   EXPECT_NE(err.find(f.compiler), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(dir + "/bad.gguf"));
+}
+
+TEST(CliRebaseExperts, SetGivesOneExpertAControlsProgram) {
+  const auto& f = test::compiler_fixture();
+  const std::string dir = test::scratch_dir("cli-rebase-set");
+  const std::string experts = dir + "/experts.gguf", out = dir + "/set.gguf";
+  ASSERT_EQ(test::run_command(test::tool_path("paw-fixture") + " compiler --encoder " + f.encoder + " --interpreter " + f.interp +
+                              " --prefix-tokens 4 --n-bases 6 --rank 32 --alpha 16 --seed 52 --coef-activation softmax"
+                              " --experts dates,reviews -o " + experts),
+            0);
+  std::string err;
+  // Named like the control, so that the adapters' general.name agrees too.
+  const std::string control_name = test::paw_json("info --json " + f.control)["compiler"]["name"].get<std::string>();
+  ASSERT_EQ(test::paw_status("rebase-experts --experts " + experts + " --set reviews=" + f.control + " -o " + out +
+                                 " --name " + quote(control_name), &err),
+            0)
+      << err;
+  // The set expert's program is the control's: both compile a spec into the same adapter bytes.
+  const std::string spec = quote("Say yes.");
+  ASSERT_EQ(test::paw_status("compile --compiler " + out + " --expert reviews --spec " + spec + " -o " + dir +
+                                 "/set.paw --interpreter " + f.interp, &err),
+            0)
+      << err;
+  ASSERT_EQ(test::paw_status("compile --compiler " + f.control + " --spec " + spec + " -o " + dir + "/control.paw --interpreter " +
+                                 f.interp, &err),
+            0)
+      << err;
+  for (const char* p : {"set", "control"})
+    ASSERT_EQ(test::paw_status(std::string("unpack ") + dir + "/" + p + ".paw -o " + dir + "/" + p, &err), 0) << err;
+  EXPECT_EQ(sha256_file_hex(dir + "/set/adapter.gguf"), sha256_file_hex(dir + "/control/adapter.gguf"));
+
+  for (const std::string bad : {"reviews", "=x.gguf", "reviews="}) {
+    EXPECT_NE(test::paw_status("rebase-experts --experts " + experts + " --set " + quote(bad) + " -o " + dir + "/bad.gguf", &err), 0);
+    EXPECT_NE(err.find("EXPERT=FILE"), std::string::npos) << err;
+  }
+  EXPECT_NE(test::paw_status("rebase-experts --experts " + experts + " --set reviews=" + f.control + " --set reviews=" + f.control +
+                                 " -o " + dir + "/bad.gguf", &err),
+            0);
+  EXPECT_NE(err.find("twice"), std::string::npos) << err;
   EXPECT_FALSE(fs::exists(dir + "/bad.gguf"));
 }
 

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <map>
+#include <vector>
 #include <string>
 
 #include "paw/compiler/compiler.hpp"
@@ -152,6 +154,95 @@ TEST(RebaseExperts, TheSameControlTwiceChangesNoBasis) {
   for (size_t i = 0; i < ge.tensors().size(); ++i)
     EXPECT_EQ(std::memcmp(ge.tensors()[i].data, gr.tensors()[i].data, ge.tensors()[i].n_bytes), 0) << ge.tensors()[i].name;
   EXPECT_EQ(Compiler::open(out).info().name, "unchanged");
+}
+
+// Expert k's factors, layer by layer and module by module.
+std::map<std::string, LoraWeights> expert_program(const Compiler& c, size_t k) {
+  return c.adapter_weights(c.expert_coefficients(k));
+}
+
+void expect_same_program(const std::map<std::string, LoraWeights>& got, const std::map<std::string, LoraWeights>& want,
+                         const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  for (const auto& [name, w] : want) {
+    const LoraWeights& g = got.at(name);
+    ASSERT_EQ(g.a.size(), w.a.size()) << what << " " << name;
+    ASSERT_EQ(g.b.size(), w.b.size()) << what << " " << name;
+    for (size_t i = 0; i < w.a.size(); ++i) ASSERT_NEAR(g.a[i], w.a[i], 1e-6 * (1 + std::abs(w.a[i]))) << what << " " << name << " A[" << i << "]";
+    for (size_t i = 0; i < w.b.size(); ++i) ASSERT_NEAR(g.b[i], w.b[i], 1e-6 * (1 + std::abs(w.b[i]))) << what << " " << name << " B[" << i << "]";
+  }
+}
+
+TEST(RebaseExperts, ASetExpertGetsThatProgramWhileTheOthersMove) {
+  const RebaseFixture& x = fx();
+  const std::string out = x.dir + "/set-and-move.gguf";
+  RebaseOptions o;
+  o.set_experts["reviews"] = x.from;  // any control of the experts' shape
+  rebase_experts(x.experts, x.from, x.to, out, o);
+  const Compiler e = Compiler::open(x.experts), r = Compiler::open(out), from = Compiler::open(x.from),
+                 to = Compiler::open(x.to);
+  ASSERT_EQ(r.info().experts, (std::vector<std::string>{"dates", "reviews"}));
+  // reviews: exactly the --set control's program (not moved by to - from).
+  expect_same_program(expert_program(r, 1), program(from), "reviews");
+  // dates: its own program moved by to - from, as without --set.
+  std::map<std::string, LoraWeights> want = expert_program(e, 0);
+  const auto pf = program(from), pt = program(to);
+  for (auto& [name, w] : want) {
+    for (size_t i = 0; i < w.a.size(); ++i) w.a[i] += pt.at(name).a[i] - pf.at(name).a[i];
+    for (size_t i = 0; i < w.b.size(); ++i) w.b[i] += pt.at(name).b[i] - pf.at(name).b[i];
+  }
+  expect_same_program(expert_program(r, 0), want, "dates");
+  const GGUFFile g = GGUFFile::open(out);
+  EXPECT_EQ(g.get_string(std::string(key::rebase_set_prefix) + "reviews"), sha256_file_hex(x.from));
+  EXPECT_EQ(g.get_string(key::rebase_from), sha256_file_hex(x.from));
+}
+
+TEST(RebaseExperts, OnlySetExpertsNeedNoControls) {
+  const RebaseFixture& x = fx();
+  const std::string out = x.dir + "/set-only.gguf";
+  RebaseOptions o;
+  o.set_experts["dates"] = x.to;
+  rebase_experts(x.experts, "", "", out, o);
+  const Compiler e = Compiler::open(x.experts), r = Compiler::open(out), to = Compiler::open(x.to);
+  expect_same_program(expert_program(r, 0), program(to), "dates");
+  expect_same_program(expert_program(r, 1), expert_program(e, 1), "reviews (untouched)");
+  const GGUFFile g = GGUFFile::open(out);
+  EXPECT_EQ(g.find(key::rebase_from), nullptr);
+  EXPECT_EQ(g.get_string(std::string(key::rebase_set_prefix) + "dates"), sha256_file_hex(x.to));
+  // The router is untouched.
+  EXPECT_EQ(r.expert_weights(r.coefficients(kSpec)), e.expert_weights(e.coefficients(kSpec)));
+}
+
+TEST(RebaseExperts, BadSetsAreClearErrorsAndWriteNothing) {
+  const RebaseFixture& x = fx();
+  const auto& f = test::compiler_fixture();
+  const std::string out = x.dir + "/refused-set.gguf";
+  struct Case {
+    std::string from, to;
+    std::map<std::string, std::string> set;
+    std::string out, needle;
+  };
+  const std::vector<Case> cases = {
+      {"", "", {}, out, "nothing to do"},
+      {x.from, "", {}, out, "--from and --to go together"},
+      {"", "", {{"weather", x.to}}, out, "no expert named 'weather'"},
+      {"", "", {{"dates", f.compiler}}, out, "must be a control compiler"},
+      {"", "", {{"dates", x.other_rank}}, out, "rank, alpha or modules"},
+      {"", "", {{"dates", x.other_interp_control}}, out, "another interpreter"},
+      {"", "", {{"dates", x.to}}, x.to, "one of the inputs"},
+  };
+  for (const Case& c : cases) {
+    const std::string before = fs::exists(c.out) ? sha256_file_hex(c.out) : "";
+    RebaseOptions o;
+    o.set_experts = c.set;
+    try {
+      rebase_experts(x.experts, c.from, c.to, c.out, o);
+      ADD_FAILURE() << "no error for " << c.needle;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(c.needle), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(fs::exists(c.out) ? sha256_file_hex(c.out) : "", before) << c.needle;
+  }
 }
 
 TEST(RebaseExperts, BadInputsAreClearErrorsAndWriteNothing) {

@@ -61,6 +61,9 @@ inline constexpr const char* interp_n_vocab = "compiler.interpreter.n_vocab";
 // compilers whose program difference moved every expert's program.
 inline constexpr const char* rebase_from = "compiler.rebase.from_sha256";
 inline constexpr const char* rebase_to = "compiler.rebase.to_sha256";
+// Optional, one per expert set to another control's program: compiler.rebase.set.<expert> =
+// that control compiler's SHA-256.
+inline constexpr const char* rebase_set_prefix = "compiler.rebase.set.";
 }  // namespace key
 
 // Placeholders of a compiler's program template: the pseudo-program is substituted at

@@ -10,6 +10,12 @@
 // so an expert keeps what it learnt on its family (its own difference from `from`) and gains
 // what the control learnt since. Encoder, mapper, router and metadata are kept; the file records
 // the two controls' SHA-256 (compiler.rebase.*). Measured in docs/TRAINING.md ("Rebased experts").
+//
+// An expert may instead be *set* to another control compiler's one program (RebaseOptions::
+// set_experts; e.g. an expert trained again from a newer control, exported by its own recipe
+// as a one-program compiler): its factors become that program's, not moved by (to - from).
+// With only set experts, `from` and `to` may both be empty.
+#include <map>
 #include <string>
 
 namespace paw::compiler {
@@ -22,12 +28,17 @@ struct RebaseOptions {
   // the rebased experts' programs, factor by factor, so every spec gets the same program from
   // the same parameters.
   bool average_experts = false;
+  // Expert name (one of compiler.experts) -> a control compiler (spec_conditioned false, the
+  // experts' interpreter, rank, alpha and modules) whose one program that expert gets as is.
+  // The file records each as compiler.rebase.set.<expert> = its SHA-256. Empty = none.
+  std::map<std::string, std::string> set_experts;
 };
 
 // Writes `out` atomically. Throws paw::Error (nothing written) unless `experts` is an experts
-// compiler and `from` / `to` are control compilers (spec_conditioned false) for the same
-// interpreter, with the experts' rank, alpha, modules and module shapes, and `out` is none of
-// the inputs.
+// compiler, `from` / `to` are both given (or both empty, with set_experts not empty) and are
+// control compilers (spec_conditioned false) for the same interpreter, with the experts' rank,
+// alpha, modules and module shapes, every set expert names one of the experts and a control of
+// that kind, and `out` is none of the inputs.
 void rebase_experts(const std::string& experts, const std::string& from, const std::string& to, const std::string& out,
                     const RebaseOptions& o = {});
 
