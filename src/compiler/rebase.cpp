@@ -80,7 +80,14 @@ void rebase_experts(const std::string& experts_path, const std::string& from_pat
 
   const GGUFFile src = GGUFFile::open(experts_path);
   GGUFWriter w;
-  for (const auto& [k, v] : src.metadata()) w.set(k, v);
+  // Inherited compiler.rebase.* keys (the input was rebased before) stay only while they still
+  // describe some expert: new controls move every expert, and an expert set now has a new source.
+  const bool all_set = set_program.size() == static_cast<size_t>(E);
+  for (const auto& [k, v] : src.metadata()) {
+    if ((k == key::rebase_from || k == key::rebase_to) && (move || all_set)) continue;
+    if (k.rfind(key::rebase_set_prefix, 0) == 0 && move) continue;
+    w.set(k, v);
+  }
   w.set(key::name, GGUFValue::string(o.name.empty() ? ei.name + " rebased" : o.name));
   if (move) {
     w.set(key::rebase_from, GGUFValue::string(from_sha));

@@ -213,6 +213,29 @@ TEST(RebaseExperts, OnlySetExpertsNeedNoControls) {
   EXPECT_EQ(r.expert_weights(r.coefficients(kSpec)), e.expert_weights(e.coefficients(kSpec)));
 }
 
+TEST(RebaseExperts, InheritedRecordsStayOnlyWhileTheyHold) {
+  const RebaseFixture& x = fx();
+  const std::string moved = x.dir + "/rec-moved.gguf", one = x.dir + "/rec-one.gguf", all = x.dir + "/rec-all.gguf",
+                    again = x.dir + "/rec-again.gguf";
+  rebase_experts(x.experts, x.from, x.to, moved);
+  RebaseOptions o;
+  o.set_experts["dates"] = x.to;
+  rebase_experts(moved, "", "", one, o);  // reviews is still the moved program: the record holds
+  const GGUFFile g1 = GGUFFile::open(one);
+  EXPECT_EQ(g1.get_string(key::rebase_from), sha256_file_hex(x.from));
+  EXPECT_EQ(g1.get_string(std::string(key::rebase_set_prefix) + "dates"), sha256_file_hex(x.to));
+  o.set_experts["reviews"] = x.from;
+  rebase_experts(moved, "", "", all, o);  // no expert is a moved program any more
+  const GGUFFile g2 = GGUFFile::open(all);
+  EXPECT_EQ(g2.find(key::rebase_from), nullptr);
+  EXPECT_EQ(g2.find(key::rebase_to), nullptr);
+  EXPECT_EQ(g2.get_string(std::string(key::rebase_set_prefix) + "reviews"), sha256_file_hex(x.from));
+  rebase_experts(one, x.to, x.from, again);  // moving changes the set expert too
+  const GGUFFile g3 = GGUFFile::open(again);
+  EXPECT_EQ(g3.find(std::string(key::rebase_set_prefix) + "dates"), nullptr);
+  EXPECT_EQ(g3.get_string(key::rebase_from), sha256_file_hex(x.to));
+}
+
 TEST(RebaseExperts, BadSetsAreClearErrorsAndWriteNothing) {
   const RebaseFixture& x = fx();
   const auto& f = test::compiler_fixture();

@@ -58,7 +58,8 @@ inline constexpr const char* interp_n_layer = "compiler.interpreter.n_layer";
 inline constexpr const char* interp_n_embd = "compiler.interpreter.n_embd";
 inline constexpr const char* interp_n_vocab = "compiler.interpreter.n_vocab";
 // Optional (a rebased experts compiler, paw/compiler/rebase.hpp): the SHA-256 of the control
-// compilers whose program difference moved every expert's program.
+// compilers whose program difference moved every expert's program (dropped once every expert
+// has been set to another program).
 inline constexpr const char* rebase_from = "compiler.rebase.from_sha256";
 inline constexpr const char* rebase_to = "compiler.rebase.to_sha256";
 // Optional, one per expert set to another control's program: compiler.rebase.set.<expert> =
