@@ -28,7 +28,8 @@ void add_rebase_experts_command(CLI::App& app) {
   auto o = std::make_shared<RebaseCliOptions>();
   auto* cmd = app.add_subcommand("rebase-experts",
                                  "Move an experts compiler's programs onto a newer control program (task arithmetic on the "
-                                 "adapters: expert + (to - from)); no training");
+                                 "adapters: expert + (to - from)), or set an expert to another compiler's program; no "
+                                 "training");
   cmd->add_option("--experts", o->experts, "Experts compiler GGUF whose experts started from --from's program")->required();
   cmd->add_option("--from", o->from, "Control compiler the experts started from (with --to)");
   cmd->add_option("--to", o->to, "Control compiler that kept training from --from (with --from)");

@@ -16,14 +16,19 @@ namespace {
 namespace fs = std::filesystem;
 using test::quote;
 
+// A two-expert compiler (dates, reviews) for the fixture interpreter, written to `path`.
+bool make_experts(const std::string& path, int seed) {
+  const auto& f = test::compiler_fixture();
+  return test::run_command(test::tool_path("paw-fixture") + " compiler --encoder " + f.encoder + " --interpreter " + f.interp +
+                           " --prefix-tokens 4 --n-bases 6 --rank 32 --alpha 16 --seed " + std::to_string(seed) +
+                           " --coef-activation softmax --experts dates,reviews -o " + path) == 0;
+}
+
 TEST(CliRebaseExperts, WritesACompilerThatCompiles) {
   const auto& f = test::compiler_fixture();
   const std::string dir = test::scratch_dir("cli-rebase");
   const std::string experts = dir + "/experts.gguf", out = dir + "/rebased.gguf";
-  ASSERT_EQ(test::run_command(test::tool_path("paw-fixture") + " compiler --encoder " + f.encoder + " --interpreter " + f.interp +
-                              " --prefix-tokens 4 --n-bases 6 --rank 32 --alpha 16 --seed 51 --coef-activation softmax"
-                              " --experts dates,reviews -o " + experts),
-            0);
+  ASSERT_TRUE(make_experts(experts, 51));
   std::string err;
   ASSERT_EQ(test::paw_status("rebase-experts --experts " + experts + " --from " + f.control + " --to " + f.control +
                                  " -o " + out + " --name rebased-fixture",
@@ -48,10 +53,7 @@ TEST(CliRebaseExperts, SetGivesOneExpertAControlsProgram) {
   const auto& f = test::compiler_fixture();
   const std::string dir = test::scratch_dir("cli-rebase-set");
   const std::string experts = dir + "/experts.gguf", out = dir + "/set.gguf";
-  ASSERT_EQ(test::run_command(test::tool_path("paw-fixture") + " compiler --encoder " + f.encoder + " --interpreter " + f.interp +
-                              " --prefix-tokens 4 --n-bases 6 --rank 32 --alpha 16 --seed 52 --coef-activation softmax"
-                              " --experts dates,reviews -o " + experts),
-            0);
+  ASSERT_TRUE(make_experts(experts, 52));
   std::string err;
   // Named like the control, so that the adapters' general.name agrees too.
   const std::string control_name = test::paw_json("info --json " + f.control)["compiler"]["name"].get<std::string>();
