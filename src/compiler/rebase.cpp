@@ -31,6 +31,18 @@ void check_same_target(const CompilerInfo& e, const CompilerInfo& c) {
     throw Error("its programs' rank, alpha or modules differ from the experts'", c.path, hint);
 }
 
+// A control compiler's one program, checked against the experts, with where it came from.
+struct ControlProgram {
+  std::map<std::string, LoraWeights> weights;  // interpreter tensor name -> A/B
+  std::string path, sha256;                     // the file and its SHA-256 (the compiler's fingerprint)
+};
+
+ControlProgram load_control(const std::string& path, const CompilerInfo& experts, const std::string& role) {
+  const Compiler c = Compiler::open(path);
+  check_same_target(experts, c.info());
+  return {control_program(c, role), path, c.info().fingerprint};
+}
+
 }  // namespace
 
 void rebase_experts(const std::string& experts_path, const std::string& from_path, const std::string& to_path,
@@ -54,28 +66,17 @@ void rebase_experts(const std::string& experts_path, const std::string& from_pat
                 "rebase a compiler whose programs are per-family experts, e.g. the export of train/recipes/CF.json");
   const int64_t E = static_cast<int64_t>(ei.experts.size());
 
-  std::map<std::string, LoraWeights> p_from, p_to;
-  std::string from_sha, to_sha;
+  ControlProgram from, to;
   if (move) {
-    const Compiler from = Compiler::open(from_path), to = Compiler::open(to_path);
-    check_same_target(ei, from.info());
-    check_same_target(ei, to.info());
-    p_from = control_program(from, "--from");
-    p_to = control_program(to, "--to");
-    from_sha = from.info().fingerprint;  // a compiler's fingerprint is its file's SHA-256
-    to_sha = to.info().fingerprint;
+    from = load_control(from_path, ei, "--from");
+    to = load_control(to_path, ei, "--to");
   }
-  // Expert index -> the program it is set to, and the SHA-256 of the file it came from.
-  std::map<int64_t, std::map<std::string, LoraWeights>> set_program;
-  std::map<std::string, std::string> set_sha;
+  std::map<int64_t, ControlProgram> set_program;  // expert index -> the program it is set to
   for (const auto& [name, path] : o.set_experts) {
     const auto it = std::find(ei.experts.begin(), ei.experts.end(), name);
     if (it == ei.experts.end())
       throw Error("no expert named '" + name + "'", experts_path, "`paw info` on the experts compiler lists its experts");
-    const Compiler c = Compiler::open(path);
-    check_same_target(ei, c.info());
-    set_program[it - ei.experts.begin()] = control_program(c, "--set " + name);
-    set_sha[name] = c.info().fingerprint;
+    set_program[it - ei.experts.begin()] = load_control(path, ei, "--set " + name);
   }
 
   const GGUFFile src = GGUFFile::open(experts_path);
@@ -90,10 +91,11 @@ void rebase_experts(const std::string& experts_path, const std::string& from_pat
   }
   w.set(key::name, GGUFValue::string(o.name.empty() ? ei.name + " rebased" : o.name));
   if (move) {
-    w.set(key::rebase_from, GGUFValue::string(from_sha));
-    w.set(key::rebase_to, GGUFValue::string(to_sha));
+    w.set(key::rebase_from, GGUFValue::string(from.sha256));
+    w.set(key::rebase_to, GGUFValue::string(to.sha256));
   }
-  for (const auto& [name, sha] : set_sha) w.set(std::string(key::rebase_set_prefix) + name, GGUFValue::string(sha));
+  for (const auto& [e, c] : set_program)
+    w.set(std::string(key::rebase_set_prefix) + ei.experts[static_cast<size_t>(e)], GGUFValue::string(c.sha256));
 
   const std::string prefix = "compiler.bases.";  // compiler.bases.<module>.a / .b
   for (const GGUFTensorInfo& t : src.tensors()) {
@@ -116,21 +118,22 @@ void rebase_experts(const std::string& experts_path, const std::string& from_pat
     for (int64_t l = 0; l < ei.interp_n_layer; ++l) {
       const std::string base = "blk." + std::to_string(l) + "." + tensor + ".weight";
       // One program's factor for this layer and module, checked against the basis size.
-      auto factor = [&](const std::map<std::string, LoraWeights>& p, const std::string& file) -> const std::vector<float>& {
-        const auto f = p.find(base);
-        if (f == p.end()) throw Error("the control has no program for '" + base + "'", file, "the controls and the experts differ");
+      auto factor = [&](const ControlProgram& c) -> const std::vector<float>& {
+        const auto f = c.weights.find(base);
+        if (f == c.weights.end())
+          throw Error("the control has no program for '" + base + "'", c.path, "the controls and the experts differ");
         const std::vector<float>& x = is_a ? f->second.a : f->second.b;
         if (x.size() != per_basis)
           throw Error("basis tensor '" + t.name + "' does not match the controls' programs", experts_path,
                       "the controls and the experts differ in shape");
         return x;
       };
-      const std::vector<float>* df = move ? &factor(p_from, from_path) : nullptr;
-      const std::vector<float>* dg = move ? &factor(p_to, to_path) : nullptr;
+      const std::vector<float>* df = move ? &factor(from) : nullptr;
+      const std::vector<float>* dg = move ? &factor(to) : nullptr;
       for (int64_t e = 0; e < E; ++e) {
         float* basis = v.data() + static_cast<size_t>(l * E + e) * per_basis;
         if (const auto s = set_program.find(e); s != set_program.end()) {
-          const std::vector<float>& x = factor(s->second, o.set_experts.at(ei.experts[static_cast<size_t>(e)]));
+          const std::vector<float>& x = factor(s->second);
           std::copy(x.begin(), x.end(), basis);
         } else if (move) {
           for (size_t i = 0; i < per_basis; ++i) basis[i] += (*dg)[i] - (*df)[i];
